@@ -1,0 +1,345 @@
+//! Typed configuration from `CRS_*` environment variables, validated at start.
+//!
+//! Every problem is reported with the variable's name; secret values are never printed.
+
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The HS256 secret used in development when none is configured. Refused in production.
+pub const DEVELOPMENT_JWT_SECRET: &str = "crs-api-development-secret-do-not-use-in-production";
+/// The development issuer and audience.
+pub const DEVELOPMENT_JWT_ISSUER: &str = "crs-api-development";
+pub const DEVELOPMENT_JWT_AUDIENCE: &str = "crs-api";
+/// The default embedded database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./crs-data/crs.db?mode=rwc";
+
+/// Development or production.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// How tokens are verified: the algorithm is fixed by which key is configured.
+#[derive(Clone, Debug)]
+pub enum JwtKey {
+    /// HS256 with a shared secret.
+    Hs256(SecretString),
+    /// RS256 with a PEM public key or a JWKS file.
+    Rs256File(PathBuf),
+}
+
+/// Token verification settings.
+#[derive(Clone, Debug)]
+pub struct JwtSettings {
+    pub key: JwtKey,
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// Database settings.
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`; may hold a password, so kept secret.
+    pub url: SecretString,
+    /// PostgreSQL schema to use instead of `public` (created if missing).
+    pub schema: Option<String>,
+    pub max_connections: u32,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+impl DatabaseSettings {
+    /// Whether the URL names PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        let url = self.url.expose_secret();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+}
+
+/// GraphQL limits (contract section 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub environment: Environment,
+    /// Address to listen on, `host:port`.
+    pub bind: String,
+    pub database: DatabaseSettings,
+    pub jwt: JwtSettings,
+    /// Log filter (`tracing` env-filter syntax).
+    pub log: String,
+    pub limits: GraphqlLimits,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Load the demo providers and contracts when the database has no providers.
+    pub demo_data: bool,
+}
+
+/// A configuration problem, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn problem(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let environment = match get("CRS_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(_) => return Err(problem("CRS_ENV", "must be `development` or `production`")),
+        };
+        let production = environment == Environment::Production;
+
+        let database_url = match get("CRS_DATABASE_URL") {
+            Some(url) => url,
+            None if production => {
+                return Err(problem("CRS_DATABASE_URL", "must be set in production"));
+            }
+            None => DEFAULT_DATABASE_URL.to_owned(),
+        };
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(problem(
+                "CRS_DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        let schema = get("CRS_DATABASE_SCHEMA");
+        if let Some(schema) = &schema
+            && !(schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && schema
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_'))
+        {
+            return Err(problem(
+                "CRS_DATABASE_SCHEMA",
+                "must be a plain identifier (letters, digits, _)",
+            ));
+        }
+
+        let key = match (get("CRS_JWT_SECRET"), get("CRS_JWT_PUBLIC_KEY_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(problem(
+                    "CRS_JWT_SECRET",
+                    "set either CRS_JWT_SECRET (HS256) or CRS_JWT_PUBLIC_KEY_FILE (RS256), not both",
+                ));
+            }
+            (Some(secret), None) => {
+                if production && (secret.len() < 32 || secret == DEVELOPMENT_JWT_SECRET) {
+                    return Err(problem(
+                        "CRS_JWT_SECRET",
+                        "must be at least 32 bytes and not the development default in production",
+                    ));
+                }
+                JwtKey::Hs256(SecretString::from(secret))
+            }
+            (None, Some(path)) => JwtKey::Rs256File(PathBuf::from(path)),
+            (None, None) if production => {
+                return Err(problem(
+                    "CRS_JWT_SECRET",
+                    "production needs CRS_JWT_SECRET or CRS_JWT_PUBLIC_KEY_FILE",
+                ));
+            }
+            (None, None) => JwtKey::Hs256(SecretString::from(DEVELOPMENT_JWT_SECRET)),
+        };
+        let issuer = match get("CRS_JWT_ISSUER") {
+            Some(v) => v,
+            None if production => {
+                return Err(problem("CRS_JWT_ISSUER", "must be set in production"));
+            }
+            None => DEVELOPMENT_JWT_ISSUER.to_owned(),
+        };
+        let audience = match get("CRS_JWT_AUDIENCE") {
+            Some(v) => v,
+            None if production => {
+                return Err(problem("CRS_JWT_AUDIENCE", "must be set in production"));
+            }
+            None => DEVELOPMENT_JWT_AUDIENCE.to_owned(),
+        };
+
+        let number =
+            |name: &'static str, default: usize, min: usize| -> Result<usize, ConfigError> {
+                match get(name) {
+                    None => Ok(default),
+                    Some(v) => match v.parse::<usize>() {
+                        Ok(n) if n >= min => Ok(n),
+                        _ => Err(problem(
+                            name,
+                            format!("must be a whole number of at least {min}"),
+                        )),
+                    },
+                }
+            };
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(name).as_deref() {
+                None => Ok(default),
+                Some("true" | "1" | "yes") => Ok(true),
+                Some("false" | "0" | "no") => Ok(false),
+                Some(_) => Err(problem(name, "must be true or false")),
+            }
+        };
+        let max_connections = u32::try_from(number("CRS_DATABASE_MAX_CONNECTIONS", 10, 1)?)
+            .map_err(|_| problem("CRS_DATABASE_MAX_CONNECTIONS", "is too large"))?;
+
+        Ok(Settings {
+            environment,
+            bind: get("CRS_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            database: DatabaseSettings {
+                url: SecretString::from(database_url),
+                schema,
+                max_connections,
+                migrate_on_start: flag("CRS_MIGRATE_ON_START", true)?,
+            },
+            jwt: JwtSettings {
+                key,
+                issuer,
+                audience,
+            },
+            log: get("CRS_LOG").unwrap_or_else(|| "info".to_owned()),
+            limits: GraphqlLimits {
+                max_depth: number("CRS_GRAPHQL_MAX_DEPTH", 15, 1)?,
+                max_complexity: number("CRS_GRAPHQL_MAX_COMPLEXITY", 5000, 1)?,
+            },
+            max_body_bytes: number("CRS_MAX_BODY_BYTES", 256 * 1024, 1024)?,
+            demo_data: flag("CRS_DEMO_DATA", !production)?,
+        })
+    }
+
+    /// Whether this is a production deployment.
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn development_defaults() {
+        let s = load(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(
+            s.limits,
+            GraphqlLimits {
+                max_depth: 15,
+                max_complexity: 5000
+            }
+        );
+        assert_eq!(s.max_body_bytes, 262_144);
+        assert!(s.demo_data);
+    }
+
+    #[test]
+    fn production_refuses_development_defaults() {
+        let base = [
+            ("CRS_ENV", "production"),
+            ("CRS_DATABASE_URL", "postgres://db/crs"),
+        ];
+        let err = load(&base).err().map(|e| e.variable);
+        assert_eq!(err, Some("CRS_JWT_SECRET"));
+        let err = load(&[base[0], base[1], ("CRS_JWT_SECRET", DEVELOPMENT_JWT_SECRET)])
+            .err()
+            .map(|e| e.variable);
+        assert_eq!(err, Some("CRS_JWT_SECRET"));
+        let err = load(&[base[0], base[1], ("CRS_JWT_SECRET", "short")])
+            .err()
+            .map(|e| e.variable);
+        assert_eq!(err, Some("CRS_JWT_SECRET"));
+        let err = load(&[
+            base[0],
+            ("CRS_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .err()
+        .map(|e| e.variable);
+        assert_eq!(err, Some("CRS_DATABASE_URL"));
+    }
+
+    #[test]
+    fn production_accepts_real_key_material() {
+        let s = load(&[
+            ("CRS_ENV", "production"),
+            ("CRS_DATABASE_URL", "sqlite://./prod.db?mode=rwc"),
+            ("CRS_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("CRS_JWT_ISSUER", "https://auth.example"),
+            ("CRS_JWT_AUDIENCE", "crs"),
+        ]);
+        let s = s.unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.is_production());
+        assert!(!s.demo_data);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable_and_hide_secrets() {
+        for (var, value) in [
+            ("CRS_ENV", "staging"),
+            ("CRS_GRAPHQL_MAX_DEPTH", "deep"),
+            ("CRS_MAX_BODY_BYTES", "-1"),
+            ("CRS_DATABASE_URL", "mysql://x"),
+            ("CRS_DEMO_DATA", "maybe"),
+            ("CRS_DATABASE_SCHEMA", "x; drop"),
+        ] {
+            let err = load(&[(var, value)])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(var), "{err}");
+        }
+        let err = load(&[
+            ("CRS_JWT_SECRET", "topsecretvalue"),
+            ("CRS_JWT_PUBLIC_KEY_FILE", "k.pem"),
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(!err.contains("topsecretvalue"));
+        let settings = load(&[("CRS_JWT_SECRET", "topsecretvalue")])
+            .map(|s| format!("{s:?}"))
+            .unwrap_or_default();
+        assert!(!settings.contains("topsecretvalue"), "{settings}");
+    }
+}

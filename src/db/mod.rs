@@ -1,0 +1,127 @@
+//! All sea-orm code: connecting, migrating, entities, and the queries behind the service layer.
+//! Functions here return domain types, never entities.
+
+pub mod catalogue;
+pub mod entities;
+pub mod import;
+pub mod scope;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
+};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseSettings;
+
+/// First key of the PostgreSQL advisory lock held while migrating ("crsm"); the second key is
+/// a hash of the current schema, so separate schemas migrate independently.
+const MIGRATION_LOCK_KEY: i32 = 0x6372_736d;
+
+/// Called once for every SQL statement run (the server counts them on `/metrics`).
+pub type OnStatement = Arc<dyn Fn() + Send + Sync>;
+
+/// Opens the database: creates the SQLite file's folder, turns on WAL and a busy timeout, or
+/// selects the configured PostgreSQL schema (creating it if needed).
+pub async fn connect(
+    settings: &DatabaseSettings,
+    on_statement: OnStatement,
+) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.url.expose_secret().to_owned();
+    if !settings.is_postgres() {
+        create_sqlite_folder(&url)?;
+    }
+    if let Some(schema) = settings
+        .schema
+        .as_deref()
+        .filter(|_| settings.is_postgres())
+    {
+        let db = Database::connect(&url)
+            .await
+            .context("connecting to the database")?;
+        db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .await
+            .context("creating the database schema")?;
+        db.close().await.context("closing the setup connection")?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    if settings.is_postgres() {
+        options.statement_timeout(Duration::from_secs(30));
+        if let Some(schema) = &settings.schema {
+            options.set_schema_search_path(schema.clone());
+        }
+    }
+    let mut db = Database::connect(options)
+        .await
+        .context("connecting to the database")?;
+    db.set_metric_callback(move |_| on_statement());
+    Ok(db)
+}
+
+fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the folder {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock serialises instances that start
+/// together, so each migration runs exactly once.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let lock = db
+            .begin()
+            .await
+            .context("starting the migration lock transaction")?;
+        lock.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+            [MIGRATION_LOCK_KEY.into()],
+        ))
+        .await
+        .context("taking the migration lock")?;
+        let result = Migrator::up(db, None).await.context("applying migrations");
+        lock.commit()
+            .await
+            .context("releasing the migration lock")?;
+        result
+    } else {
+        Migrator::up(db, None).await.context("applying migrations")
+    }
+}
+
+/// Whether the database answers.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}

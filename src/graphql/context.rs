@@ -1,0 +1,43 @@
+//! What every resolver may read: the caller and the request's loaders.
+
+use async_graphql::dataloader::{DataLoader, HashMapCache};
+use async_graphql::{Context, Result};
+
+use super::loaders::CatalogueLoader;
+use crate::domain::actor::{Principal, Scope};
+use crate::error::internal;
+use crate::service::Services;
+
+/// The caller of one request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub principal: Principal,
+    pub scope: Scope,
+}
+
+/// The caller attached to this request.
+pub fn caller<'a>(ctx: &Context<'a>) -> Result<&'a Caller> {
+    ctx.data::<Caller>()
+        .map_err(|_| internal("request context", "no caller attached").into())
+}
+
+/// The services (database) of the schema.
+pub fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
+    ctx.data::<Services>()
+        .map_err(|_| internal("request context", "no services attached").into())
+}
+
+/// The catalogue loader of this request.
+pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<CatalogueLoader, HashMapCache>> {
+    ctx.data::<DataLoader<CatalogueLoader, HashMapCache>>()
+        .map_err(|_| internal("request context", "no loader attached").into())
+}
+
+/// A fresh loader for one request.
+pub fn new_loader(services: &Services) -> DataLoader<CatalogueLoader, HashMapCache> {
+    DataLoader::with_cache(
+        CatalogueLoader::new(services.db.clone()),
+        tokio::spawn,
+        HashMapCache::default(),
+    )
+}

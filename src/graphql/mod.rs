@@ -1,0 +1,46 @@
+//! The GraphQL schema. Resolvers only translate between GraphQL and the service layer.
+
+pub mod context;
+pub mod error;
+pub mod loaders;
+pub mod query;
+pub mod scalars;
+pub mod types;
+pub mod viewer;
+
+use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
+
+use crate::config::GraphqlLimits;
+use crate::service::Services;
+
+/// The schema type.
+pub type CrsSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Most directives allowed on one field.
+const MAX_DIRECTIVES: usize = 5;
+
+/// The schema's types, with no data: used to export the SDL and as the base of [`build`].
+pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, EmptyMutation, EmptySubscription> {
+    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+}
+
+/// The SDL, sorted so diffs are readable (`schema.graphql`).
+pub fn sdl() -> String {
+    schema_builder()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}
+
+/// The executable schema with its limits. In production introspection and field suggestions
+/// are off.
+pub fn build(services: Services, limits: GraphqlLimits, production: bool) -> CrsSchema {
+    let mut builder = schema_builder()
+        .data(services)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(MAX_DIRECTIVES);
+    if production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}

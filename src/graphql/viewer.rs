@@ -1,0 +1,60 @@
+//! `me`: the caller as the API sees them.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::context::{Caller, services};
+use super::types::{Contract, Region, ServiceProvider};
+use crate::db;
+use crate::domain::actor::Scope;
+
+/// The caller.
+#[derive(Clone, Debug)]
+pub struct Viewer(pub Caller);
+
+#[Object]
+impl Viewer {
+    /// The user id: the token's `sub`.
+    async fn id(&self) -> ID {
+        ID(self.0.principal.user_id.0.clone())
+    }
+    /// Display name from the token, when given.
+    async fn name(&self) -> Option<&str> {
+        self.0.principal.name.as_deref()
+    }
+    /// The CRS roles the token carries (e.g. `ROLE_CRS_PROVIDER`); others are left out.
+    async fn roles(&self) -> Vec<&'static str> {
+        self.0
+            .principal
+            .roles
+            .iter()
+            .map(|r| r.authority())
+            .collect()
+    }
+    /// For provider users: the providers they belong to, by name.
+    async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<ServiceProvider>> {
+        let Scope::Provider(scope) = &self.0.scope else {
+            return Ok(Vec::new());
+        };
+        let providers =
+            db::catalogue::providers_by_codes(&services(ctx)?.db, &scope.provider_codes).await?;
+        Ok(providers.into_iter().map(ServiceProvider).collect())
+    }
+    /// For provider users: the contracts whose referrals they see, by reference.
+    async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<Contract>> {
+        let Scope::Provider(scope) = &self.0.scope else {
+            return Ok(Vec::new());
+        };
+        let mut contracts =
+            db::catalogue::contracts_by_ids(&services(ctx)?.db, &scope.contract_ids()).await?;
+        contracts.sort_by(|a, b| a.reference.cmp(&b.reference));
+        Ok(contracts.into_iter().map(Contract).collect())
+    }
+    /// For commissioners: the regions whose outcomes they may query, by code.
+    async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+        let Scope::Commissioner { region_codes } = &self.0.scope else {
+            return Ok(Vec::new());
+        };
+        let regions = db::catalogue::regions_by_codes(&services(ctx)?.db, region_codes).await?;
+        Ok(regions.into_iter().map(Region).collect())
+    }
+}

@@ -1,0 +1,254 @@
+//! Bearer tokens: verification (algorithm pinned by configuration) and development minting.
+
+use std::collections::HashMap;
+
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{JwtKey, JwtSettings};
+use crate::domain::actor::Principal;
+
+/// Clock skew allowed on `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECONDS: u64 = 60;
+
+/// The claims this API reads. `iss`, `aud`, `exp` and `nbf` are checked by the validation.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub authorities: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// Claims as minted, with the registered ones.
+#[derive(Debug, Serialize)]
+struct MintedClaims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    exp: u64,
+    iat: u64,
+    #[serde(flatten)]
+    claims: &'a Claims,
+}
+
+/// Why a token was refused. Only the kind is logged; the token never is.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("token refused: {0}")]
+    Invalid(String),
+}
+
+enum Keys {
+    Single(DecodingKey),
+    /// RS256 keys of a JWKS file by `kid`.
+    Set(HashMap<String, DecodingKey>),
+}
+
+/// Verifies bearer tokens with the configured key.
+pub struct TokenVerifier {
+    keys: Keys,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("algorithms", &self.validation.algorithms)
+            .finish()
+    }
+}
+
+impl TokenVerifier {
+    /// Builds the verifier; an unreadable key file is a start-up error naming the variable.
+    pub fn new(settings: &JwtSettings) -> anyhow::Result<Self> {
+        let (algorithm, keys) = match &settings.key {
+            JwtKey::Hs256(secret) => (
+                Algorithm::HS256,
+                Keys::Single(DecodingKey::from_secret(secret.expose_secret().as_bytes())),
+            ),
+            JwtKey::Rs256File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "configuration: CRS_JWT_PUBLIC_KEY_FILE: cannot read {}: {e}",
+                        path.display()
+                    )
+                })?;
+                (Algorithm::RS256, rs256_keys(&text)?)
+            }
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Ok(TokenVerifier { keys, validation })
+    }
+
+    /// Verifies `token` and returns the caller.
+    pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let invalid =
+            |e: jsonwebtoken::errors::Error| TokenError::Invalid(format!("{:?}", e.kind()));
+        let key = match &self.keys {
+            Keys::Single(key) => key,
+            Keys::Set(keys) => {
+                let header = decode_header(token).map_err(invalid)?;
+                let kid = header
+                    .kid
+                    .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
+                keys.get(&kid)
+                    .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?
+            }
+        };
+        let data = decode::<Claims>(token, key, &self.validation).map_err(invalid)?;
+        let claims = data.claims;
+        if claims.sub.trim().is_empty() {
+            return Err(TokenError::Invalid("empty sub".into()));
+        }
+        Ok(Principal::new(
+            claims.sub,
+            claims.name,
+            claims.email,
+            claims.authorities.iter().map(String::as_str),
+            claims.groups.iter().map(String::as_str),
+        ))
+    }
+}
+
+/// A PEM public key, or a JWKS document of RS256 signing keys.
+fn rs256_keys(text: &str) -> anyhow::Result<Keys> {
+    if text.trim_start().starts_with('{') {
+        let set: JwkSet = serde_json::from_str(text).map_err(|e| {
+            anyhow::anyhow!("configuration: CRS_JWT_PUBLIC_KEY_FILE: not a JWKS document: {e}")
+        })?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let signing = jwk
+                .common
+                .public_key_use
+                .as_ref()
+                .is_none_or(|u| *u == PublicKeyUse::Signature);
+            let rsa = matches!(jwk.algorithm, AlgorithmParameters::RSA(_));
+            if let (true, true, Some(kid)) = (signing, rsa, jwk.common.key_id.clone()) {
+                let key = DecodingKey::from_jwk(jwk).map_err(|e| {
+                    anyhow::anyhow!("configuration: CRS_JWT_PUBLIC_KEY_FILE: key {kid}: {e}")
+                })?;
+                keys.insert(kid, key);
+            }
+        }
+        if keys.is_empty() {
+            anyhow::bail!(
+                "configuration: CRS_JWT_PUBLIC_KEY_FILE: the JWKS has no RSA signing key with a kid"
+            );
+        }
+        Ok(Keys::Set(keys))
+    } else {
+        let key = DecodingKey::from_rsa_pem(text.as_bytes()).map_err(|e| {
+            anyhow::anyhow!("configuration: CRS_JWT_PUBLIC_KEY_FILE: not an RSA public key: {e}")
+        })?;
+        Ok(Keys::Single(key))
+    }
+}
+
+/// The bearer token of an `Authorization` header value.
+pub fn bearer_token(header: Option<&str>) -> Result<&str, TokenError> {
+    let value = header.ok_or(TokenError::Missing)?;
+    let (scheme, token) = value.split_once(' ').ok_or(TokenError::Missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(TokenError::Missing);
+    }
+    Ok(token.trim())
+}
+
+/// Mints an HS256 token valid for `ttl_seconds` with the configured issuer and audience.
+/// Development and tests only: production keys are never held by this service.
+pub fn mint(settings: &JwtSettings, claims: &Claims, ttl_seconds: u64) -> anyhow::Result<String> {
+    let JwtKey::Hs256(secret) = &settings.key else {
+        anyhow::bail!(
+            "minting needs an HS256 secret (CRS_JWT_SECRET); RS256 tokens come from the identity provider"
+        );
+    };
+    let now = jsonwebtoken::get_current_timestamp();
+    let minted = MintedClaims {
+        iss: &settings.issuer,
+        aud: &settings.audience,
+        exp: now + ttl_seconds,
+        iat: now,
+        claims,
+    };
+    Ok(encode(
+        &Header::new(Algorithm::HS256),
+        &minted,
+        &EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DEVELOPMENT_JWT_AUDIENCE, DEVELOPMENT_JWT_ISSUER};
+    use secrecy::SecretString;
+
+    fn settings(secret: &str) -> JwtSettings {
+        JwtSettings {
+            key: JwtKey::Hs256(SecretString::from(secret)),
+            issuer: DEVELOPMENT_JWT_ISSUER.into(),
+            audience: DEVELOPMENT_JWT_AUDIENCE.into(),
+        }
+    }
+
+    fn claims() -> Claims {
+        Claims {
+            sub: "pp-1".into(),
+            name: Some("A Practitioner".into()),
+            email: None,
+            authorities: vec!["ROLE_PROBATION".into(), "ROLE_OTHER".into()],
+            groups: vec![],
+        }
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_keep_only_our_roles() {
+        let s = settings("a-test-secret-that-is-long-enough!!");
+        let token = mint(&s, &claims(), 60).expect("mint");
+        let principal = TokenVerifier::new(&s)
+            .expect("verifier")
+            .verify(&token)
+            .expect("valid");
+        assert_eq!(principal.user_id.0, "pp-1");
+        assert_eq!(principal.roles.len(), 1);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_refused() {
+        let token =
+            mint(&settings("another-secret-another-secret-xx"), &claims(), 60).expect("mint");
+        let verifier =
+            TokenVerifier::new(&settings("a-test-secret-that-is-long-enough!!")).expect("verifier");
+        assert!(matches!(
+            verifier.verify(&token),
+            Err(TokenError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer_token(Some("Bearer abc")).ok(), Some("abc"));
+        assert_eq!(bearer_token(Some("bearer abc")).ok(), Some("abc"));
+        assert!(bearer_token(Some("Basic abc")).is_err());
+        assert!(bearer_token(Some("Bearer ")).is_err());
+        assert!(bearer_token(None).is_err());
+    }
+}

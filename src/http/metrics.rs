@@ -1,0 +1,132 @@
+//! Prometheus metrics: GraphQL requests and latency by operation name and outcome, and SQL
+//! statements run. Labels carry operation names only, never variables or data.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+use super::AppState;
+
+/// Distinct operation names kept as labels; later ones count as `other`.
+const MAX_OPERATION_LABELS: usize = 200;
+
+/// The service's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
+    /// SQL statements run on the database connection.
+    pub db_statements: IntCounter,
+    operations: Mutex<HashSet<String>>,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "crs_graphql_requests_total",
+                "GraphQL requests by operation name and outcome",
+            ),
+            &["operation", "outcome"],
+        )?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "crs_graphql_request_duration_seconds",
+                "GraphQL execution time by operation name",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["operation"],
+        )?;
+        let db_statements = IntCounter::new("crs_db_statements_total", "SQL statements run")?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(db_statements.clone()))?;
+        Ok(Metrics {
+            registry,
+            requests,
+            duration,
+            db_statements,
+            operations: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// A safe label for a client-chosen operation name.
+    pub fn operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name else {
+            return "anonymous".to_owned();
+        };
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            return "invalid".to_owned();
+        }
+        let Ok(mut seen) = self.operations.lock() else {
+            return "other".to_owned();
+        };
+        if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
+            seen.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+
+    /// Records one executed operation.
+    pub fn observe(&self, operation: &str, outcome: &str, elapsed: Duration) {
+        self.requests.with_label_values(&[operation, outcome]).inc();
+        self.duration
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn encode(&self) -> Result<String, prometheus::Error> {
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        Ok(String::from_utf8_lossy(&buffer).into_owned())
+    }
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn render(state: web::Data<AppState>) -> HttpResponse {
+    match state.metrics.encode() {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "encoding metrics");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded_and_safe() {
+        let metrics = Metrics::new().expect("metrics");
+        assert_eq!(metrics.operation_label(None), "anonymous");
+        assert_eq!(metrics.operation_label(Some("Dashboard")), "Dashboard");
+        assert_eq!(
+            metrics.operation_label(Some("John Smith 01/02/1980")),
+            "invalid"
+        );
+        for i in 0..MAX_OPERATION_LABELS {
+            metrics.operation_label(Some(&format!("op{i}")));
+        }
+        assert_eq!(metrics.operation_label(Some("oneMore")), "other");
+        assert_eq!(metrics.operation_label(Some("Dashboard")), "Dashboard");
+    }
+}

@@ -1,0 +1,50 @@
+//! HTTP: routes, the request-id middleware, authentication and the GraphQL endpoint.
+
+pub mod auth;
+pub mod graphql;
+pub mod health;
+pub mod metrics;
+pub mod request_context;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use actix_web::web;
+
+use crate::graphql::CrsSchema;
+use crate::service::Services;
+
+/// Shared by every worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: CrsSchema,
+    pub services: Services,
+    pub verifier: Arc<auth::TokenVerifier>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub max_body_bytes: usize,
+    pub production: bool,
+    /// Set on SIGTERM: readiness fails while in-flight requests drain.
+    pub shutting_down: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("production", &self.production)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every route.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            web::resource("/graphql")
+                .route(web::post().to(graphql::execute))
+                .route(web::get().to(graphql::graphiql))
+                .default_service(web::to(graphql::method_not_allowed)),
+        )
+        .route("/health/live", web::get().to(health::live))
+        .route("/health/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::render));
+}

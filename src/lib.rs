@@ -1,0 +1,16 @@
+//! crs-api: the GraphQL API of the Commissioned Rehabilitative Services marketplace.
+//!
+//! Reading order: `domain` (pure rules) → `db` (all SQL) → `service` (use cases, scope) →
+//! `graphql` (translation) → `http` (tokens, routes) → `startup` (wiring) → `cli`.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,35 @@
+//! Use cases. Each takes the caller's [`Scope`](crate::domain::actor::Scope) where it matters,
+//! decides what is allowed, and calls `db`.
+
+pub mod catalogue;
+pub mod catalogue_import;
+pub mod viewer;
+
+use sea_orm::DatabaseConnection;
+
+use crate::domain::actor::Scope;
+use crate::error::AppError;
+
+/// What the use cases need: the database and the user registry.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub users: viewer::UserRegistry,
+}
+
+impl Services {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Services {
+            db,
+            users: viewer::UserRegistry::default(),
+        }
+    }
+}
+
+/// Refuses a caller whose token carries none of our roles.
+pub fn require_role(scope: &Scope) -> Result<(), AppError> {
+    match scope {
+        Scope::NoRole => Err(AppError::Forbidden("the token carries no CRS role".into())),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,88 @@
+//! From a verified principal to a scope: catalogue look-ups for provider users, and recording
+//! the user on first sight.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use super::Services;
+use crate::db;
+use crate::domain::actor::{Principal, Role, Scope, resolve_scope};
+use crate::error::AppError;
+
+/// How long a user's recorded name and email are trusted before they are written again.
+const RECORD_INTERVAL: Duration = Duration::from_secs(300);
+/// Entries kept before the registry forgets everything and starts again.
+const REGISTRY_CAPACITY: usize = 10_000;
+
+/// Remembers which users were recorded recently, so a busy user costs one write every few
+/// minutes rather than one per request.
+#[derive(Clone, Debug, Default)]
+pub struct UserRegistry {
+    recent: Arc<Mutex<HashMap<String, (Option<String>, Option<String>, Instant)>>>,
+}
+
+impl UserRegistry {
+    fn needs_recording(&self, principal: &Principal) -> bool {
+        let Ok(recent) = self.recent.lock() else {
+            return true;
+        };
+        match recent.get(&principal.user_id.0) {
+            Some((name, email, at)) => {
+                name != &principal.name
+                    || email != &principal.email
+                    || at.elapsed() > RECORD_INTERVAL
+            }
+            None => true,
+        }
+    }
+
+    fn remember(&self, principal: &Principal) {
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() >= REGISTRY_CAPACITY {
+                recent.clear();
+            }
+            recent.insert(
+                principal.user_id.0.clone(),
+                (
+                    principal.name.clone(),
+                    principal.email.clone(),
+                    Instant::now(),
+                ),
+            );
+        }
+    }
+}
+
+/// Resolves what `principal` may see and records them as a user. A scope refusal is
+/// `FORBIDDEN` naming the group at fault.
+pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope, AppError> {
+    let (providers, contracts) = if principal.roles.contains(&Role::ProviderUser) {
+        let codes: Vec<String> = principal.groups.providers.iter().cloned().collect();
+        let references: Vec<String> = principal.groups.contracts.iter().cloned().collect();
+        (
+            db::scope::known_provider_codes(&services.db, &codes).await?,
+            db::scope::contract_deliveries(&services.db, &references).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let scope = resolve_scope(principal, &providers, &contracts).map_err(|e| {
+        tracing::warn!(user_id = %principal.user_id, reason = %e, "caller refused");
+        AppError::Forbidden(e.to_string())
+    })?;
+    if services.users.needs_recording(principal) {
+        db::users::record_seen(
+            &services.db,
+            &principal.user_id,
+            principal.name.as_deref(),
+            principal.email.as_deref(),
+            Utc::now(),
+        )
+        .await?;
+        services.users.remember(principal);
+    }
+    Ok(scope)
+}

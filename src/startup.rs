@@ -1,0 +1,160 @@
+//! Wires everything together: database, migrations, demo data, schema, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, middleware, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::http::auth::TokenVerifier;
+use crate::http::metrics::Metrics;
+use crate::http::{AppState, request_context, routes};
+use crate::service::{Services, catalogue_import};
+use crate::{db, graphql};
+
+/// Time given to in-flight requests after SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A built, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+    shutting_down: Arc<AtomicBool>,
+    demo_loaded: bool,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the database with statements counted on `metrics`.
+pub async fn open_database(
+    settings: &Settings,
+    metrics: &Metrics,
+) -> anyhow::Result<DatabaseConnection> {
+    let counter = metrics.db_statements.clone();
+    db::connect(&settings.database, Arc::new(move || counter.inc())).await
+}
+
+impl Application {
+    /// Connects, migrates (if configured), loads the demo data when asked and the database has
+    /// no providers, and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let verifier = Arc::new(TokenVerifier::new(&settings.jwt)?);
+        let metrics = Arc::new(Metrics::new().context("creating metrics")?);
+        let db = open_database(settings, &metrics).await?;
+        if settings.database.migrate_on_start {
+            db::migrate(&db).await?;
+        }
+        let services = Services::new(db.clone());
+        let demo_loaded =
+            settings.demo_data && catalogue_import::load_demo_if_empty(&services).await?;
+        let schema = graphql::build(services.clone(), settings.limits, settings.is_production());
+        let shutting_down = Arc::new(AtomicBool::new(false));
+        let state = AppState {
+            schema,
+            services,
+            verifier,
+            metrics,
+            max_body_bytes: settings.max_body_bytes,
+            production: settings.is_production(),
+            shutting_down: shutting_down.clone(),
+        };
+        let listener = TcpListener::bind(&settings.bind).with_context(|| {
+            format!(
+                "configuration: CRS_BIND: cannot listen on {}",
+                settings.bind
+            )
+        })?;
+        let port = listener
+            .local_addr()
+            .context("reading the bound address")?
+            .port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .wrap(middleware::from_fn(request_context::request_context))
+                .configure(routes)
+        })
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .listen(listener)
+        .context("starting the HTTP server")?
+        .run();
+        Ok(Application {
+            port,
+            server,
+            db,
+            shutting_down,
+            demo_loaded,
+        })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether the demo data set was loaded during this start.
+    pub fn demo_loaded(&self) -> bool {
+        self.demo_loaded
+    }
+
+    /// The database connection the server uses.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Runs until stopped. SIGTERM or Ctrl-C fail readiness at once, then drain in-flight
+    /// requests for up to 10 s.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let shutting_down = self.shutting_down.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown requested: draining in-flight requests");
+            shutting_down.store(true, Ordering::Relaxed);
+            handle.stop(true).await;
+        });
+        let result = self.server.await;
+        let _ = self.db.close().await;
+        result
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
