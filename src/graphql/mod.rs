@@ -1,6 +1,7 @@
 //! The GraphQL schema. Resolvers only translate between GraphQL and the service layer.
 
 pub mod context;
+pub mod cost;
 pub mod error;
 pub mod loaders;
 pub mod query;

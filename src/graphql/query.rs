@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use uuid::Uuid;
 
 use super::context::{caller, services};
+use super::cost;
 use super::types::{
     ContractType, Intervention, Region, ServiceCategory, ServiceProvider, WithdrawalReason,
 };
@@ -93,18 +94,21 @@ impl QueryRoot {
     }
 
     /// The 12 probation regions, by code, with their PCC areas.
+    #[graphql(complexity = "cost::REGIONS * child_complexity")]
     async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         let regions = service::catalogue::regions(services(ctx)?, &caller(ctx)?.scope).await?;
         Ok(regions.into_iter().map(Region).collect())
     }
 
     /// Every contract type, by code.
+    #[graphql(complexity = "cost::CONTRACT_TYPES * child_complexity")]
     async fn contract_types(&self, ctx: &Context<'_>) -> Result<Vec<ContractType>> {
         let types = service::catalogue::contract_types(services(ctx)?, &caller(ctx)?.scope).await?;
         Ok(types.into_iter().map(ContractType).collect())
     }
 
     /// Every service category, by name, with complexity levels and desired outcomes.
+    #[graphql(complexity = "cost::SERVICE_CATEGORIES * child_complexity")]
     async fn service_categories(&self, ctx: &Context<'_>) -> Result<Vec<ServiceCategory>> {
         let categories =
             service::catalogue::service_categories(services(ctx)?, &caller(ctx)?.scope).await?;
@@ -112,6 +116,7 @@ impl QueryRoot {
     }
 
     /// Every provider organisation, by name.
+    #[graphql(complexity = "cost::PROVIDERS * child_complexity")]
     async fn service_providers(&self, ctx: &Context<'_>) -> Result<Vec<ServiceProvider>> {
         let providers =
             service::catalogue::service_providers(services(ctx)?, &caller(ctx)?.scope).await?;
@@ -119,6 +124,7 @@ impl QueryRoot {
     }
 
     /// The catalogue search: interventions open for referrals today, by title.
+    #[graphql(complexity = "cost::INTERVENTIONS * child_complexity")]
     async fn interventions(
         &self,
         ctx: &Context<'_>,
@@ -143,6 +149,7 @@ impl QueryRoot {
     }
 
     /// Reasons a practitioner may give for withdrawing a referral, in their published order.
+    #[graphql(complexity = "cost::WITHDRAWAL_REASONS * child_complexity")]
     async fn withdrawal_reasons(&self, ctx: &Context<'_>) -> Result<Vec<WithdrawalReason>> {
         let reasons =
             service::catalogue::withdrawal_reasons(services(ctx)?, &caller(ctx)?.scope).await?;

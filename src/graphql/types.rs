@@ -8,6 +8,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object, Result};
 
 use super::context::loader;
+use super::cost;
 use super::error::from_loader;
 use super::loaders::{
     CatalogueLoader, CategoriesOfContractType, ContractTypeByCode, LevelsOfCategory,
@@ -58,6 +59,7 @@ impl Region {
         &self.0.name
     }
     /// The police and crime commissioner areas in this region, by name.
+    #[graphql(complexity = "cost::AREAS_PER_REGION * child_complexity")]
     async fn pcc_areas(&self, ctx: &Context<'_>) -> Result<Vec<PccArea>> {
         let areas = load_list(ctx, PccAreasOfRegion(self.0.code.clone())).await?;
         Ok(areas.into_iter().map(PccArea).collect())
@@ -90,6 +92,7 @@ impl PccArea {
         ))
     }
     /// The probation delivery units in this area, by name.
+    #[graphql(complexity = "cost::UNITS_PER_AREA * child_complexity")]
     async fn probation_delivery_units(
         &self,
         ctx: &Context<'_>,
@@ -145,6 +148,7 @@ impl ContractType {
         &self.0.reference_suffix
     }
     /// The service categories a contract of this type offers, by name.
+    #[graphql(complexity = "cost::CATEGORIES_PER_TYPE * child_complexity")]
     async fn service_categories(&self, ctx: &Context<'_>) -> Result<Vec<ServiceCategory>> {
         let categories = load_list(ctx, CategoriesOfContractType(self.0.code.clone())).await?;
         Ok(categories.into_iter().map(ServiceCategory).collect())
@@ -166,11 +170,13 @@ impl ServiceCategory {
         &self.0.name
     }
     /// Complexity levels, `LOW` to `HIGH`.
+    #[graphql(complexity = "cost::LEVELS_PER_CATEGORY * child_complexity")]
     async fn complexity_levels(&self, ctx: &Context<'_>) -> Result<Vec<ComplexityLevel>> {
         let levels = load_list(ctx, LevelsOfCategory(self.0.id)).await?;
         Ok(levels.into_iter().map(ComplexityLevel).collect())
     }
     /// The outcomes a referral in this category may aim for (current ones only).
+    #[graphql(complexity = "cost::OUTCOMES_PER_CATEGORY * child_complexity")]
     async fn desired_outcomes(&self, ctx: &Context<'_>) -> Result<Vec<DesiredOutcome>> {
         let outcomes = load_list(ctx, OutcomesOfCategory(self.0.id)).await?;
         Ok(outcomes.into_iter().map(DesiredOutcome).collect())
@@ -279,6 +285,7 @@ impl Contract {
         ))
     }
     /// Subcontractors, by name.
+    #[graphql(complexity = "cost::SUBCONTRACTORS_PER_CONTRACT * child_complexity")]
     async fn subcontractors(&self, ctx: &Context<'_>) -> Result<Vec<ServiceProvider>> {
         let providers = load_list(ctx, SubcontractorsOfContract(self.0.id)).await?;
         Ok(providers.into_iter().map(ServiceProvider).collect())
@@ -298,6 +305,7 @@ impl Contract {
         ))
     }
     /// The PCC areas covered: every area of a region-wide contract, or the contract's one area.
+    #[graphql(complexity = "cost::AREAS_PER_REGION * child_complexity")]
     async fn pcc_areas(&self, ctx: &Context<'_>) -> Result<Vec<PccArea>> {
         let areas = match &self.0.area {
             cat::ContractArea::Region(code) => {
@@ -342,6 +350,7 @@ impl Intervention {
         Contract(self.0.contract.clone())
     }
     /// The service categories it offers (those of its contract type), by name.
+    #[graphql(complexity = "cost::CATEGORIES_PER_TYPE * child_complexity")]
     async fn service_categories(&self, ctx: &Context<'_>) -> Result<Vec<ServiceCategory>> {
         let key = CategoriesOfContractType(self.0.contract.contract_type_code.clone());
         Ok(load_list(ctx, key)

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use super::context::{Caller, services};
+use super::cost;
 use super::types::{Contract, Region, ServiceProvider};
 use crate::db;
 use crate::domain::actor::Scope;
@@ -31,6 +32,7 @@ impl Viewer {
             .collect()
     }
     /// For provider users: the providers they belong to, by name.
+    #[graphql(complexity = "cost::PROVIDERS * child_complexity")]
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<ServiceProvider>> {
         let Scope::Provider(scope) = &self.0.scope else {
             return Ok(Vec::new());
@@ -40,6 +42,7 @@ impl Viewer {
         Ok(providers.into_iter().map(ServiceProvider).collect())
     }
     /// For provider users: the contracts whose referrals they see, by reference.
+    #[graphql(complexity = "cost::CONTRACTS_PER_USER * child_complexity")]
     async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<Contract>> {
         let Scope::Provider(scope) = &self.0.scope else {
             return Ok(Vec::new());
@@ -50,6 +53,7 @@ impl Viewer {
         Ok(contracts.into_iter().map(Contract).collect())
     }
     /// For commissioners: the regions whose outcomes they may query, by code.
+    #[graphql(complexity = "cost::REGIONS * child_complexity")]
     async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         let Scope::Commissioner { region_codes } = &self.0.scope else {
             return Ok(Vec::new());

@@ -1,0 +1,203 @@
+//! `TestApp::spawn`: a real server against a fresh database, and helpers to call it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crs_api::config::Settings;
+use crs_api::http::auth::{Claims, mint};
+use crs_api::startup::Application;
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+
+/// The HS256 secret of test servers.
+pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
+
+/// Where the test database lives.
+pub enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres,
+}
+
+/// How to start a test server.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Load the demo data set (default: on).
+    pub without_demo_data: bool,
+    /// Extra `CRS_*` variables.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Options {
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.env.push((name, value.into()));
+        self
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pub db: DatabaseConnection,
+    pub handle: actix_web::dev::ServerHandle,
+    _database: TestDatabase,
+}
+
+/// The database settings for a fresh test database.
+pub fn fresh_database() -> (Vec<(&'static str, String)>, TestDatabase) {
+    match std::env::var("CRS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(url) => {
+            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            (
+                vec![("CRS_DATABASE_URL", url), ("CRS_DATABASE_SCHEMA", schema)],
+                TestDatabase::Postgres,
+            )
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("crs.db").display());
+            (vec![("CRS_DATABASE_URL", url)], TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+/// Settings from `vars` over the test defaults.
+pub fn settings_from(vars: &[(&'static str, String)]) -> Settings {
+    let mut map: HashMap<&str, String> = HashMap::new();
+    map.insert("CRS_BIND", "127.0.0.1:0".into());
+    if !vars.iter().any(|(k, _)| *k == "CRS_JWT_PUBLIC_KEY_FILE") {
+        map.insert("CRS_JWT_SECRET", TEST_SECRET.into());
+    }
+    map.insert("CRS_DATABASE_MAX_CONNECTIONS", "4".into());
+    for (k, v) in vars {
+        map.insert(k, v.clone());
+    }
+    Settings::from_lookup(|name| map.get(name).cloned()).expect("test settings are valid")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let (mut vars, database) = fresh_database();
+        vars.push(("CRS_DEMO_DATA", (!options.without_demo_data).to_string()));
+        vars.extend(options.env.iter().cloned());
+        let settings = settings_from(&vars);
+        let app = Application::build(&settings).await.unwrap_or_else(|e| {
+            panic!(
+                "could not start the test server: {e:#}. With CRS_TEST_DATABASE_URL set, the PostgreSQL \
+                 server it names must be running (see README)."
+            )
+        });
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db().clone();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            settings,
+            db,
+            handle,
+            _database: database,
+        }
+    }
+
+    /// A token for `claims` signed with the test secret.
+    pub fn token(&self, claims: &Claims) -> String {
+        mint(&self.settings.jwt, claims, 3600).expect("mint")
+    }
+
+    /// POSTs a GraphQL operation; returns the HTTP status and the JSON body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `data` of a successful operation; panics with the errors otherwise.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql(token, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// The SQL statements counted on `/metrics` so far.
+    pub async fn statements(&self) -> u64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("crs_db_statements_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("statement counter on /metrics")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        drop(handle.stop(false));
+    }
+}
+
+/// The code of the first error.
+pub fn first_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// Claims for a user with one role and some groups.
+pub fn claims(sub: &str, authority: &str, groups: &[&str]) -> Claims {
+    Claims {
+        sub: sub.into(),
+        name: Some(format!("User {sub}")),
+        email: None,
+        authorities: vec![authority.into()],
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+    }
+}
+
+pub fn practitioner() -> Claims {
+    claims("pp-1", "ROLE_PROBATION", &[])
+}
+
+/// A provider user of the demo data: Harbour Light, on its own and a subcontracted contract.
+pub fn harbour_light_user() -> Claims {
+    claims(
+        "sp-1",
+        "ROLE_CRS_PROVIDER",
+        &[
+            "INT_SP_HARBOUR_LIGHT",
+            "INT_CR_CRS-ACC-J-01",
+            "INT_CR_CRS-DNR-G-01",
+        ],
+    )
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}

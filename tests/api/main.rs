@@ -1,0 +1,18 @@
+//! The integration suite: one binary, a real server on port 0 and a fresh database per test
+//! (a SQLite file, or a new PostgreSQL schema when `CRS_TEST_DATABASE_URL` is set).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_debug_implementations
+)]
+
+mod auth;
+mod catalogue;
+mod entities;
+mod helpers;
+mod import;
+mod limits;
+mod operations;
+mod schema;
+mod scope;

@@ -1,0 +1,225 @@
+//! Health, metrics, request ids, error hygiene and the query count of nested catalogue reads.
+
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::helpers::{Options, TestApp, first_code, practitioner};
+
+#[tokio::test]
+async fn liveness_and_readiness() {
+    let app = TestApp::spawn_with(Options {
+        without_demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    let live = app
+        .client
+        .get(format!("{}/health/live", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status().as_u16(), 200);
+    let ready = app
+        .client
+        .get(format!("{}/health/ready", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_unreachable() {
+    let app = TestApp::spawn_with(Options {
+        without_demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    app.db.clone().close().await.unwrap();
+    let ready = app
+        .client
+        .get(format!("{}/health/ready", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    let live = app
+        .client
+        .get(format!("{}/health/live", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn_with(Options {
+        without_demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    let mut seen = std::collections::HashSet::new();
+    for path in ["/health/live", "/metrics", "/graphql", "/no-such-page"] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .unwrap_or_else(|| panic!("{path}"))
+            .to_str()
+            .unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        assert!(seen.insert(id.to_owned()));
+    }
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert!(response.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn metrics_count_operations_by_name() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&practitioner());
+    let body = json!({ "query": "query Regions { regions { code } }", "operationName": "Regions" });
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("crs_graphql_requests_total{operation=\"Regions\",outcome=\"ok\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("crs_graphql_request_duration_seconds_bucket{operation=\"Regions\""),
+        "{text}"
+    );
+    assert!(text.contains("crs_db_statements_total"), "{text}");
+}
+
+#[tokio::test]
+async fn database_failures_are_internal_errors_with_no_detail() {
+    let app = TestApp::spawn_with(Options {
+        without_demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    let token = app.token(&practitioner());
+    app.data(&token, "{ me { id } }", json!({})).await;
+    app.db
+        .execute_unprepared("DROP TABLE withdrawal_reason")
+        .await
+        .unwrap();
+    let (status, body) = app
+        .gql(&token, "{ withdrawalReasons { code } }", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(first_code(&body), "INTERNAL_SERVER_ERROR");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    let text = body.to_string().to_lowercase();
+    for leak in [
+        "withdrawal_reason",
+        "select",
+        "table",
+        "sqlite",
+        "postgres",
+        ".rs",
+    ] {
+        assert!(!text.contains(leak), "{leak} leaked: {body}");
+    }
+}
+
+/// Nested catalogue reads cost the same number of statements whatever the number of rows.
+#[tokio::test]
+async fn nested_catalogue_reads_run_a_constant_number_of_statements() {
+    const DEEP: &str = "{ interventions { title serviceCategories { name complexityLevels { title } desiredOutcomes { description } }
+        contract { reference contractType { name serviceCategories { name } } primeProvider { name } subcontractors { name }
+        region { name pccAreas { name probationDeliveryUnits { name } } } pccAreas { name region { name } } } } }";
+    async fn cost(app: &TestApp, token: &str) -> (u64, usize) {
+        let before = app.statements().await;
+        let data = app.data(token, DEEP, json!({})).await;
+        (
+            app.statements().await - before,
+            data["interventions"].as_array().unwrap().len(),
+        )
+    }
+    let few = TestApp::spawn_with(Options {
+        without_demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    let token = few.token(&practitioner());
+    import_contracts(&few, 2).await;
+    few.data(&token, "{ me { id } }", json!({})).await;
+    let (few_statements, few_rows) = cost(&few, &token).await;
+
+    let many = TestApp::spawn_with(Options {
+        without_demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    import_contracts(&many, 30).await;
+    many.data(&token, "{ me { id } }", json!({})).await;
+    let (many_statements, many_rows) = cost(&many, &token).await;
+
+    assert_eq!((few_rows, many_rows), (2, 30));
+    // One statement per loader key type and level at most, whatever the number of rows; with
+    // N+1 the 30-row read alone would run well over 30. (Whether a key type needs a second batch
+    // depends on whether the first has returned, so the two counts may differ by one or two.)
+    for statements in [few_statements, many_statements] {
+        assert!(
+            statements <= 16,
+            "{few_statements} statements for 2 rows, {many_statements} for 30"
+        );
+    }
+}
+
+/// Imports `n` open contracts spread over regions and types, each with subcontractors.
+async fn import_contracts(app: &TestApp, n: usize) {
+    let regions = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"];
+    let types = ["ACC", "ETE", "PWB", "WOS", "DNR", "MTR"];
+    let providers: Vec<_> = (0..5)
+        .map(|i| json!({ "code": format!("P{i}"), "name": format!("Provider {i}") }))
+        .collect();
+    let contracts: Vec<_> = (0..n)
+        .map(|i| {
+            json!({
+                "reference": format!("T-{i:03}"), "contractType": types[i % types.len()],
+                "primeProvider": format!("P{}", i % 5), "subcontractors": [format!("P{}", (i + 1) % 5), format!("P{}", (i + 2) % 5)],
+                "region": regions[i % regions.len()],
+                "eligibility": { "minimumAge": 18, "maximumAge": null, "allowsFemale": true, "allowsMale": true },
+                "referralWindow": { "opensOn": "2021-06-01", "closesAfter": null },
+                "intervention": { "title": format!("Service {i:03}"), "description": "Test service" }
+            })
+        })
+        .collect();
+    let file = json!({ "providers": providers, "contracts": contracts }).to_string();
+    let services = crs_api::service::Services::new(app.db.clone());
+    crs_api::service::catalogue_import::import_text(&services, "test.json", &file)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,174 @@
+//! Provider, commissioner and practitioner scope (contract section 3), seen through `me`.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, claims, first_code, harbour_light_user};
+
+const ME: &str =
+    "{ me { id name roles providers { code } contracts { reference } regions { code } } }";
+
+fn codes(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn me(app: &TestApp, groups: &[&str], authority: &str) -> (u16, Value) {
+    app.gql(
+        &app.token(&claims("user-1", authority, groups)),
+        ME,
+        json!({}),
+    )
+    .await
+}
+
+async fn assert_forbidden_naming(app: &TestApp, groups: &[&str], needle: &str) {
+    let (status, body) = me(app, groups, "ROLE_CRS_PROVIDER").await;
+    assert_eq!((status, first_code(&body)), (403, "FORBIDDEN"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{message}");
+    let token = app.token(&claims("user-1", "ROLE_CRS_PROVIDER", groups));
+    let (status, body) = app.gql(&token, "{ regions { code } }", json!({})).await;
+    assert_eq!((status, first_code(&body)), (403, "FORBIDDEN"), "{body}");
+}
+
+#[tokio::test]
+async fn a_prime_provider_user_sees_their_contracts_and_providers() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data(&app.token(&harbour_light_user()), ME, json!({}))
+        .await;
+    assert_eq!(data["me"]["roles"], json!(["ROLE_CRS_PROVIDER"]));
+    assert_eq!(
+        codes(&data["me"]["providers"], "code"),
+        vec!["HARBOUR_LIGHT"]
+    );
+    assert_eq!(
+        codes(&data["me"]["contracts"], "reference"),
+        vec!["CRS-ACC-J-01", "CRS-DNR-G-01"]
+    );
+    assert_eq!(data["me"]["regions"], json!([]));
+}
+
+#[tokio::test]
+async fn a_subcontractor_user_sees_the_contract_they_subcontract_on() {
+    let app = TestApp::spawn().await;
+    let (status, body) = me(
+        &app,
+        &["INT_SP_KEYSTONE_MONEY", "INT_CR_CRS-WOS-J-01"],
+        "ROLE_CRS_PROVIDER",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        codes(&body["data"]["me"]["contracts"], "reference"),
+        vec!["CRS-WOS-J-01"]
+    );
+}
+
+#[tokio::test]
+async fn a_user_of_two_providers_sees_the_union() {
+    let app = TestApp::spawn().await;
+    let groups = [
+        "INT_SP_HARBOUR_LIGHT",
+        "INT_SP_NORTHERN_STEPS",
+        "INT_CR_CRS-ACC-J-01",
+        "INT_CR_CRS-ETE-A-01",
+    ];
+    let (status, body) = me(&app, &groups, "ROLE_CRS_PROVIDER").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        codes(&body["data"]["me"]["providers"], "code"),
+        vec!["HARBOUR_LIGHT", "NORTHERN_STEPS"]
+    );
+    assert_eq!(
+        codes(&body["data"]["me"]["contracts"], "reference"),
+        vec!["CRS-ACC-J-01", "CRS-ETE-A-01"]
+    );
+}
+
+#[tokio::test]
+async fn unknown_groups_are_ignored() {
+    let app = TestApp::spawn().await;
+    let groups = [
+        "INT_SP_HARBOUR_LIGHT",
+        "INT_SP_GHOST",
+        "INT_CR_CRS-ACC-J-01",
+        "INT_CR_NO-SUCH",
+        "SOME_OTHER_GROUP",
+    ];
+    let (status, body) = me(&app, &groups, "ROLE_CRS_PROVIDER").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        codes(&body["data"]["me"]["contracts"], "reference"),
+        vec!["CRS-ACC-J-01"]
+    );
+}
+
+#[tokio::test]
+async fn a_contract_none_of_the_users_providers_delivers_is_forbidden_everywhere() {
+    let app = TestApp::spawn().await;
+    assert_forbidden_naming(
+        &app,
+        &[
+            "INT_SP_HARBOUR_LIGHT",
+            "INT_CR_CRS-ACC-J-01",
+            "INT_CR_CRS-ETE-A-01",
+        ],
+        "INT_CR_CRS-ETE-A-01",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_provider_user_without_a_provider_group_is_forbidden() {
+    let app = TestApp::spawn().await;
+    assert_forbidden_naming(&app, &["INT_CR_CRS-ACC-J-01"], "INT_SP_").await;
+}
+
+#[tokio::test]
+async fn a_provider_user_without_a_contract_group_is_forbidden() {
+    let app = TestApp::spawn().await;
+    assert_forbidden_naming(&app, &["INT_SP_HARBOUR_LIGHT"], "INT_CR_").await;
+}
+
+#[tokio::test]
+async fn a_commissioner_sees_their_regions() {
+    let app = TestApp::spawn().await;
+    let (status, body) = me(
+        &app,
+        &["INT_RG_J", "INT_RG_B", "INT_RG_Q"],
+        "ROLE_CRS_COMMISSIONER",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        codes(&body["data"]["me"]["regions"], "code"),
+        vec!["B", "J"]
+    );
+    assert_eq!(body["data"]["me"]["contracts"], json!([]));
+    let (status, body) = me(&app, &[], "ROLE_CRS_COMMISSIONER").await;
+    assert_eq!((status, first_code(&body)), (403, "FORBIDDEN"), "{body}");
+}
+
+#[tokio::test]
+async fn practitioners_and_read_all_clients_need_no_groups() {
+    let app = TestApp::spawn().await;
+    for authority in ["ROLE_PROBATION", "ROLE_CRS_READ_ALL"] {
+        let (status, body) = me(&app, &[], authority).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["me"]["roles"], json!([authority]));
+        assert_eq!(body["data"]["me"]["name"], "User user-1");
+    }
+}
+
+#[tokio::test]
+async fn a_token_with_two_of_our_roles_is_forbidden() {
+    let app = TestApp::spawn().await;
+    let mut two = claims("user-1", "ROLE_PROBATION", &[]);
+    two.authorities.push("ROLE_CRS_COMMISSIONER".into());
+    let (status, body) = app.gql(&app.token(&two), ME, json!({})).await;
+    assert_eq!((status, first_code(&body)), (403, "FORBIDDEN"), "{body}");
+}
