@@ -36,7 +36,7 @@ pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<CatalogueLoader, H
 /// A fresh loader for one request.
 pub fn new_loader(services: &Services) -> DataLoader<CatalogueLoader, HashMapCache> {
     DataLoader::with_cache(
-        CatalogueLoader::new(services.db.clone()),
+        CatalogueLoader::new(services.clone()),
         tokio::spawn,
         HashMapCache::default(),
     )

@@ -7,7 +7,6 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::db::catalogue as queries;
@@ -16,16 +15,17 @@ use crate::domain::catalogue::{
     ServiceCategory, ServiceProvider,
 };
 use crate::error::AppError;
+use crate::service::Services;
 
 /// Loads catalogue children for one request.
 #[derive(Debug)]
 pub struct CatalogueLoader {
-    db: DatabaseConnection,
+    services: Services,
 }
 
 impl CatalogueLoader {
-    pub fn new(db: DatabaseConnection) -> Self {
-        CatalogueLoader { db }
+    pub fn new(services: Services) -> Self {
+        CatalogueLoader { services }
     }
 }
 
@@ -54,7 +54,7 @@ impl Loader<RegionByCode> for CatalogueLoader {
 
     async fn load(&self, keys: &[RegionByCode]) -> LoadResult<RegionByCode, Region> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::regions_by_codes(&self.db, &codes).await?;
+        let rows = queries::regions_by_codes(&self.services.db, &codes).await?;
         Ok(rows
             .into_iter()
             .map(|r| (RegionByCode(r.code.clone()), r))
@@ -72,7 +72,7 @@ impl Loader<PccAreaByCode> for CatalogueLoader {
 
     async fn load(&self, keys: &[PccAreaByCode]) -> LoadResult<PccAreaByCode, PccArea> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::pcc_areas_by_codes(&self.db, &codes).await?;
+        let rows = queries::pcc_areas_by_codes(&self.services.db, &codes).await?;
         Ok(rows
             .into_iter()
             .map(|a| (PccAreaByCode(a.code.clone()), a))
@@ -90,7 +90,7 @@ impl Loader<PccAreasOfRegion> for CatalogueLoader {
 
     async fn load(&self, keys: &[PccAreasOfRegion]) -> LoadResult<PccAreasOfRegion, Vec<PccArea>> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::pcc_areas_by_region_codes(&self.db, &codes).await?;
+        let rows = queries::pcc_areas_by_region_codes(&self.services.db, &codes).await?;
         Ok(group(keys, rows, |a| {
             PccAreasOfRegion(a.region_code.clone())
         }))
@@ -110,7 +110,7 @@ impl Loader<PdusOfPccArea> for CatalogueLoader {
         keys: &[PdusOfPccArea],
     ) -> LoadResult<PdusOfPccArea, Vec<ProbationDeliveryUnit>> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::pdus_by_pcc_area_codes(&self.db, &codes).await?;
+        let rows = queries::pdus_by_pcc_area_codes(&self.services.db, &codes).await?;
         Ok(group(keys, rows, |p| {
             PdusOfPccArea(p.pcc_area_code.clone())
         }))
@@ -130,7 +130,7 @@ impl Loader<ContractTypeByCode> for CatalogueLoader {
         keys: &[ContractTypeByCode],
     ) -> LoadResult<ContractTypeByCode, ContractType> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::contract_types_by_codes(&self.db, &codes).await?;
+        let rows = queries::contract_types_by_codes(&self.services.db, &codes).await?;
         Ok(rows
             .into_iter()
             .map(|t| (ContractTypeByCode(t.code.clone()), t))
@@ -151,7 +151,7 @@ impl Loader<CategoriesOfContractType> for CatalogueLoader {
         keys: &[CategoriesOfContractType],
     ) -> LoadResult<CategoriesOfContractType, Vec<ServiceCategory>> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::categories_by_contract_type_codes(&self.db, &codes).await?;
+        let rows = queries::categories_by_contract_type_codes(&self.services.db, &codes).await?;
         let grouped = group(keys, rows, |(code, _)| {
             CategoriesOfContractType(code.clone())
         });
@@ -175,7 +175,7 @@ impl Loader<LevelsOfCategory> for CatalogueLoader {
         keys: &[LevelsOfCategory],
     ) -> LoadResult<LevelsOfCategory, Vec<ComplexityLevel>> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = queries::complexity_levels_by_category_ids(&self.db, &ids).await?;
+        let rows = queries::complexity_levels_by_category_ids(&self.services.db, &ids).await?;
         Ok(group(keys, rows, |l| {
             LevelsOfCategory(l.service_category_id)
         }))
@@ -195,7 +195,7 @@ impl Loader<OutcomesOfCategory> for CatalogueLoader {
         keys: &[OutcomesOfCategory],
     ) -> LoadResult<OutcomesOfCategory, Vec<DesiredOutcome>> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = queries::desired_outcomes_by_category_ids(&self.db, &ids).await?;
+        let rows = queries::desired_outcomes_by_category_ids(&self.services.db, &ids).await?;
         Ok(group(keys, rows, |o| {
             OutcomesOfCategory(o.service_category_id)
         }))
@@ -212,7 +212,7 @@ impl Loader<ProviderByCode> for CatalogueLoader {
 
     async fn load(&self, keys: &[ProviderByCode]) -> LoadResult<ProviderByCode, ServiceProvider> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::providers_by_codes(&self.db, &codes).await?;
+        let rows = queries::providers_by_codes(&self.services.db, &codes).await?;
         Ok(rows
             .into_iter()
             .map(|p| (ProviderByCode(p.code.clone()), p))
@@ -233,7 +233,7 @@ impl Loader<SubcontractorsOfContract> for CatalogueLoader {
         keys: &[SubcontractorsOfContract],
     ) -> LoadResult<SubcontractorsOfContract, Vec<ServiceProvider>> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = queries::subcontractors_by_contract_ids(&self.db, &ids).await?;
+        let rows = queries::subcontractors_by_contract_ids(&self.services.db, &ids).await?;
         let grouped = group(keys, rows, |(id, _)| SubcontractorsOfContract(*id));
         Ok(grouped
             .into_iter()

@@ -17,11 +17,19 @@ const RECORD_INTERVAL: Duration = Duration::from_secs(300);
 /// Entries kept before the registry forgets everything and starts again.
 const REGISTRY_CAPACITY: usize = 10_000;
 
+/// What was last written for a user, and when.
+#[derive(Debug)]
+struct Sighting {
+    name: Option<String>,
+    email: Option<String>,
+    at: Instant,
+}
+
 /// Remembers which users were recorded recently, so a busy user costs one write every few
 /// minutes rather than one per request.
 #[derive(Clone, Debug, Default)]
 pub struct UserRegistry {
-    recent: Arc<Mutex<HashMap<String, (Option<String>, Option<String>, Instant)>>>,
+    recent: Arc<Mutex<HashMap<String, Sighting>>>,
 }
 
 impl UserRegistry {
@@ -30,10 +38,10 @@ impl UserRegistry {
             return true;
         };
         match recent.get(&principal.user_id.0) {
-            Some((name, email, at)) => {
-                name != &principal.name
-                    || email != &principal.email
-                    || at.elapsed() > RECORD_INTERVAL
+            Some(seen) => {
+                seen.name != principal.name
+                    || seen.email != principal.email
+                    || seen.at.elapsed() > RECORD_INTERVAL
             }
             None => true,
         }
@@ -44,14 +52,12 @@ impl UserRegistry {
             if recent.len() >= REGISTRY_CAPACITY {
                 recent.clear();
             }
-            recent.insert(
-                principal.user_id.0.clone(),
-                (
-                    principal.name.clone(),
-                    principal.email.clone(),
-                    Instant::now(),
-                ),
-            );
+            let seen = Sighting {
+                name: principal.name.clone(),
+                email: principal.email.clone(),
+                at: Instant::now(),
+            };
+            recent.insert(principal.user_id.0.clone(), seen);
         }
     }
 }

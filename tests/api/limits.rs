@@ -32,7 +32,7 @@ fn nested(depth: usize) -> String {
     // regions > pccAreas > region > pccAreas > ... each level adds one.
     let mut query = String::from("code");
     for level in 0..depth {
-        query = if (depth - 1 - level) % 2 == 0 {
+        query = if (depth - 1 - level).is_multiple_of(2) {
             format!("pccAreas {{ {query} }}")
         } else {
             format!("region {{ {query} }}")
