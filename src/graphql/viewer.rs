@@ -5,8 +5,7 @@ use async_graphql::{Context, ID, Object, Result};
 use super::context::{Caller, services};
 use super::cost;
 use super::types::{Contract, Region, ServiceProvider};
-use crate::db;
-use crate::domain::actor::Scope;
+use crate::service;
 
 /// The caller.
 #[derive(Clone, Debug)]
@@ -34,31 +33,19 @@ impl Viewer {
     /// For provider users: the providers they belong to, by name.
     #[graphql(complexity = "cost::PROVIDERS * child_complexity")]
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<ServiceProvider>> {
-        let Scope::Provider(scope) = &self.0.scope else {
-            return Ok(Vec::new());
-        };
-        let providers =
-            db::catalogue::providers_by_codes(&services(ctx)?.db, &scope.provider_codes).await?;
+        let providers = service::viewer::providers(services(ctx)?, &self.0.scope).await?;
         Ok(providers.into_iter().map(ServiceProvider).collect())
     }
     /// For provider users: the contracts whose referrals they see, by reference.
     #[graphql(complexity = "cost::CONTRACTS_PER_USER * child_complexity")]
     async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<Contract>> {
-        let Scope::Provider(scope) = &self.0.scope else {
-            return Ok(Vec::new());
-        };
-        let mut contracts =
-            db::catalogue::contracts_by_ids(&services(ctx)?.db, &scope.contract_ids()).await?;
-        contracts.sort_by(|a, b| a.reference.cmp(&b.reference));
+        let contracts = service::viewer::contracts(services(ctx)?, &self.0.scope).await?;
         Ok(contracts.into_iter().map(Contract).collect())
     }
     /// For commissioners: the regions whose outcomes they may query, by code.
     #[graphql(complexity = "cost::REGIONS * child_complexity")]
     async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
-        let Scope::Commissioner { region_codes } = &self.0.scope else {
-            return Ok(Vec::new());
-        };
-        let regions = db::catalogue::regions_by_codes(&services(ctx)?.db, region_codes).await?;
+        let regions = service::viewer::regions(services(ctx)?, &self.0.scope).await?;
         Ok(regions.into_iter().map(Region).collect())
     }
 }

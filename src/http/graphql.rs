@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE,
+};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use futures_util::StreamExt;
@@ -73,11 +75,14 @@ pub async fn execute(
         Ok(principal) => principal,
         Err(reason) => {
             tracing::info!(reason = %reason, "unauthenticated request");
-            return refuse(
+            let mut response = refuse(
                 StatusCode::UNAUTHORIZED,
                 "authentication required",
                 "UNAUTHENTICATED",
             );
+            let challenge = HeaderValue::from_static("Bearer");
+            response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+            return response;
         }
     };
     if !is_json(&req) {

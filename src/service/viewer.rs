@@ -10,6 +10,7 @@ use chrono::Utc;
 use super::Services;
 use crate::db;
 use crate::domain::actor::{Principal, Role, Scope, resolve_scope};
+use crate::domain::catalogue::{Contract, Region, ServiceProvider};
 use crate::error::AppError;
 
 /// How long a user's recorded name and email are trusted before they are written again.
@@ -91,4 +92,34 @@ pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope
         services.users.remember(principal);
     }
     Ok(scope)
+}
+
+/// The providers a provider user acts for, by name; none for other roles.
+pub async fn providers(
+    services: &Services,
+    scope: &Scope,
+) -> Result<Vec<ServiceProvider>, AppError> {
+    let Scope::Provider(scope) = scope else {
+        return Ok(Vec::new());
+    };
+    db::catalogue::providers_by_codes(&services.db, &scope.provider_codes).await
+}
+
+/// The contracts whose referrals a provider user sees, by reference; none for other roles.
+pub async fn contracts(services: &Services, scope: &Scope) -> Result<Vec<Contract>, AppError> {
+    let Scope::Provider(scope) = scope else {
+        return Ok(Vec::new());
+    };
+    let mut contracts =
+        db::catalogue::contracts_by_ids(&services.db, &scope.contract_ids()).await?;
+    contracts.sort_by(|a, b| a.reference.cmp(&b.reference));
+    Ok(contracts)
+}
+
+/// The regions a commissioner may query, by code; none for other roles.
+pub async fn regions(services: &Services, scope: &Scope) -> Result<Vec<Region>, AppError> {
+    let Scope::Commissioner { region_codes } = scope else {
+        return Ok(Vec::new());
+    };
+    db::catalogue::regions_by_codes(&services.db, region_codes).await
 }

@@ -58,21 +58,13 @@ async fn assert_accepted(app: &TestApp, token: &str) {
 
 #[tokio::test]
 async fn a_valid_token_is_accepted() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     assert_accepted(&app, &hs256(&valid_claims(), TEST_SECRET.as_bytes())).await;
 }
 
 #[tokio::test]
 async fn no_token_is_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let response = app
         .client
         .post(format!("{}/graphql", app.address))
@@ -81,27 +73,23 @@ async fn no_token_is_refused() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 401);
+    assert_eq!(
+        response.headers().get("www-authenticate").unwrap(),
+        "Bearer"
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(first_code(&body), "UNAUTHENTICATED");
 }
 
 #[tokio::test]
 async fn a_malformed_token_is_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     assert_refused(&app, "not-a.jwt").await;
 }
 
 #[tokio::test]
 async fn a_bad_signature_is_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     assert_refused(
         &app,
         &hs256(&valid_claims(), b"some-other-secret-some-other-secret"),
@@ -113,11 +101,7 @@ async fn a_bad_signature_is_refused() {
 async fn alg_none_is_refused() {
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let token = format!(
         "{}.{}.",
         b64(&json!({ "alg": "none", "typ": "JWT" }).to_string()),
@@ -128,16 +112,10 @@ async fn alg_none_is_refused() {
 
 #[tokio::test]
 async fn hs256_signed_with_the_rs256_public_key_is_refused() {
-    let app = TestApp::spawn_with(
-        Options {
-            without_demo_data: true,
-            ..Default::default()
-        }
-        .with(
-            "CRS_JWT_PUBLIC_KEY_FILE",
-            fixture("test-rs256-public.pem").display().to_string(),
-        ),
-    )
+    let app = TestApp::spawn_with(Options::empty().with(
+        "CRS_JWT_PUBLIC_KEY_FILE",
+        fixture("test-rs256-public.pem").display().to_string(),
+    ))
     .await;
     let public_pem = std::fs::read(fixture("test-rs256-public.pem")).unwrap();
     assert_refused(&app, &hs256(&valid_claims(), &public_pem)).await;
@@ -146,16 +124,10 @@ async fn hs256_signed_with_the_rs256_public_key_is_refused() {
 
 #[tokio::test]
 async fn jwks_keys_are_chosen_by_kid() {
-    let app = TestApp::spawn_with(
-        Options {
-            without_demo_data: true,
-            ..Default::default()
-        }
-        .with(
-            "CRS_JWT_PUBLIC_KEY_FILE",
-            fixture("test-jwks.json").display().to_string(),
-        ),
-    )
+    let app = TestApp::spawn_with(Options::empty().with(
+        "CRS_JWT_PUBLIC_KEY_FILE",
+        fixture("test-jwks.json").display().to_string(),
+    ))
     .await;
     assert_accepted(&app, &rs256(&valid_claims(), Some("test-key-1"))).await;
     assert_refused(&app, &rs256(&valid_claims(), Some("unknown-key"))).await;
@@ -164,44 +136,28 @@ async fn jwks_keys_are_chosen_by_kid() {
 
 #[tokio::test]
 async fn a_token_expired_beyond_the_leeway_is_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let claims = with(valid_claims(), "exp", json!(get_current_timestamp() - 120));
     assert_refused(&app, &hs256(&claims, TEST_SECRET.as_bytes())).await;
 }
 
 #[tokio::test]
 async fn a_token_expired_within_the_leeway_is_accepted() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let claims = with(valid_claims(), "exp", json!(get_current_timestamp() - 30));
     assert_accepted(&app, &hs256(&claims, TEST_SECRET.as_bytes())).await;
 }
 
 #[tokio::test]
 async fn a_token_not_yet_valid_is_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let claims = with(valid_claims(), "nbf", json!(get_current_timestamp() + 120));
     assert_refused(&app, &hs256(&claims, TEST_SECRET.as_bytes())).await;
 }
 
 #[tokio::test]
 async fn tokens_missing_a_required_claim_are_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     for claim in ["exp", "iss", "aud", "sub"] {
         let token = hs256(&without(valid_claims(), claim), TEST_SECRET.as_bytes());
         let (status, body) = app.gql(&token, ME, json!({})).await;
@@ -215,33 +171,21 @@ async fn tokens_missing_a_required_claim_are_refused() {
 
 #[tokio::test]
 async fn a_wrong_issuer_is_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let claims = with(valid_claims(), "iss", json!("https://someone-else.example"));
     assert_refused(&app, &hs256(&claims, TEST_SECRET.as_bytes())).await;
 }
 
 #[tokio::test]
 async fn a_wrong_audience_is_refused() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let claims = with(valid_claims(), "aud", json!("another-api"));
     assert_refused(&app, &hs256(&claims, TEST_SECRET.as_bytes())).await;
 }
 
 #[tokio::test]
 async fn a_token_in_the_query_string_is_ignored() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let token = hs256(&valid_claims(), TEST_SECRET.as_bytes());
     for parameter in ["access_token", "token", "authorization"] {
         let response = app
@@ -259,11 +203,7 @@ async fn a_token_in_the_query_string_is_ignored() {
 async fn users_are_recorded_on_first_sight() {
     use crs_api::db::users;
     use crs_api::domain::actor::UserId;
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let id = UserId("pp-1".into());
     assert_eq!(users::find(&app.db, &id).await.unwrap(), None);
     let claims = with(valid_claims(), "name", json!("Alex Example"));
@@ -278,11 +218,7 @@ async fn users_are_recorded_on_first_sight() {
 
 #[tokio::test]
 async fn a_token_with_none_of_our_roles_reaches_only_me() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let claims = with(
         valid_claims(),
         "authorities",

@@ -28,6 +28,14 @@ pub struct Options {
 }
 
 impl Options {
+    /// No demo data: the reference catalogue only.
+    pub fn empty() -> Self {
+        Options {
+            without_demo_data: true,
+            ..Default::default()
+        }
+    }
+
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.env.push((name, value.into()));
         self
@@ -136,17 +144,23 @@ impl TestApp {
         body["data"].clone()
     }
 
-    /// The SQL statements counted on `/metrics` so far.
-    pub async fn statements(&self) -> u64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.address))
+    /// `GET path` without a token.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
             .send()
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .expect("request")
+    }
+
+    /// The body of `GET path`.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    /// The SQL statements counted on `/metrics` so far.
+    pub async fn statements(&self) -> u64 {
+        let text = self.get_text("/metrics").await;
         text.lines()
             .find_map(|l| l.strip_prefix("crs_db_statements_total "))
             .and_then(|v| v.trim().parse().ok())

@@ -41,11 +41,7 @@ async fn import(
 
 #[tokio::test]
 async fn a_good_file_adds_providers_units_and_contracts() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let file = json!({
         "providers": [{ "code": "NEW_ONE", "name": "New One" }],
         "probationDeliveryUnits": [{ "code": "maidstone", "name": "Maidstone", "pccArea": "kent" }],
@@ -84,11 +80,7 @@ async fn importing_the_same_file_twice_changes_nothing() {
 
 #[tokio::test]
 async fn a_changed_entry_is_updated_in_place() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let providers = json!([{ "code": "A1", "name": "A One" }, { "code": "B1", "name": "B One" }]);
     import(
         &app,

@@ -136,16 +136,13 @@ async fn graphiql_introspection_passes_the_limits_in_development() {
 #[tokio::test]
 async fn production_turns_off_introspection_suggestions_and_graphiql() {
     let app = TestApp::spawn_with(
-        Options {
-            without_demo_data: true,
-            ..Default::default()
-        }
-        .with("CRS_ENV", "production")
-        .with("CRS_JWT_ISSUER", crs_api::config::DEVELOPMENT_JWT_ISSUER)
-        .with(
-            "CRS_JWT_AUDIENCE",
-            crs_api::config::DEVELOPMENT_JWT_AUDIENCE,
-        ),
+        Options::empty()
+            .with("CRS_ENV", "production")
+            .with("CRS_JWT_ISSUER", crs_api::config::DEVELOPMENT_JWT_ISSUER)
+            .with(
+                "CRS_JWT_AUDIENCE",
+                crs_api::config::DEVELOPMENT_JWT_AUDIENCE,
+            ),
     )
     .await;
     let token = app.token(&practitioner());
@@ -157,12 +154,7 @@ async fn production_turns_off_introspection_suggestions_and_graphiql() {
     let (_, body) = app.gql(&token, "{ regoins { code } }", json!({})).await;
     assert_eq!(first_code(&body), "BAD_USER_INPUT");
     assert!(!body.to_string().contains("Did you mean"), "{body}");
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/graphql").await;
     assert_eq!(page.status().as_u16(), 405);
 }
 
@@ -247,12 +239,7 @@ async fn only_json_posts_execute() {
 #[tokio::test]
 async fn graphiql_is_served_in_development() {
     let app = TestApp::spawn().await;
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/graphql").await;
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.unwrap().contains("graphiql"));
 }

@@ -7,58 +7,26 @@ use crate::helpers::{Options, TestApp, first_code, practitioner};
 
 #[tokio::test]
 async fn liveness_and_readiness() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
-    let live = app
-        .client
-        .get(format!("{}/health/live", app.address))
-        .send()
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Options::empty()).await;
+    let live = app.get("/health/live").await;
     assert_eq!(live.status().as_u16(), 200);
-    let ready = app
-        .client
-        .get(format!("{}/health/ready", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get("/health/ready").await;
     assert_eq!(ready.status().as_u16(), 200);
 }
 
 #[tokio::test]
 async fn readiness_fails_when_the_database_is_unreachable() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     app.db.clone().close().await.unwrap();
-    let ready = app
-        .client
-        .get(format!("{}/health/ready", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get("/health/ready").await;
     assert_eq!(ready.status().as_u16(), 503);
-    let live = app
-        .client
-        .get(format!("{}/health/live", app.address))
-        .send()
-        .await
-        .unwrap();
+    let live = app.get("/health/live").await;
     assert_eq!(live.status().as_u16(), 200);
 }
 
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let mut seen = std::collections::HashSet::new();
     for path in ["/health/live", "/metrics", "/graphql", "/no-such-page"] {
         let response = app
@@ -101,15 +69,7 @@ async fn metrics_count_operations_by_name() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/metrics").await;
     assert!(
         text.contains("crs_graphql_requests_total{operation=\"Regions\",outcome=\"ok\"} 1"),
         "{text}"
@@ -123,11 +83,7 @@ async fn metrics_count_operations_by_name() {
 
 #[tokio::test]
 async fn database_failures_are_internal_errors_with_no_detail() {
-    let app = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options::empty()).await;
     let token = app.token(&practitioner());
     app.data(&token, "{ me { id } }", json!({})).await;
     app.db
@@ -167,21 +123,13 @@ async fn nested_catalogue_reads_run_a_constant_number_of_statements() {
             data["interventions"].as_array().unwrap().len(),
         )
     }
-    let few = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let few = TestApp::spawn_with(Options::empty()).await;
     let token = few.token(&practitioner());
     import_contracts(&few, 2).await;
     few.data(&token, "{ me { id } }", json!({})).await;
     let (few_statements, few_rows) = cost(&few, &token).await;
 
-    let many = TestApp::spawn_with(Options {
-        without_demo_data: true,
-        ..Default::default()
-    })
-    .await;
+    let many = TestApp::spawn_with(Options::empty()).await;
     import_contracts(&many, 30).await;
     many.data(&token, "{ me { id } }", json!({})).await;
     let (many_statements, many_rows) = cost(&many, &token).await;
