@@ -6,16 +6,99 @@ use std::path::PathBuf;
 use crs_api::config::Settings;
 use crs_api::http::auth::{Claims, mint};
 use crs_api::startup::Application;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 
 /// The HS256 secret of test servers.
 pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
 
-/// Where the test database lives.
+/// Where the test database lives; dropped with it.
 pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres,
+    Postgres {
+        maintenance_url: String,
+        name: String,
+    },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let TestDatabase::Postgres {
+            maintenance_url,
+            name,
+        } = self
+        else {
+            return;
+        };
+        let (url, sql) = (
+            maintenance_url.clone(),
+            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        );
+        // Dropping runs inside a test's runtime: use a thread with its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let db = sea_orm::Database::connect(&url).await.ok()?;
+                db.execute_unprepared(&sql).await.ok()?;
+                db.close().await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+/// The URL of database `name` on the server `url` names.
+fn database_url(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// A fresh database: a SQLite file in a temporary folder, or a new database on the PostgreSQL
+/// server `CRS_TEST_DATABASE_URL` names (an unreachable server fails the test).
+pub async fn fresh_database() -> (Vec<(&'static str, String)>, TestDatabase) {
+    match std::env::var("CRS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(url) => {
+            let name = format!("crs_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(&url).await.unwrap_or_else(|e| {
+                panic!("CRS_TEST_DATABASE_URL is set but its server cannot be reached ({e}); start PostgreSQL or unset it")
+            });
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.expect("close");
+            let vars = vec![("CRS_DATABASE_URL", database_url(&url, &name))];
+            (
+                vars,
+                TestDatabase::Postgres {
+                    maintenance_url: url,
+                    name,
+                },
+            )
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("crs.db").display());
+            (vec![("CRS_DATABASE_URL", url)], TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+/// Whether the suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("CRS_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
 }
 
 /// How to start a test server.
@@ -52,27 +135,6 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-/// The database settings for a fresh test database.
-pub fn fresh_database() -> (Vec<(&'static str, String)>, TestDatabase) {
-    match std::env::var("CRS_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(url) => {
-            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            (
-                vec![("CRS_DATABASE_URL", url), ("CRS_DATABASE_SCHEMA", schema)],
-                TestDatabase::Postgres,
-            )
-        }
-        None => {
-            let dir = tempfile::tempdir().expect("temporary folder");
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("crs.db").display());
-            (vec![("CRS_DATABASE_URL", url)], TestDatabase::Sqlite(dir))
-        }
-    }
-}
-
 /// Settings from `vars` over the test defaults.
 pub fn settings_from(vars: &[(&'static str, String)]) -> Settings {
     let mut map: HashMap<&str, String> = HashMap::new();
@@ -93,7 +155,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
-        let (mut vars, database) = fresh_database();
+        let (mut vars, database) = fresh_database().await;
         vars.push(("CRS_DEMO_DATA", (!options.without_demo_data).to_string()));
         vars.extend(options.env.iter().cloned());
         let settings = settings_from(&vars);

@@ -182,7 +182,7 @@ fn cli(database: &[(&'static str, String)], args: &[&str]) -> (bool, String, Str
 
 #[tokio::test]
 async fn the_cli_imports_idempotently_and_refuses_bad_files() {
-    let (database, _keep) = fresh_database();
+    let (database, _keep) = fresh_database().await;
     let (ok, out, err) = cli(&database, &["catalogue", "import", "catalogue/demo.json"]);
     assert!(ok, "{err}");
     assert!(
@@ -210,7 +210,7 @@ async fn the_cli_imports_idempotently_and_refuses_bad_files() {
 
 #[tokio::test]
 async fn the_cli_mints_tokens_and_prints_the_schema() {
-    let (database, _keep) = fresh_database();
+    let (database, _keep) = fresh_database().await;
     let (ok, out, err) = cli(
         &database,
         &[

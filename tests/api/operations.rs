@@ -3,7 +3,7 @@
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{Options, TestApp, first_code, practitioner};
+use crate::helpers::{Options, TestApp, first_code, on_postgres, practitioner};
 
 #[tokio::test]
 async fn liveness_and_readiness() {
@@ -170,4 +170,33 @@ async fn import_contracts(app: &TestApp, n: usize) {
     crs_api::service::catalogue_import::import_text(&services, "test.json", &file)
         .await
         .unwrap();
+}
+
+/// `CRS_DATABASE_SCHEMA` keeps the service's tables in their own PostgreSQL schema (SQLite,
+/// which has no schemas, ignores it).
+#[tokio::test]
+async fn a_configured_database_schema_holds_the_tables() {
+    let app =
+        TestApp::spawn_with(Options::default().with("CRS_DATABASE_SCHEMA", "crs_tenant")).await;
+    let data = app
+        .data(
+            &app.token(&practitioner()),
+            "{ regions { code } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["regions"].as_array().unwrap().len(), 12);
+    if !on_postgres() {
+        return;
+    }
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(*)::bigint AS n FROM information_schema.tables WHERE table_schema = 'crs_tenant' AND table_name = 'region'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1);
 }
