@@ -179,6 +179,11 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 fn token(settings: &Settings, args: TokenArgs) -> anyhow::Result<()> {
+    if settings.is_production() {
+        anyhow::bail!(
+            "tokens are minted in development only; production tokens come from the identity provider"
+        );
+    }
     let role: Role = args.role.into();
     let groups = args
         .providers

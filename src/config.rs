@@ -213,9 +213,27 @@ impl Settings {
         let max_connections = u32::try_from(number("CRS_DATABASE_MAX_CONNECTIONS", 10, 1)?)
             .map_err(|_| problem("CRS_DATABASE_MAX_CONNECTIONS", "is too large"))?;
 
+        let bind = get("CRS_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let port_ok = bind
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !port_ok {
+            return Err(problem(
+                "CRS_BIND",
+                "must be host:port, e.g. 127.0.0.1:8080",
+            ));
+        }
+        let log = get("CRS_LOG").unwrap_or_else(|| "info".to_owned());
+        if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
+            return Err(problem(
+                "CRS_LOG",
+                "is not a valid log filter (e.g. info or info,crs_api=debug)",
+            ));
+        }
+
         Ok(Settings {
             environment,
-            bind: get("CRS_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            bind,
             database: DatabaseSettings {
                 url: SecretString::from(database_url),
                 schema,
@@ -227,7 +245,7 @@ impl Settings {
                 issuer,
                 audience,
             },
-            log: get("CRS_LOG").unwrap_or_else(|| "info".to_owned()),
+            log,
             limits: GraphqlLimits {
                 max_depth: number("CRS_GRAPHQL_MAX_DEPTH", 15, 1)?,
                 max_complexity: number("CRS_GRAPHQL_MAX_COMPLEXITY", 5000, 1)?,
@@ -322,6 +340,8 @@ mod tests {
             ("CRS_DATABASE_URL", "mysql://x"),
             ("CRS_DEMO_DATA", "maybe"),
             ("CRS_DATABASE_SCHEMA", "x; drop"),
+            ("CRS_BIND", "8080"),
+            ("CRS_LOG", "info,[[["),
         ] {
             let err = load(&[(var, value)])
                 .err()

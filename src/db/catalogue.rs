@@ -18,6 +18,13 @@ use crate::domain::catalogue::{
 };
 use crate::error::{AppError, internal};
 
+/// Sorts by a name, byte by byte: the same order on SQLite and PostgreSQL, whose collations
+/// differ.
+fn sorted_by<T>(mut rows: Vec<T>, name: impl Fn(&T) -> &str) -> Vec<T> {
+    rows.sort_by(|a, b| name(a).cmp(name(b)));
+    rows
+}
+
 fn to_region(m: region::Model) -> Region {
     Region {
         code: m.code,
@@ -136,10 +143,10 @@ pub async fn pcc_areas_by_region_codes(
 ) -> Result<Vec<PccArea>, AppError> {
     let rows = pcc_area::Entity::find()
         .filter(pcc_area::Column::RegionCode.is_in(codes.iter().cloned()))
-        .order_by_asc(pcc_area::Column::Name)
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(to_pcc_area).collect())
+    let areas = rows.into_iter().map(to_pcc_area).collect();
+    Ok(sorted_by(areas, |a: &PccArea| &a.name))
 }
 
 /// Delivery units of the given PCC areas, by name.
@@ -149,17 +156,17 @@ pub async fn pdus_by_pcc_area_codes(
 ) -> Result<Vec<ProbationDeliveryUnit>, AppError> {
     let rows = probation_delivery_unit::Entity::find()
         .filter(probation_delivery_unit::Column::PccAreaCode.is_in(codes.iter().cloned()))
-        .order_by_asc(probation_delivery_unit::Column::Name)
         .all(db)
         .await?;
-    Ok(rows
+    let units = rows
         .into_iter()
         .map(|m| ProbationDeliveryUnit {
             code: m.code,
             name: m.name,
             pcc_area_code: m.pcc_area_code,
         })
-        .collect())
+        .collect();
+    Ok(sorted_by(units, |u: &ProbationDeliveryUnit| &u.name))
 }
 
 /// All contract types, by code.
@@ -187,11 +194,11 @@ pub async fn contract_types_by_codes(
 pub async fn list_service_categories(
     db: &DatabaseConnection,
 ) -> Result<Vec<ServiceCategory>, AppError> {
-    let rows = service_category::Entity::find()
-        .order_by_asc(service_category::Column::Name)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(to_category).collect())
+    let rows = service_category::Entity::find().all(db).await?;
+    Ok(sorted_by(
+        rows.into_iter().map(to_category).collect(),
+        |c: &ServiceCategory| &c.name,
+    ))
 }
 
 /// The service categories of the given contract types, as (contract type code, category).
@@ -208,7 +215,6 @@ pub async fn categories_by_contract_type_codes(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.service_category_id).collect();
     let categories = service_category::Entity::find()
         .filter(service_category::Column::Id.is_in(ids))
-        .order_by_asc(service_category::Column::Name)
         .all(db)
         .await?;
     let mut pairs = Vec::with_capacity(rows.len());
@@ -220,7 +226,9 @@ pub async fn categories_by_contract_type_codes(
             ));
         }
     }
-    Ok(pairs)
+    Ok(sorted_by(pairs, |(_, c): &(String, ServiceCategory)| {
+        &c.name
+    }))
 }
 
 /// Complexity levels of the given categories, LOW to HIGH.
@@ -295,11 +303,11 @@ pub async fn list_withdrawal_reasons(
 
 /// All providers, by name.
 pub async fn list_providers(db: &DatabaseConnection) -> Result<Vec<ServiceProvider>, AppError> {
-    let rows = service_provider::Entity::find()
-        .order_by_asc(service_provider::Column::Name)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(to_provider).collect())
+    let rows = service_provider::Entity::find().all(db).await?;
+    Ok(sorted_by(
+        rows.into_iter().map(to_provider).collect(),
+        |p: &ServiceProvider| &p.name,
+    ))
 }
 
 /// Providers with the given codes, by name.
@@ -309,10 +317,12 @@ pub async fn providers_by_codes(
 ) -> Result<Vec<ServiceProvider>, AppError> {
     let rows = service_provider::Entity::find()
         .filter(service_provider::Column::Code.is_in(codes.iter().cloned()))
-        .order_by_asc(service_provider::Column::Name)
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(to_provider).collect())
+    Ok(sorted_by(
+        rows.into_iter().map(to_provider).collect(),
+        |p: &ServiceProvider| &p.name,
+    ))
 }
 
 /// Subcontractors of the given contracts, as (contract id, provider), by provider name.
@@ -323,13 +333,13 @@ pub async fn subcontractors_by_contract_ids(
     let rows = contract_subcontractor::Entity::find()
         .find_also_related(service_provider::Entity)
         .filter(contract_subcontractor::Column::ContractId.is_in(ids.iter().copied()))
-        .order_by_asc(service_provider::Column::Name)
         .all(db)
         .await?;
-    Ok(rows
+    let pairs = rows
         .into_iter()
         .filter_map(|(link, provider)| provider.map(|p| (link.contract_id, to_provider(p))))
-        .collect())
+        .collect();
+    Ok(sorted_by(pairs, |(_, p): &(Uuid, ServiceProvider)| &p.name))
 }
 
 /// Contracts with the given ids.
@@ -424,13 +434,14 @@ pub async fn search_interventions(
     let rows = intervention::Entity::find()
         .find_also_related(contract::Entity)
         .filter(condition)
-        .order_by_asc(intervention::Column::Title)
-        .order_by_asc(intervention::Column::Id)
         .all(db)
         .await?;
-    rows.into_iter()
+    let mut found = rows
+        .into_iter()
         .filter_map(|(i, c)| c.map(|c| to_intervention(i, c)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    found.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
+    Ok(found)
 }
 
 /// The intervention with this id, whatever its referral window.

@@ -96,26 +96,26 @@ fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Applies pending migrations. On PostgreSQL an advisory lock serialises instances that start
-/// together, so each migration runs exactly once.
+/// Applies pending migrations. On PostgreSQL they run inside one transaction that holds an
+/// advisory lock, so instances that start together migrate once, one after the other, and a
+/// failed migration leaves nothing behind; one connection is enough.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     if db.get_database_backend() == DbBackend::Postgres {
-        let lock = db
+        let txn = db
             .begin()
             .await
-            .context("starting the migration lock transaction")?;
-        lock.execute_raw(Statement::from_sql_and_values(
+            .context("starting the migration transaction")?;
+        txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
             [MIGRATION_LOCK_KEY.into()],
         ))
         .await
         .context("taking the migration lock")?;
-        let result = Migrator::up(db, None).await.context("applying migrations");
-        lock.commit()
+        Migrator::up(&txn, None)
             .await
-            .context("releasing the migration lock")?;
-        result
+            .context("applying migrations")?;
+        txn.commit().await.context("committing migrations")
     } else {
         Migrator::up(db, None).await.context("applying migrations")
     }

@@ -1,7 +1,7 @@
 //! The reference catalogue: regions, PCC areas, delivery units, contract types, service
 //! categories, providers, contracts and interventions.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// A probation region (codes `A`..`L`).
@@ -189,6 +189,32 @@ pub struct InterventionFilter {
     pub age: Option<i32>,
 }
 
+/// The calendar date in the UK at `now`: GMT in winter, BST (UTC+1) from 01:00 UTC on the last
+/// Sunday of March to 01:00 UTC on the last Sunday of October. Referral windows are UK dates.
+pub fn uk_date(now: DateTime<Utc>) -> NaiveDate {
+    let year = now.year();
+    let last_sunday_at_one = |month: u32| {
+        let last_day = (1..=31)
+            .rev()
+            .find_map(|d| NaiveDate::from_ymd_opt(year, month, d));
+        last_day
+            .map(|day| {
+                day - chrono::Duration::days(i64::from(day.weekday().num_days_from_sunday()))
+            })
+            .and_then(|sunday| sunday.and_hms_opt(1, 0, 0))
+            .map(|t| t.and_utc())
+    };
+    let summer = match (last_sunday_at_one(3), last_sunday_at_one(10)) {
+        (Some(start), Some(end)) => now >= start && now < end,
+        _ => false,
+    };
+    if summer {
+        (now + chrono::Duration::hours(1)).date_naive()
+    } else {
+        now.date_naive()
+    }
+}
+
 /// The oldest age the search accepts; anything above is an input mistake.
 pub const MAX_AGE: i32 = 130;
 
@@ -219,6 +245,23 @@ mod tests {
             closes_after: None,
         };
         assert!(window.is_open_on(day("2030-01-01")));
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap()
+    }
+
+    #[test]
+    fn uk_date_follows_british_summer_time() {
+        // 2026: BST from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        assert_eq!(uk_date(at("2026-06-30T23:30:00Z")), day("2026-07-01"));
+        assert_eq!(uk_date(at("2026-03-29T00:59:00Z")), day("2026-03-29"));
+        assert_eq!(uk_date(at("2026-03-28T23:30:00Z")), day("2026-03-28"));
+        assert_eq!(uk_date(at("2026-10-24T23:30:00Z")), day("2026-10-25"));
+        assert_eq!(uk_date(at("2026-10-25T23:30:00Z")), day("2026-10-25"));
+        assert_eq!(uk_date(at("2026-12-31T23:30:00Z")), day("2026-12-31"));
     }
 
     #[test]

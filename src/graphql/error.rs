@@ -17,7 +17,8 @@ const TOO_COMPLEX: &str = "Query is too complex.";
 
 fn to_graphql_error(error: &AppError) -> Error {
     if let AppError::Internal(cause) = error {
-        tracing::error!(error = ?cause, "internal error");
+        // The cause chain's messages only: database error details can quote row values.
+        tracing::error!(error = %format!("{cause:#}"), "internal error");
     }
     let message = error.to_string();
     let code = error.code();
@@ -84,11 +85,11 @@ pub fn assign_codes(response: &mut Response) {
 }
 
 /// A whole-request error body (`{"data": null, "errors": [...]}`) for refusals made before
-/// GraphQL runs.
-pub fn error_body(message: &str, code: &str) -> serde_json::Value {
+/// GraphQL runs, with the same message and code the error has everywhere else.
+pub fn error_body(error: &AppError) -> serde_json::Value {
     serde_json::json!({
         "data": null,
-        "errors": [{ "message": message, "extensions": { "code": code } }]
+        "errors": [{ "message": error.to_string(), "extensions": { "code": error.code() } }]
     })
 }
 

@@ -13,9 +13,13 @@ use crate::domain::catalogue as cat;
 use crate::error::{AppError, FieldError, field_code};
 use crate::service;
 
-/// Parses an object id; `None` for anything that is not a UUID.
+/// Parses an object id written as a hyphenated UUID; `None` for anything else, so other
+/// spellings behave exactly like unknown ids.
 pub fn parse_uuid(id: &ID) -> Option<Uuid> {
-    Uuid::parse_str(id.as_str()).ok()
+    let text = id.as_str();
+    let parsed = Uuid::try_parse(text).ok()?;
+    (text.len() == 36 && parsed.hyphenated().to_string() == text.to_ascii_lowercase())
+        .then_some(parsed)
 }
 
 /// A person's gender.
@@ -86,7 +90,7 @@ impl InterventionFilter {
 #[derive(Debug, Default)]
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The caller: id, name, roles, and the providers, contracts and regions they act for.
     async fn me(&self, ctx: &Context<'_>) -> Result<Viewer> {

@@ -23,7 +23,7 @@ pub struct Claims {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(default)]
+    /// Required: a token without the claim is refused.
     pub authorities: Vec<String>,
     #[serde(default)]
     pub groups: Vec<String>,
@@ -38,6 +38,25 @@ struct MintedClaims<'a> {
     iat: u64,
     #[serde(flatten)]
     claims: &'a Claims,
+}
+
+/// A fixed description of a verification failure (never the token's content).
+fn reason(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match kind {
+        K::InvalidToken | K::Base64(_) | K::Utf8(_) => "malformed".into(),
+        K::InvalidSignature => "bad signature".into(),
+        K::InvalidAlgorithm | K::MissingAlgorithm | K::InvalidAlgorithmName => {
+            "wrong algorithm".into()
+        }
+        K::ExpiredSignature => "expired".into(),
+        K::ImmatureSignature => "not yet valid".into(),
+        K::InvalidIssuer => "wrong issuer".into(),
+        K::InvalidAudience => "wrong audience".into(),
+        K::MissingRequiredClaim(claim) => format!("missing claim {claim}"),
+        K::Json(_) | K::InvalidClaimFormat(_) => "claims of the wrong shape".into(),
+        _ => "invalid".into(),
+    }
 }
 
 /// Why a token was refused. Only the kind is logged; the token never is.
@@ -99,8 +118,7 @@ impl TokenVerifier {
 
     /// Verifies `token` and returns the caller.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        let invalid =
-            |e: jsonwebtoken::errors::Error| TokenError::Invalid(format!("{:?}", e.kind()));
+        let invalid = |e: jsonwebtoken::errors::Error| TokenError::Invalid(reason(e.kind()));
         let key = match &self.keys {
             Keys::Single(key) => key,
             Keys::Set(keys) => {

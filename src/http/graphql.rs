@@ -19,8 +19,14 @@ use crate::graphql::context::{Caller, new_loader};
 use crate::graphql::error::{assign_codes, error_body};
 use crate::service;
 
-fn refuse(status: StatusCode, message: &str, code: &str) -> HttpResponse {
-    HttpResponse::build(status).json(error_body(message, code))
+/// A refusal made before GraphQL runs, coded like every other error.
+fn refuse(state: &AppState, status: StatusCode, error: &AppError) -> HttpResponse {
+    state.metrics.refused(error.code());
+    HttpResponse::build(status).json(error_body(error))
+}
+
+fn bad_request(message: impl Into<String>) -> AppError {
+    AppError::bad_input(message, Vec::new())
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -75,76 +81,51 @@ pub async fn execute(
         Ok(principal) => principal,
         Err(reason) => {
             tracing::info!(reason = %reason, "unauthenticated request");
-            let mut response = refuse(
-                StatusCode::UNAUTHORIZED,
-                "authentication required",
-                "UNAUTHENTICATED",
-            );
+            let mut response = refuse(&state, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
             let challenge = HeaderValue::from_static("Bearer");
             response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
             return response;
         }
     };
     if !is_json(&req) {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send operations as application/json",
-            "BAD_USER_INPUT",
-        );
+        let error = bad_request("send operations as application/json");
+        return refuse(&state, StatusCode::UNSUPPORTED_MEDIA_TYPE, &error);
     }
     let body = match read_body(&req, payload, state.max_body_bytes).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
-            let message = format!(
+            let error = bad_request(format!(
                 "the request body is larger than {} bytes",
                 state.max_body_bytes
-            );
-            return refuse(StatusCode::PAYLOAD_TOO_LARGE, &message, "BAD_USER_INPUT");
+            ));
+            return refuse(&state, StatusCode::PAYLOAD_TOO_LARGE, &error);
         }
         Err(BodyError::Broken) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-                "BAD_USER_INPUT",
-            );
+            let error = bad_request("the request body could not be read");
+            return refuse(&state, StatusCode::BAD_REQUEST, &error);
         }
     };
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "batched operations are not supported",
-            "BAD_USER_INPUT",
-        );
+        let error = bad_request("batched operations are not supported");
+        return refuse(&state, StatusCode::BAD_REQUEST, &error);
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "the body is not a GraphQL request in JSON",
-                "BAD_USER_INPUT",
-            );
-        }
+    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&body) else {
+        let error = bad_request("the body is not a GraphQL request in JSON");
+        return refuse(&state, StatusCode::BAD_REQUEST, &error);
     };
 
     let scope = match service::viewer::resolve(&state.services, &principal).await {
         Ok(scope) => scope,
-        Err(AppError::Forbidden(message)) => {
-            return refuse(StatusCode::FORBIDDEN, &message, "FORBIDDEN");
+        Err(error @ AppError::Forbidden(_)) => {
+            return refuse(&state, StatusCode::FORBIDDEN, &error);
         }
         Err(error) => {
-            tracing::error!(error = ?error, "resolving the caller's scope");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-                "INTERNAL_SERVER_ERROR",
-            );
+            tracing::error!(error = %error, "resolving the caller's scope");
+            return refuse(&state, StatusCode::INTERNAL_SERVER_ERROR, &error);
         }
     };
 
-    let operation = state
-        .metrics
-        .operation_label(request.operation_name.as_deref());
+    let operation_name = request.operation_name.clone();
     let mut request = request
         .data(Caller { principal, scope })
         .data(new_loader(&state.services));
@@ -154,6 +135,14 @@ pub async fn execute(
     let started = Instant::now();
     let mut response = state.schema.execute(request).await;
     assign_codes(&mut response);
+    // Errors without a path were raised before execution (parse, validation, limits): the
+    // operation never ran, so its client-chosen name is not worth a label.
+    let rejected = response.errors.iter().any(|e| e.path.is_empty());
+    let operation = if rejected {
+        "rejected".to_owned()
+    } else {
+        state.metrics.operation_label(operation_name.as_deref())
+    };
     let outcome = if response.errors.is_empty() {
         "ok"
     } else {
@@ -182,10 +171,8 @@ pub async fn graphiql(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 
 /// Any other method, or an operation sent with GET.
 pub async fn method_not_allowed() -> HttpResponse {
+    let error = bad_request("send GraphQL operations with POST as application/json");
     HttpResponse::MethodNotAllowed()
         .insert_header(("Allow", "POST"))
-        .json(error_body(
-            "send GraphQL operations with POST as application/json",
-            "BAD_USER_INPUT",
-        ))
+        .json(error_body(&error))
 }

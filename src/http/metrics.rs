@@ -82,6 +82,11 @@ impl Metrics {
         }
     }
 
+    /// Counts a request refused before GraphQL ran, by error code.
+    pub fn refused(&self, code: &str) {
+        self.requests.with_label_values(&["refused", code]).inc();
+    }
+
     /// Records one executed operation.
     pub fn observe(&self, operation: &str, outcome: &str, elapsed: Duration) {
         self.requests.with_label_values(&[operation, outcome]).inc();

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{CACHE_CONTROL, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
@@ -32,11 +32,12 @@ pub async fn request_context(
         tracing::info_span!("request", request_id = %id.0, method = %req.method(), route = %route);
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id.0.to_string()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
+    // Responses may carry personal data: never stored by caches.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));

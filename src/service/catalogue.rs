@@ -8,13 +8,13 @@ use crate::db;
 use crate::domain::actor::Scope;
 use crate::domain::catalogue::{
     ContractType, Intervention, InterventionFilter, MAX_AGE, Region, ServiceCategory,
-    ServiceProvider, WithdrawalReason, is_region_code,
+    ServiceProvider, WithdrawalReason, is_region_code, uk_date,
 };
 use crate::error::{AppError, FieldError, field_code};
 
-/// Today's date for referral windows (UTC).
+/// Today's date in the UK, for referral windows.
 pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    uk_date(Utc::now())
 }
 
 pub async fn regions(services: &Services, scope: &Scope) -> Result<Vec<Region>, AppError> {

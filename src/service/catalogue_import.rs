@@ -70,6 +70,17 @@ pub async fn load_demo_if_empty(services: &Services) -> anyhow::Result<bool> {
     {
         return Ok(false);
     }
-    import_text(services, "catalogue/demo.json", DEMO_CATALOGUE).await?;
-    Ok(true)
+    match import_text(services, "catalogue/demo.json", DEMO_CATALOGUE).await {
+        Ok(_) => Ok(true),
+        // Another instance starting at the same moment may have loaded it first.
+        Err(_)
+            if db::catalogue::provider_count(&services.db)
+                .await
+                .unwrap_or(0)
+                > 0 =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -158,7 +158,7 @@ async fn a_token_not_yet_valid_is_refused() {
 #[tokio::test]
 async fn tokens_missing_a_required_claim_are_refused() {
     let app = TestApp::spawn_with(Options::empty()).await;
-    for claim in ["exp", "iss", "aud", "sub"] {
+    for claim in ["exp", "iss", "aud", "sub", "authorities"] {
         let token = hs256(&without(valid_claims(), claim), TEST_SECRET.as_bytes());
         let (status, body) = app.gql(&token, ME, json!({})).await;
         assert_eq!(

@@ -275,18 +275,59 @@ async fn the_service_category_filter() {
     );
 }
 
+/// Imports one open-ended ACC contract in Kent with the given window and eligibility.
+async fn import_contract(
+    app: &TestApp,
+    reference: &str,
+    opens: &str,
+    closes: Option<&str>,
+    female: bool,
+) {
+    let file = json!({ "contracts": [{
+        "reference": reference, "contractType": "ACC", "primeProvider": "BRIDGEWAY", "pccArea": "kent",
+        "eligibility": { "minimumAge": 18, "maximumAge": null, "allowsFemale": female, "allowsMale": true },
+        "referralWindow": { "opensOn": opens, "closesAfter": closes },
+        "intervention": { "title": reference, "description": "Test contract" }
+    }]});
+    let services = crs_api::service::Services::new(app.db.clone());
+    crs_api::service::catalogue_import::import_text(&services, "test.json", &file.to_string())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_referral_window_includes_its_first_and_last_day_in_the_uk() {
+    let app = TestApp::spawn().await;
+    let today = crs_api::service::catalogue::today();
+    let day = |offset: i64| {
+        (today + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    import_contract(&app, "OPENS-TODAY", &day(0), None, true).await;
+    import_contract(&app, "OPENS-TOMORROW", &day(1), None, true).await;
+    import_contract(&app, "CLOSES-TODAY", "2021-01-01", Some(&day(0)), true).await;
+    import_contract(&app, "CLOSED-YESTERDAY", "2021-01-01", Some(&day(-1)), true).await;
+    let found = search(&app, json!({ "pccAreaCode": "kent" })).await;
+    assert_eq!(found, vec!["CLOSES-TODAY", "OPENS-TODAY"]);
+}
+
 #[tokio::test]
 async fn the_gender_filter() {
     let app = TestApp::spawn().await;
+    import_contract(&app, "MEN-ONLY", "2021-01-01", None, false).await;
+    let female = search(&app, json!({ "gender": "FEMALE" })).await;
+    assert_eq!(female.len(), 8);
+    assert!(!female.contains(&"MEN-ONLY".to_owned()));
     let male = search(&app, json!({ "gender": "MALE" })).await;
-    assert_eq!(male.len(), 6);
+    assert_eq!(male.len(), 7);
+    assert!(male.contains(&"MEN-ONLY".to_owned()));
     assert!(
         !male.contains(&"CRS-WOS-J-01".to_owned()) && !male.contains(&"CRS-WSM-L-01".to_owned())
     );
-    assert_eq!(search(&app, json!({ "gender": "FEMALE" })).await.len(), 8);
     assert_eq!(
         search(&app, json!({ "gender": "NOT_KNOWN" })).await.len(),
-        8
+        9
     );
 }
 

@@ -152,6 +152,37 @@ async fn bad_files_are_refused_whole_naming_file_and_entry() {
         assert!(error.starts_with("file.json: "), "{error}");
         assert!(error.contains(expected), "expected {expected:?} in {error}");
     }
+    let mut both_areas = contract("X-5", "HARBOUR_LIGHT");
+    both_areas["region"] = json!("K");
+    let mut unknown_region = contract("X-6", "HARBOUR_LIGHT");
+    unknown_region.as_object_mut().unwrap().remove("pccArea");
+    unknown_region["region"] = json!("Q");
+    let mut reversed = contract("X-7", "HARBOUR_LIGHT");
+    reversed["referralWindow"] = json!({ "opensOn": "2024-05-01", "closesAfter": "2024-04-30" });
+    let mut ages = contract("X-8", "HARBOUR_LIGHT");
+    ages["eligibility"]["minimumAge"] = json!(30);
+    ages["eligibility"]["maximumAge"] = json!(20);
+    for (file, expected) in [
+        (
+            json!({ "contracts": [both_areas] }),
+            "contracts[0] (X-5): give exactly one of region or pccArea",
+        ),
+        (
+            json!({ "contracts": [unknown_region] }),
+            "contracts[0] (X-6): unknown region 'Q'",
+        ),
+        (
+            json!({ "contracts": [reversed] }),
+            "contracts[0] (X-7): referralWindow.closesAfter is before opensOn",
+        ),
+        (
+            json!({ "contracts": [ages] }),
+            "contracts[0] (X-8): maximumAge must be between minimumAge",
+        ),
+    ] {
+        let error = import(&app, &file).await.expect_err(expected).to_string();
+        assert!(error.contains(expected), "expected {expected:?} in {error}");
+    }
     let error = import_text(&Services::new(app.db.clone()), "broken.json", "{ not json")
         .await
         .unwrap_err();
@@ -160,6 +191,54 @@ async fn bad_files_are_refused_whole_naming_file_and_entry() {
         snapshot(&app).await,
         before,
         "a refused file changes nothing"
+    );
+}
+
+/// A failure while writing (here a contract type the database does not know, which the checks
+/// would normally catch) rolls back everything the import wrote before it.
+#[tokio::test]
+async fn an_import_that_fails_while_writing_leaves_nothing_behind() {
+    use crs_api::domain::catalogue::{
+        Contract, ContractArea, Eligibility, ReferralWindow, ServiceProvider,
+    };
+    use crs_api::domain::onboarding::{ContractPlan, OnboardingPlan, contract_id, intervention_id};
+    let app = TestApp::spawn().await;
+    let before = snapshot(&app).await;
+    let plan = OnboardingPlan {
+        providers: vec![ServiceProvider {
+            code: "HALF_WAY".into(),
+            name: "Half way".into(),
+        }],
+        probation_delivery_units: vec![],
+        contracts: vec![ContractPlan {
+            contract: Contract {
+                id: contract_id("BROKEN"),
+                reference: "BROKEN".into(),
+                contract_type_code: "NO-SUCH-TYPE".into(),
+                prime_provider_code: "HALF_WAY".into(),
+                area: ContractArea::Region("J".into()),
+                eligibility: Eligibility {
+                    minimum_age: 18,
+                    maximum_age: None,
+                    allows_female: true,
+                    allows_male: true,
+                },
+                window: ReferralWindow {
+                    opens_on: chrono::NaiveDate::MIN,
+                    closes_after: None,
+                },
+            },
+            subcontractor_codes: vec![],
+            intervention_id: intervention_id("BROKEN"),
+            intervention_title: "Broken".into(),
+            intervention_description: "Broken".into(),
+        }],
+    };
+    assert!(crs_api::db::import::apply(&app.db, &plan).await.is_err());
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "the provider written first was rolled back"
     );
 }
 
@@ -231,6 +310,19 @@ async fn the_cli_mints_tokens_and_prints_the_schema() {
     let (ok, out, err) = cli(&database, &["migrate"]);
     assert!(ok, "{err}");
     assert!(out.contains("migrations applied"));
+    let mut production = database.clone();
+    production.extend([
+        ("CRS_ENV", "production".to_owned()),
+        (
+            "CRS_JWT_SECRET",
+            "a-production-secret-of-more-than-32-bytes".to_owned(),
+        ),
+        ("CRS_JWT_ISSUER", "https://auth.example".to_owned()),
+        ("CRS_JWT_AUDIENCE", "crs".to_owned()),
+    ]);
+    let (ok, out, err) = cli(&production, &["token", "--role", "read-all"]);
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(err.contains("development only"), "{err}");
     let mut bad_env = database.clone();
     bad_env.push(("CRS_GRAPHQL_MAX_DEPTH", "deep".into()));
     let (ok, _, err) = cli(&bad_env, &["schema"]);

@@ -146,10 +146,15 @@ async fn production_turns_off_introspection_suggestions_and_graphiql() {
     )
     .await;
     let token = app.token(&practitioner());
-    let (_, body) = app.gql(&token, INTROSPECTION, json!({})).await;
+    let (status, body) = app.gql(&token, INTROSPECTION, json!({})).await;
+    assert_eq!(status, 200, "{body}");
     assert!(
-        body["data"]["__schema"].is_null(),
+        body["data"].is_object() && body["data"]["__schema"].is_null(),
         "introspection must be off: {body}"
+    );
+    assert_eq!(
+        app.data(&token, "{ __typename }", json!({})).await,
+        json!({ "__typename": "Query" })
     );
     let (_, body) = app.gql(&token, "{ regoins { code } }", json!({})).await;
     assert_eq!(first_code(&body), "BAD_USER_INPUT");
@@ -181,6 +186,38 @@ async fn an_oversized_body_is_refused_with_413() {
         (413, "BAD_USER_INPUT"),
         "{body}"
     );
+}
+
+/// A chunked body declares no length: reading stops as soon as it passes the limit.
+#[tokio::test]
+async fn an_oversized_chunked_body_is_refused_with_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.token(&practitioner())
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = " ".repeat(64 * 1024);
+    for _ in 0..5 {
+        let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+        if stream.write_all(framed.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response);
+    assert!(
+        response.starts_with("HTTP/1.1 413"),
+        "{}",
+        response.lines().next().unwrap_or_default()
+    );
+    assert!(!response.contains("\"me\""));
 }
 
 #[tokio::test]

@@ -42,6 +42,11 @@ async fn every_response_carries_a_request_id() {
             .to_str()
             .unwrap();
         assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        assert_eq!(
+            response.headers().get("cache-control").unwrap(),
+            "no-store",
+            "{path}"
+        );
         assert!(seen.insert(id.to_owned()));
     }
     let response = app
@@ -79,6 +84,34 @@ async fn metrics_count_operations_by_name() {
         "{text}"
     );
     assert!(text.contains("crs_db_statements_total"), "{text}");
+    // Refusals are counted by code; names of operations that never ran take no label.
+    let no_token = json!({ "query": "{ me { id } }" });
+    app.client
+        .post(format!("{}/graphql", app.address))
+        .json(&no_token)
+        .send()
+        .await
+        .unwrap();
+    let junk = json!({ "query": "{ nope }", "operationName": "Junk123" });
+    app.client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&token)
+        .json(&junk)
+        .send()
+        .await
+        .unwrap();
+    let text = app.get_text("/metrics").await;
+    assert!(
+        text.contains(
+            "crs_graphql_requests_total{operation=\"refused\",outcome=\"UNAUTHENTICATED\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("crs_graphql_requests_total{operation=\"rejected\",outcome=\"error\"} 1"),
+        "{text}"
+    );
+    assert!(!text.contains("Junk123"), "{text}");
 }
 
 #[tokio::test]
