@@ -9,6 +9,7 @@ mod m20261122_000001_create_reference_tables;
 mod m20261122_000002_load_reference_data;
 mod m20261122_000003_create_providers_and_contracts;
 mod m20261122_000004_create_app_user;
+mod m20261122_000005_create_referrals;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_load_reference_data::Migration),
             Box::new(m20261122_000003_create_providers_and_contracts::Migration),
             Box::new(m20261122_000004_create_app_user::Migration),
+            Box::new(m20261122_000005_create_referrals::Migration),
         ]
     }
 }

@@ -3,7 +3,12 @@
 //! - `actor`: who is calling (roles and groups from the token) and what they may see (`Scope`).
 //! - `catalogue`: the reference catalogue and the intervention search filter.
 //! - `onboarding`: the declarative catalogue file (providers, PDUs, contracts) and its checks.
+//! - `referral`: statuses and the rules of the journey; `draft`: draft fields, their checks and
+//!   what a draft needs before it is sent; `reference_number`: reference numbers.
 
 pub mod actor;
 pub mod catalogue;
+pub mod draft;
 pub mod onboarding;
+pub mod reference_number;
+pub mod referral;

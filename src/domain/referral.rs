@@ -1,0 +1,321 @@
+//! The referral journey: statuses, who may do what from which status, and the events recorded.
+//!
+//! [`decide`] is the one place the rules live; the table test below checks every
+//! (status, action, party) combination.
+
+use std::fmt;
+
+/// Where a referral is in its journey, in journey order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReferralStatus {
+    Draft,
+    Sent,
+    Assigned,
+    AssessmentBooked,
+    AssessmentCompleted,
+    ActionPlanSubmitted,
+    InDelivery,
+    AwaitingEndOfServiceReport,
+    Completed,
+    Cancelled,
+    PrematurelyEnded,
+}
+
+impl ReferralStatus {
+    /// Every status, in journey order.
+    pub const ALL: [ReferralStatus; 11] = [
+        ReferralStatus::Draft,
+        ReferralStatus::Sent,
+        ReferralStatus::Assigned,
+        ReferralStatus::AssessmentBooked,
+        ReferralStatus::AssessmentCompleted,
+        ReferralStatus::ActionPlanSubmitted,
+        ReferralStatus::InDelivery,
+        ReferralStatus::AwaitingEndOfServiceReport,
+        ReferralStatus::Completed,
+        ReferralStatus::Cancelled,
+        ReferralStatus::PrematurelyEnded,
+    ];
+
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReferralStatus::Draft => "DRAFT",
+            ReferralStatus::Sent => "SENT",
+            ReferralStatus::Assigned => "ASSIGNED",
+            ReferralStatus::AssessmentBooked => "ASSESSMENT_BOOKED",
+            ReferralStatus::AssessmentCompleted => "ASSESSMENT_COMPLETED",
+            ReferralStatus::ActionPlanSubmitted => "ACTION_PLAN_SUBMITTED",
+            ReferralStatus::InDelivery => "IN_DELIVERY",
+            ReferralStatus::AwaitingEndOfServiceReport => "AWAITING_END_OF_SERVICE_REPORT",
+            ReferralStatus::Completed => "COMPLETED",
+            ReferralStatus::Cancelled => "CANCELLED",
+            ReferralStatus::PrematurelyEnded => "PREMATURELY_ENDED",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Whether the referral has ended (completed, cancelled or ended early).
+    pub fn is_concluded(self) -> bool {
+        matches!(
+            self,
+            ReferralStatus::Completed
+                | ReferralStatus::Cancelled
+                | ReferralStatus::PrematurelyEnded
+        )
+    }
+
+    /// Whether delivery has not started yet, so a withdrawal cancels at once.
+    pub fn is_before_delivery(self) -> bool {
+        matches!(
+            self,
+            ReferralStatus::Sent
+                | ReferralStatus::Assigned
+                | ReferralStatus::AssessmentBooked
+                | ReferralStatus::AssessmentCompleted
+                | ReferralStatus::ActionPlanSubmitted
+        )
+    }
+}
+
+impl fmt::Display for ReferralStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Who acts on a referral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Party {
+    ProbationPractitioner,
+    ProviderUser,
+    ReadAll,
+    Commissioner,
+}
+
+impl Party {
+    pub const ALL: [Party; 4] = [
+        Party::ProbationPractitioner,
+        Party::ProviderUser,
+        Party::ReadAll,
+        Party::Commissioner,
+    ];
+}
+
+/// A change to a referral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    UpdateDraft,
+    Send,
+    Assign,
+    Withdraw,
+    AddCaseNote,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::UpdateDraft,
+        Action::Send,
+        Action::Assign,
+        Action::Withdraw,
+        Action::AddCaseNote,
+    ];
+
+    /// Which party may take this action at all.
+    fn allowed_to(self, party: Party) -> bool {
+        match self {
+            Action::UpdateDraft | Action::Send | Action::Withdraw => {
+                party == Party::ProbationPractitioner
+            }
+            Action::Assign => party == Party::ProviderUser,
+            Action::AddCaseNote => {
+                matches!(party, Party::ProbationPractitioner | Party::ProviderUser)
+            }
+        }
+    }
+}
+
+/// What an allowed action does to the status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Apply the action; the referral moves to (or stays in) this status.
+    MoveTo(ReferralStatus),
+    /// Already done (sending a sent referral, withdrawing a concluded one): change nothing and
+    /// record nothing.
+    AlreadyDone,
+}
+
+/// Why an action is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// This party may never take this action.
+    #[error("a {party:?} may not {action:?} a referral")]
+    Forbidden { party: Party, action: Action },
+    /// Not from this status.
+    #[error("cannot {action:?} a referral that is {status}")]
+    Invalid {
+        status: ReferralStatus,
+        action: Action,
+    },
+}
+
+/// The rules of the journey: whether `party` may take `action` on a referral in `status`, and
+/// what happens to the status.
+pub fn decide(
+    status: ReferralStatus,
+    action: Action,
+    party: Party,
+) -> Result<Decision, TransitionError> {
+    use Decision::{AlreadyDone, MoveTo};
+    use ReferralStatus::*;
+    if !action.allowed_to(party) {
+        return Err(TransitionError::Forbidden { party, action });
+    }
+    let decision = match (action, status) {
+        (Action::UpdateDraft, Draft) => Some(MoveTo(Draft)),
+        (Action::Send, Draft) => Some(MoveTo(Sent)),
+        (Action::Send, _) => Some(AlreadyDone),
+        (Action::Assign, Sent) => Some(MoveTo(Assigned)),
+        (Action::Assign, s) if s != Draft && !s.is_concluded() => Some(MoveTo(s)),
+        (Action::Withdraw, s) if s.is_before_delivery() => Some(MoveTo(Cancelled)),
+        (Action::Withdraw, s) if s.is_concluded() => Some(AlreadyDone),
+        (Action::AddCaseNote, s) if s != Draft => Some(MoveTo(s)),
+        _ => None,
+    };
+    decision.ok_or(TransitionError::Invalid { status, action })
+}
+
+/// What an event records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Created,
+    Updated,
+    Sent,
+    Assigned,
+    Withdrawn,
+    CaseNoteAdded,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 6] = [
+        EventKind::Created,
+        EventKind::Updated,
+        EventKind::Sent,
+        EventKind::Assigned,
+        EventKind::Withdrawn,
+        EventKind::CaseNoteAdded,
+    ];
+
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            EventKind::Created => "CREATED",
+            EventKind::Updated => "UPDATED",
+            EventKind::Sent => "SENT",
+            EventKind::Assigned => "ASSIGNED",
+            EventKind::Withdrawn => "WITHDRAWN",
+            EventKind::CaseNoteAdded => "CASE_NOTE_ADDED",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use Decision::*;
+    use Party::*;
+    use ReferralStatus::*;
+
+    /// The expected journey, written out: every allowed (action, party, status) with its result.
+    /// Anything not listed is refused: `Forbidden` when the party may never act so, otherwise
+    /// `Invalid`.
+    fn expected(action: Action, party: Party, status: ReferralStatus) -> Option<Decision> {
+        const IN_PROGRESS: [ReferralStatus; 7] = [
+            Sent,
+            Assigned,
+            AssessmentBooked,
+            AssessmentCompleted,
+            ActionPlanSubmitted,
+            InDelivery,
+            AwaitingEndOfServiceReport,
+        ];
+        const BEFORE_DELIVERY: [ReferralStatus; 5] = [
+            Sent,
+            Assigned,
+            AssessmentBooked,
+            AssessmentCompleted,
+            ActionPlanSubmitted,
+        ];
+        const CONCLUDED: [ReferralStatus; 3] = [Completed, Cancelled, PrematurelyEnded];
+        match (action, party) {
+            (UpdateDraft, ProbationPractitioner) => (status == Draft).then_some(MoveTo(Draft)),
+            (Send, ProbationPractitioner) => Some(if status == Draft {
+                MoveTo(Sent)
+            } else {
+                AlreadyDone
+            }),
+            (Assign, ProviderUser) if status == Sent => Some(MoveTo(Assigned)),
+            (Assign, ProviderUser) => IN_PROGRESS.contains(&status).then_some(MoveTo(status)),
+            (Withdraw, ProbationPractitioner) if BEFORE_DELIVERY.contains(&status) => {
+                Some(MoveTo(Cancelled))
+            }
+            (Withdraw, ProbationPractitioner) => CONCLUDED.contains(&status).then_some(AlreadyDone),
+            (AddCaseNote, ProbationPractitioner | ProviderUser) => {
+                (status != Draft).then_some(MoveTo(status))
+            }
+            _ => None,
+        }
+    }
+
+    fn party_may(action: Action, party: Party) -> bool {
+        matches!(
+            (action, party),
+            (UpdateDraft | Send | Withdraw, ProbationPractitioner)
+                | (Assign, ProviderUser)
+                | (AddCaseNote, ProbationPractitioner | ProviderUser)
+        )
+    }
+
+    #[test]
+    fn every_status_action_and_party_follows_the_table() {
+        let mut checked = 0;
+        for status in ReferralStatus::ALL {
+            for action in Action::ALL {
+                for party in Party::ALL {
+                    let got = decide(status, action, party);
+                    let want = match expected(action, party, status) {
+                        Some(decision) => Ok(decision),
+                        None if !party_may(action, party) => {
+                            Err(TransitionError::Forbidden { party, action })
+                        }
+                        None => Err(TransitionError::Invalid { status, action }),
+                    };
+                    assert_eq!(got, want, "{status} {action:?} by {party:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 11 * 5 * 4);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for status in ReferralStatus::ALL {
+            assert_eq!(ReferralStatus::from_code(status.code()), Some(status));
+        }
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::from_code(kind.code()), Some(kind));
+        }
+        assert_eq!(ReferralStatus::from_code("LOST"), None);
+    }
+}
