@@ -10,6 +10,7 @@ mod m20261122_000002_load_reference_data;
 mod m20261122_000003_create_providers_and_contracts;
 mod m20261122_000004_create_app_user;
 mod m20261122_000005_create_referrals;
+mod m20261122_000006_record_user_groups;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_providers_and_contracts::Migration),
             Box::new(m20261122_000004_create_app_user::Migration),
             Box::new(m20261122_000005_create_referrals::Migration),
+            Box::new(m20261122_000006_record_user_groups::Migration),
         ]
     }
 }

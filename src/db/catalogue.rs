@@ -93,7 +93,10 @@ pub(crate) fn to_contract(m: contract::Model) -> Result<Contract, AppError> {
     })
 }
 
-fn to_intervention(i: intervention::Model, c: contract::Model) -> Result<Intervention, AppError> {
+pub(crate) fn to_intervention(
+    i: intervention::Model,
+    c: contract::Model,
+) -> Result<Intervention, AppError> {
     Ok(Intervention {
         id: i.id,
         title: i.title,

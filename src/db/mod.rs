@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod entities;
 pub mod import;
+pub mod referrals;
 pub mod scope;
 pub mod users;
 
@@ -119,6 +120,19 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     } else {
         Migrator::up(db, None).await.context("applying migrations")
     }
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing when a
+/// read inside the transaction would have to become a write.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Whether the database answers.

@@ -69,10 +69,7 @@ pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope
     let (providers, contracts) = if principal.roles.contains(&Role::ProviderUser) {
         let codes: Vec<String> = principal.groups.providers.iter().cloned().collect();
         let references: Vec<String> = principal.groups.contracts.iter().cloned().collect();
-        (
-            db::scope::known_provider_codes(&services.db, &codes).await?,
-            db::scope::contract_deliveries(&services.db, &references).await?,
-        )
+        db::scope::lookup(&services.db, &codes, &references).await?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -81,14 +78,7 @@ pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope
         AppError::Forbidden(e.to_string())
     })?;
     if services.users.needs_recording(principal) {
-        db::users::record_seen(
-            &services.db,
-            &principal.user_id,
-            principal.name.as_deref(),
-            principal.email.as_deref(),
-            Utc::now(),
-        )
-        .await?;
+        db::users::record_seen(&services.db, principal, Utc::now()).await?;
         services.users.remember(principal);
     }
     Ok(scope)

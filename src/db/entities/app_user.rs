@@ -10,6 +10,10 @@ pub struct Model {
     pub name: Option<String>,
     pub email: Option<String>,
     pub last_seen_at: DateTimeUtc,
+    /// JSON array of the authorities of the latest token.
+    pub authorities: String,
+    /// JSON array of the groups of the latest token.
+    pub groups: String,
     pub updated_at: DateTimeUtc,
 }
 

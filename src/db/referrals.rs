@@ -1,0 +1,640 @@
+//! Referral SQL. Every read takes a [`ReferralAccess`] and filters by it in SQL: a referral
+//! outside it is never loaded, so it cannot be told apart from one that does not exist.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
+use uuid::Uuid;
+
+use super::catalogue::to_intervention;
+use super::entities::{
+    case_note, contract, intervention, referral, referral_desired_outcome, referral_event,
+    referral_service_category,
+};
+use crate::domain::actor::UserId;
+use crate::domain::catalogue::Gender;
+use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory, ServiceUser};
+use crate::domain::referral::{
+    CaseNote, EventKind, PageCursor, Referral, ReferralAccess, ReferralEvent, ReferralQuery,
+    ReferralStatus, Search, Withdrawal,
+};
+use crate::error::{AppError, internal};
+
+/// The rows `access` may reach.
+fn visible(access: &ReferralAccess) -> Condition {
+    let sent = referral::Column::Status.ne(ReferralStatus::Draft.code());
+    match access {
+        ReferralAccess::Own(user) => Condition::any()
+            .add(referral::Column::CreatedBy.eq(user.0.clone()))
+            .add(referral::Column::ResponsiblePpId.eq(user.0.clone())),
+        ReferralAccess::Contracts(ids) => Condition::all()
+            .add(sent)
+            .add(referral::Column::ContractId.is_in(ids.clone())),
+        ReferralAccess::AllSent => Condition::all().add(sent),
+    }
+}
+
+fn gender_code(gender: Gender) -> &'static str {
+    match gender {
+        Gender::Female => "FEMALE",
+        Gender::Male => "MALE",
+        Gender::Other => "OTHER",
+        Gender::NotKnown => "NOT_KNOWN",
+    }
+}
+
+fn gender_from(code: &str) -> Option<Gender> {
+    match code {
+        "FEMALE" => Some(Gender::Female),
+        "MALE" => Some(Gender::Male),
+        "OTHER" => Some(Gender::Other),
+        "NOT_KNOWN" => Some(Gender::NotKnown),
+        _ => None,
+    }
+}
+
+fn to_referral(
+    r: referral::Model,
+    i: intervention::Model,
+    c: contract::Model,
+) -> Result<Referral, AppError> {
+    let status = ReferralStatus::from_code(&r.status).ok_or_else(|| {
+        internal(
+            "referral row",
+            format!("unknown status on referral {}", r.id),
+        )
+    })?;
+    let disabilities: Vec<String> = match &r.disabilities {
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| internal("referral disabilities", e))?
+        }
+        None => Vec::new(),
+    };
+    let withdrawal = match (r.withdrawal_reason_code, r.withdrawn_at, r.withdrawn_by) {
+        (Some(reason_code), Some(at), Some(by)) => Some(Withdrawal {
+            reason_code,
+            comments: r.withdrawal_comments,
+            at,
+            by: UserId(by),
+        }),
+        _ => None,
+    };
+    Ok(Referral {
+        id: r.id,
+        reference: r.reference,
+        status,
+        version: r.version,
+        intervention: to_intervention(i, c)?,
+        crn: r.crn,
+        created_by: UserId(r.created_by),
+        created_at: r.created_at,
+        listed_at: r.listed_at,
+        sent_at: r.sent_at,
+        sent_by: r.sent_by.map(UserId),
+        responsible_pp_id: r.responsible_pp_id.map(UserId),
+        assigned_to_id: r.assigned_to_id.map(UserId),
+        assigned_at: r.assigned_at,
+        concluded_at: r.concluded_at,
+        withdrawal,
+        details: DraftDetails {
+            service_user: ServiceUser {
+                first_name: r.first_name,
+                last_name: r.last_name,
+                date_of_birth: r.date_of_birth,
+                gender: r.gender.as_deref().and_then(gender_from),
+                ethnicity: r.ethnicity,
+                preferred_language: r.preferred_language,
+                disabilities,
+            },
+            categories: Vec::new(),
+            completion_deadline: r.completion_deadline,
+            maximum_enforceable_days: r.maximum_enforceable_days,
+            reason_for_referral: r.reason_for_referral,
+            further_information: r.further_information,
+            accessibility_needs: r.accessibility_needs,
+            additional_needs_information: r.additional_needs_information,
+            needs_interpreter: r.needs_interpreter,
+            interpreter_language: r.interpreter_language,
+            has_additional_responsibilities: r.has_additional_responsibilities,
+            when_unavailable: r.when_unavailable,
+            risk_information: r.risk_information,
+            location: Location {
+                location_type: r.location_type.as_deref().and_then(LocationType::from_code),
+                prison_code: r.prison_code,
+                expected_release_date: r.expected_release_date,
+                expected_release_date_unknown_reason: r.expected_release_date_unknown_reason,
+            },
+            probation_delivery_unit_code: r.probation_delivery_unit_code,
+            probation_office: r.probation_office,
+        },
+    })
+}
+
+/// Every stored column of `referral` from the record.
+fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveModel, AppError> {
+    let d = &r.details;
+    let person = &d.service_user;
+    let (reason_code, comments, withdrawn_at, withdrawn_by) = match &r.withdrawal {
+        Some(w) => (
+            Some(w.reason_code.clone()),
+            w.comments.clone(),
+            Some(w.at),
+            Some(w.by.0.clone()),
+        ),
+        None => (None, None, None, None),
+    };
+    let disabilities = if person.disabilities.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::to_string(&person.disabilities)
+                .map_err(|e| internal("referral disabilities", e))?,
+        )
+    };
+    Ok(referral::ActiveModel {
+        id: Set(r.id),
+        reference: Set(r.reference.clone()),
+        status: Set(r.status.code().to_owned()),
+        version: Set(r.version),
+        intervention_id: Set(r.intervention.id),
+        contract_id: Set(r.intervention.contract.id),
+        crn: Set(r.crn.clone()),
+        created_by: Set(r.created_by.0.clone()),
+        created_at: Set(r.created_at),
+        updated_at: Set(updated_at),
+        listed_at: Set(r.listed_at),
+        sent_at: Set(r.sent_at),
+        sent_by: Set(r.sent_by.as_ref().map(|u| u.0.clone())),
+        responsible_pp_id: Set(r.responsible_pp_id.as_ref().map(|u| u.0.clone())),
+        assigned_to_id: Set(r.assigned_to_id.as_ref().map(|u| u.0.clone())),
+        assigned_at: Set(r.assigned_at),
+        concluded_at: Set(r.concluded_at),
+        withdrawal_reason_code: Set(reason_code),
+        withdrawal_comments: Set(comments),
+        withdrawn_at: Set(withdrawn_at),
+        withdrawn_by: Set(withdrawn_by),
+        first_name: Set(person.first_name.clone()),
+        last_name: Set(person.last_name.clone()),
+        first_name_key: Set(person.first_name.as_deref().map(str::to_lowercase)),
+        last_name_key: Set(person.last_name.as_deref().map(str::to_lowercase)),
+        date_of_birth: Set(person.date_of_birth),
+        gender: Set(person.gender.map(|g| gender_code(g).to_owned())),
+        ethnicity: Set(person.ethnicity.clone()),
+        preferred_language: Set(person.preferred_language.clone()),
+        disabilities: Set(disabilities),
+        completion_deadline: Set(d.completion_deadline),
+        maximum_enforceable_days: Set(d.maximum_enforceable_days),
+        reason_for_referral: Set(d.reason_for_referral.clone()),
+        further_information: Set(d.further_information.clone()),
+        accessibility_needs: Set(d.accessibility_needs.clone()),
+        additional_needs_information: Set(d.additional_needs_information.clone()),
+        needs_interpreter: Set(d.needs_interpreter),
+        interpreter_language: Set(d.interpreter_language.clone()),
+        has_additional_responsibilities: Set(d.has_additional_responsibilities),
+        when_unavailable: Set(d.when_unavailable.clone()),
+        risk_information: Set(d.risk_information.clone()),
+        location_type: Set(d.location.location_type.map(|t| t.code().to_owned())),
+        prison_code: Set(d.location.prison_code.clone()),
+        expected_release_date: Set(d.location.expected_release_date),
+        expected_release_date_unknown_reason: Set(d
+            .location
+            .expected_release_date_unknown_reason
+            .clone()),
+        probation_delivery_unit_code: Set(d.probation_delivery_unit_code.clone()),
+        probation_office: Set(d.probation_office.clone()),
+    })
+}
+
+/// One visible referral with its intervention and contract. With `for_update` the row stays
+/// locked (PostgreSQL `FOR UPDATE`) until the transaction ends; SQLite transactions that write
+/// start with the write lock already (see `begin_write`).
+pub async fn find(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    id: Uuid,
+    for_update: bool,
+) -> Result<Option<Referral>, AppError> {
+    let mut select = referral::Entity::find()
+        .find_also_related(intervention::Entity)
+        .find_also_related(contract::Entity)
+        .filter(referral::Column::Id.eq(id))
+        .filter(visible(access));
+    if for_update && db.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    match select.one(db).await? {
+        Some((r, Some(i), Some(c))) => Ok(Some(to_referral(r, i, c)?)),
+        Some((r, _, _)) => Err(internal(
+            "referral row",
+            format!("referral {} has no intervention", r.id),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The visible sent referral with this reference number.
+pub async fn find_by_reference(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    reference: &str,
+) -> Result<Option<Referral>, AppError> {
+    let row = referral::Entity::find()
+        .select_only()
+        .column(referral::Column::Id)
+        .filter(referral::Column::Reference.eq(reference))
+        .filter(visible(access))
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    match row {
+        Some(id) => find(db, access, id, false).await,
+        None => Ok(None),
+    }
+}
+
+fn query_condition(access: &ReferralAccess, query: &ReferralQuery) -> Condition {
+    let mut condition = Condition::all().add(visible(access));
+    match &query.statuses {
+        Some(statuses) => {
+            condition =
+                condition.add(referral::Column::Status.is_in(statuses.iter().map(|s| s.code())));
+        }
+        None => {
+            condition = condition.add(referral::Column::Status.ne(ReferralStatus::Draft.code()))
+        }
+    }
+    if let Some(open) = query.open {
+        let concluded = [
+            ReferralStatus::Completed,
+            ReferralStatus::Cancelled,
+            ReferralStatus::PrematurelyEnded,
+        ]
+        .map(|s| s.code());
+        condition = condition.add(if open {
+            referral::Column::Status.is_not_in(concluded)
+        } else {
+            referral::Column::Status.is_in(concluded)
+        });
+    }
+    match query.unassigned {
+        Some(true) => condition = condition.add(referral::Column::AssignedToId.is_null()),
+        Some(false) => condition = condition.add(referral::Column::AssignedToId.is_not_null()),
+        None => {}
+    }
+    if let Some(user) = &query.assigned_to {
+        condition = condition.add(referral::Column::AssignedToId.eq(user.0.clone()));
+    }
+    match &query.search {
+        Some(Search::Reference(reference)) => {
+            condition = condition.add(referral::Column::Reference.eq(reference.clone()))
+        }
+        Some(Search::Name { first, last }) => {
+            condition = condition.add(referral::Column::LastNameKey.eq(last.clone()));
+            if let Some(first) = first {
+                condition = condition.add(referral::Column::FirstNameKey.eq(first.clone()));
+            }
+        }
+        None => {}
+    }
+    if let Some(reference) = &query.contract_reference {
+        condition = condition.add(
+            referral::Column::ContractId.in_subquery(
+                Query::select()
+                    .column(contract::Column::Id)
+                    .from(contract::Entity)
+                    .and_where(contract::Column::Reference.eq(reference.clone()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(category) = query.service_category_id {
+        condition = condition.add(
+            referral::Column::Id.in_subquery(
+                Query::select()
+                    .column(referral_service_category::Column::ReferralId)
+                    .from(referral_service_category::Entity)
+                    .and_where(referral_service_category::Column::ServiceCategoryId.eq(category))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = query.sent_from {
+        condition = condition.add(referral::Column::SentAt.gte(from));
+    }
+    if let Some(before) = query.sent_before {
+        condition = condition.add(referral::Column::SentAt.lt(before));
+    }
+    condition
+}
+
+/// One dashboard page, newest first, after `cursor`; one statement. The bool says whether more
+/// rows follow.
+pub async fn list_page(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+    cursor: Option<PageCursor>,
+    limit: u64,
+) -> Result<(Vec<Referral>, bool), AppError> {
+    let mut condition = query_condition(access, query);
+    if let Some(cursor) = cursor {
+        condition = condition.add(
+            Condition::any()
+                .add(referral::Column::ListedAt.lt(cursor.listed_at))
+                .add(
+                    Condition::all()
+                        .add(referral::Column::ListedAt.eq(cursor.listed_at))
+                        .add(referral::Column::Id.lt(cursor.id)),
+                ),
+        );
+    }
+    let rows = referral::Entity::find()
+        .find_also_related(intervention::Entity)
+        .find_also_related(contract::Entity)
+        .filter(condition)
+        .order_by_desc(referral::Column::ListedAt)
+        .order_by_desc(referral::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let mut page = Vec::with_capacity(rows.len());
+    for row in rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
+        match row {
+            (r, Some(i), Some(c)) => page.push(to_referral(r, i, c)?),
+            (r, _, _) => {
+                return Err(internal(
+                    "referral row",
+                    format!("referral {} has no intervention", r.id),
+                ));
+            }
+        }
+    }
+    Ok((page, more))
+}
+
+/// How many referrals match, whatever the page.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+) -> Result<u64, AppError> {
+    Ok(referral::Entity::find()
+        .filter(query_condition(access, query))
+        .count(db)
+        .await?)
+}
+
+/// The selected categories (with level and outcomes) of the given referrals; two statements.
+pub async fn selections(
+    db: &impl ConnectionTrait,
+    referral_ids: &[Uuid],
+) -> Result<Vec<(Uuid, SelectedCategory)>, AppError> {
+    let categories = referral_service_category::Entity::find()
+        .filter(referral_service_category::Column::ReferralId.is_in(referral_ids.iter().copied()))
+        .order_by_asc(referral_service_category::Column::CreatedAt)
+        .order_by_asc(referral_service_category::Column::ServiceCategoryId)
+        .all(db)
+        .await?;
+    let outcomes = referral_desired_outcome::Entity::find()
+        .filter(referral_desired_outcome::Column::ReferralId.is_in(referral_ids.iter().copied()))
+        .order_by_asc(referral_desired_outcome::Column::DesiredOutcomeId)
+        .all(db)
+        .await?;
+    Ok(categories
+        .into_iter()
+        .map(|c| {
+            let outcome_ids = outcomes
+                .iter()
+                .filter(|o| {
+                    o.referral_id == c.referral_id && o.service_category_id == c.service_category_id
+                })
+                .map(|o| o.desired_outcome_id)
+                .collect();
+            (
+                c.referral_id,
+                SelectedCategory {
+                    service_category_id: c.service_category_id,
+                    complexity_level_id: c.complexity_level_id,
+                    desired_outcome_ids: outcome_ids,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Inserts a new referral (version 1).
+pub async fn insert(db: &impl ConnectionTrait, referral: &Referral) -> Result<(), AppError> {
+    referral::Entity::insert(to_row(referral, referral.created_at)?)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Why a save did not happen.
+#[derive(Debug)]
+pub enum SaveError {
+    /// The stored version is not the one read: someone changed it first.
+    Stale,
+    /// The reference number is taken.
+    ReferenceTaken,
+    Other(AppError),
+}
+
+impl From<DbErr> for SaveError {
+    fn from(error: DbErr) -> Self {
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("reference") => {
+                SaveError::ReferenceTaken
+            }
+            _ => SaveError::Other(error.into()),
+        }
+    }
+}
+
+/// Writes every column of `referral` (whose `version` is the new one) if the stored version is
+/// still `expected_version`.
+pub async fn save(
+    db: &impl ConnectionTrait,
+    referral: &Referral,
+    expected_version: i32,
+    now: DateTime<Utc>,
+) -> Result<(), SaveError> {
+    let row = to_row(referral, now).map_err(SaveError::Other)?;
+    let result = referral::Entity::update_many()
+        .set(row)
+        .filter(referral::Column::Id.eq(referral.id))
+        .filter(referral::Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(SaveError::Stale)
+    }
+}
+
+/// Replaces the selected categories and outcomes of a referral.
+pub async fn replace_selections(
+    db: &impl ConnectionTrait,
+    referral_id: Uuid,
+    categories: &[SelectedCategory],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    referral_desired_outcome::Entity::delete_many()
+        .filter(referral_desired_outcome::Column::ReferralId.eq(referral_id))
+        .exec(db)
+        .await?;
+    referral_service_category::Entity::delete_many()
+        .filter(referral_service_category::Column::ReferralId.eq(referral_id))
+        .exec(db)
+        .await?;
+    if categories.is_empty() {
+        return Ok(());
+    }
+    // Creation times keep the practitioner's order of categories.
+    referral_service_category::Entity::insert_many(categories.iter().enumerate().map(|(i, c)| {
+        referral_service_category::ActiveModel {
+            referral_id: Set(referral_id),
+            service_category_id: Set(c.service_category_id),
+            complexity_level_id: Set(c.complexity_level_id),
+            created_at: Set(now + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0))),
+            updated_at: Set(now),
+        }
+    }))
+    .exec_without_returning(db)
+    .await?;
+    let outcomes: Vec<_> = categories
+        .iter()
+        .flat_map(|c| {
+            c.desired_outcome_ids
+                .iter()
+                .map(move |o| referral_desired_outcome::ActiveModel {
+                    referral_id: Set(referral_id),
+                    service_category_id: Set(c.service_category_id),
+                    desired_outcome_id: Set(*o),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+        })
+        .collect();
+    if !outcomes.is_empty() {
+        referral_desired_outcome::Entity::insert_many(outcomes)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Appends an event.
+pub async fn insert_event(
+    db: &impl ConnectionTrait,
+    event: &ReferralEvent,
+) -> Result<(), AppError> {
+    referral_event::Entity::insert(referral_event::ActiveModel {
+        id: Set(event.id),
+        referral_id: Set(event.referral_id),
+        at: Set(event.at),
+        actor_id: Set(event.actor_id.0.clone()),
+        kind: Set(event.kind.code().to_owned()),
+        from_status: Set(event.from_status.map(|s| s.code().to_owned())),
+        to_status: Set(event.to_status.code().to_owned()),
+        detail: Set(event.detail.clone()),
+        created_at: Set(event.at),
+        updated_at: Set(event.at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The events of the given referrals, oldest first.
+pub async fn events_of(
+    db: &impl ConnectionTrait,
+    referral_ids: &[Uuid],
+) -> Result<Vec<ReferralEvent>, AppError> {
+    let rows = referral_event::Entity::find()
+        .filter(referral_event::Column::ReferralId.is_in(referral_ids.iter().copied()))
+        .order_by_asc(referral_event::Column::At)
+        .order_by_asc(referral_event::Column::Id)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|e| {
+            let status = |code: &str| {
+                ReferralStatus::from_code(code)
+                    .ok_or_else(|| internal("event row", format!("bad status in event {}", e.id)))
+            };
+            Ok(ReferralEvent {
+                id: e.id,
+                referral_id: e.referral_id,
+                at: e.at,
+                actor_id: UserId(e.actor_id.clone()),
+                kind: EventKind::from_code(&e.kind)
+                    .ok_or_else(|| internal("event row", format!("bad kind in event {}", e.id)))?,
+                from_status: e.from_status.as_deref().map(status).transpose()?,
+                to_status: status(&e.to_status)?,
+                detail: e.detail.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Adds a case note.
+pub async fn insert_case_note(db: &impl ConnectionTrait, note: &CaseNote) -> Result<(), AppError> {
+    case_note::Entity::insert(case_note::ActiveModel {
+        id: Set(note.id),
+        referral_id: Set(note.referral_id),
+        author_id: Set(note.author_id.0.clone()),
+        subject: Set(note.subject.clone()),
+        body: Set(note.body.clone()),
+        sent_at: Set(note.sent_at),
+        created_at: Set(note.sent_at),
+        updated_at: Set(note.sent_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The case notes of the given referrals, newest first.
+pub async fn case_notes_of(
+    db: &impl ConnectionTrait,
+    referral_ids: &[Uuid],
+) -> Result<Vec<CaseNote>, AppError> {
+    let rows = case_note::Entity::find()
+        .filter(case_note::Column::ReferralId.is_in(referral_ids.iter().copied()))
+        .order_by_desc(case_note::Column::SentAt)
+        .order_by_desc(case_note::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|n| CaseNote {
+            id: n.id,
+            referral_id: n.referral_id,
+            author_id: UserId(n.author_id),
+            subject: n.subject,
+            body: n.body,
+            sent_at: n.sent_at,
+        })
+        .collect())
+}
+
+/// Whether a withdrawal reason with this code exists.
+pub async fn withdrawal_reason_exists(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<bool, AppError> {
+    use super::entities::withdrawal_reason;
+    Ok(withdrawal_reason::Entity::find_by_id(code.to_owned())
+        .one(db)
+        .await?
+        .is_some())
+}
