@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::entities::{
@@ -106,7 +106,7 @@ pub(crate) fn to_intervention(
 }
 
 /// All 12 regions, by code.
-pub async fn list_regions(db: &DatabaseConnection) -> Result<Vec<Region>, AppError> {
+pub async fn list_regions(db: &impl ConnectionTrait) -> Result<Vec<Region>, AppError> {
     let rows = region::Entity::find()
         .order_by_asc(region::Column::Code)
         .all(db)
@@ -116,7 +116,7 @@ pub async fn list_regions(db: &DatabaseConnection) -> Result<Vec<Region>, AppErr
 
 /// Regions with the given codes.
 pub async fn regions_by_codes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<Vec<Region>, AppError> {
     let rows = region::Entity::find()
@@ -129,7 +129,7 @@ pub async fn regions_by_codes(
 
 /// PCC areas with the given codes.
 pub async fn pcc_areas_by_codes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<Vec<PccArea>, AppError> {
     let rows = pcc_area::Entity::find()
@@ -141,7 +141,7 @@ pub async fn pcc_areas_by_codes(
 
 /// PCC areas of the given regions, by name.
 pub async fn pcc_areas_by_region_codes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<Vec<PccArea>, AppError> {
     let rows = pcc_area::Entity::find()
@@ -154,7 +154,7 @@ pub async fn pcc_areas_by_region_codes(
 
 /// Delivery units of the given PCC areas, by name.
 pub async fn pdus_by_pcc_area_codes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<Vec<ProbationDeliveryUnit>, AppError> {
     let rows = probation_delivery_unit::Entity::find()
@@ -173,7 +173,7 @@ pub async fn pdus_by_pcc_area_codes(
 }
 
 /// All contract types, by code.
-pub async fn list_contract_types(db: &DatabaseConnection) -> Result<Vec<ContractType>, AppError> {
+pub async fn list_contract_types(db: &impl ConnectionTrait) -> Result<Vec<ContractType>, AppError> {
     let rows = contract_type::Entity::find()
         .order_by_asc(contract_type::Column::Code)
         .all(db)
@@ -183,7 +183,7 @@ pub async fn list_contract_types(db: &DatabaseConnection) -> Result<Vec<Contract
 
 /// Contract types with the given codes.
 pub async fn contract_types_by_codes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<Vec<ContractType>, AppError> {
     let rows = contract_type::Entity::find()
@@ -195,7 +195,7 @@ pub async fn contract_types_by_codes(
 
 /// All service categories, by name.
 pub async fn list_service_categories(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
 ) -> Result<Vec<ServiceCategory>, AppError> {
     let rows = service_category::Entity::find().all(db).await?;
     Ok(sorted_by(
@@ -206,7 +206,7 @@ pub async fn list_service_categories(
 
 /// The service categories of the given contract types, as (contract type code, category).
 pub async fn categories_by_contract_type_codes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<Vec<(String, ServiceCategory)>, AppError> {
     let rows = contract_type_service_category::Entity::find()
@@ -236,7 +236,7 @@ pub async fn categories_by_contract_type_codes(
 
 /// Complexity levels of the given categories, LOW to HIGH.
 pub async fn complexity_levels_by_category_ids(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<Vec<ComplexityLevel>, AppError> {
     let rows = complexity_level::Entity::find()
@@ -267,7 +267,7 @@ pub async fn complexity_levels_by_category_ids(
 
 /// Current (not deprecated) desired outcomes of the given categories, in their set order.
 pub async fn desired_outcomes_by_category_ids(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<Vec<DesiredOutcome>, AppError> {
     let rows = desired_outcome::Entity::find()
@@ -288,7 +288,7 @@ pub async fn desired_outcomes_by_category_ids(
 
 /// All withdrawal reasons, in their published order.
 pub async fn list_withdrawal_reasons(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
 ) -> Result<Vec<WithdrawalReason>, AppError> {
     let rows = withdrawal_reason::Entity::find()
         .order_by_asc(withdrawal_reason::Column::Position)
@@ -305,7 +305,7 @@ pub async fn list_withdrawal_reasons(
 }
 
 /// All providers, by name.
-pub async fn list_providers(db: &DatabaseConnection) -> Result<Vec<ServiceProvider>, AppError> {
+pub async fn list_providers(db: &impl ConnectionTrait) -> Result<Vec<ServiceProvider>, AppError> {
     let rows = service_provider::Entity::find().all(db).await?;
     Ok(sorted_by(
         rows.into_iter().map(to_provider).collect(),
@@ -315,7 +315,7 @@ pub async fn list_providers(db: &DatabaseConnection) -> Result<Vec<ServiceProvid
 
 /// Providers with the given codes, by name.
 pub async fn providers_by_codes(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     codes: &[String],
 ) -> Result<Vec<ServiceProvider>, AppError> {
     let rows = service_provider::Entity::find()
@@ -330,7 +330,7 @@ pub async fn providers_by_codes(
 
 /// Subcontractors of the given contracts, as (contract id, provider), by provider name.
 pub async fn subcontractors_by_contract_ids(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<Vec<(Uuid, ServiceProvider)>, AppError> {
     let rows = contract_subcontractor::Entity::find()
@@ -347,7 +347,7 @@ pub async fn subcontractors_by_contract_ids(
 
 /// Contracts with the given ids.
 pub async fn contracts_by_ids(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<Vec<Contract>, AppError> {
     let rows = contract::Entity::find()
@@ -357,8 +357,16 @@ pub async fn contracts_by_ids(
     rows.into_iter().map(to_contract).collect()
 }
 
+/// Whether a probation delivery unit with this code exists.
+pub async fn pdu_exists(db: &impl ConnectionTrait, code: &str) -> Result<bool, AppError> {
+    Ok(probation_delivery_unit::Entity::find_by_id(code.to_owned())
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Whether a PCC area with this code exists.
-pub async fn pcc_area_exists(db: &DatabaseConnection, code: &str) -> Result<bool, AppError> {
+pub async fn pcc_area_exists(db: &impl ConnectionTrait, code: &str) -> Result<bool, AppError> {
     Ok(pcc_area::Entity::find_by_id(code.to_owned())
         .one(db)
         .await?
@@ -368,7 +376,7 @@ pub async fn pcc_area_exists(db: &DatabaseConnection, code: &str) -> Result<bool
 /// The interventions matching `filter` whose contracts are open for referrals on `today`, by
 /// title. One statement.
 pub async fn search_interventions(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     filter: &InterventionFilter,
     today: NaiveDate,
 ) -> Result<Vec<Intervention>, AppError> {
@@ -449,7 +457,7 @@ pub async fn search_interventions(
 
 /// The intervention with this id, whatever its referral window.
 pub async fn find_intervention(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Option<Intervention>, AppError> {
     let row = intervention::Entity::find_by_id(id)
@@ -461,7 +469,104 @@ pub async fn find_intervention(
 }
 
 /// Count of providers (the demo data loads when there are none).
-pub async fn provider_count(db: &DatabaseConnection) -> Result<u64, AppError> {
+pub async fn provider_count(db: &impl ConnectionTrait) -> Result<u64, AppError> {
     use sea_orm::PaginatorTrait;
     Ok(service_provider::Entity::find().count(db).await?)
+}
+
+/// Service categories with these ids.
+pub async fn categories_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<ServiceCategory>, AppError> {
+    let rows = service_category::Entity::find()
+        .filter(service_category::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(to_category).collect())
+}
+
+/// Complexity levels with these ids.
+pub async fn complexity_levels_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<ComplexityLevel>, AppError> {
+    let rows = complexity_level::Entity::find()
+        .filter(complexity_level::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|m| {
+            let complexity = Complexity::from_code(&m.complexity).ok_or_else(|| {
+                internal(
+                    "complexity level row",
+                    format!("unknown complexity in level {}", m.id),
+                )
+            })?;
+            Ok(ComplexityLevel {
+                id: m.id,
+                service_category_id: m.service_category_id,
+                complexity,
+                title: m.title,
+                description: m.description,
+            })
+        })
+        .collect()
+}
+
+/// Desired outcomes with these ids, deprecated ones included (old referrals keep theirs).
+pub async fn desired_outcomes_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<DesiredOutcome>, AppError> {
+    let rows = desired_outcome::Entity::find()
+        .filter(desired_outcome::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| DesiredOutcome {
+            id: m.id,
+            service_category_id: m.service_category_id,
+            description: m.description,
+        })
+        .collect())
+}
+
+/// Probation delivery units with these codes.
+pub async fn pdus_by_codes(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> Result<Vec<ProbationDeliveryUnit>, AppError> {
+    let rows = probation_delivery_unit::Entity::find()
+        .filter(probation_delivery_unit::Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| ProbationDeliveryUnit {
+            code: m.code,
+            name: m.name,
+            pcc_area_code: m.pcc_area_code,
+        })
+        .collect())
+}
+
+/// Withdrawal reasons with these codes.
+pub async fn withdrawal_reasons_by_codes(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> Result<Vec<WithdrawalReason>, AppError> {
+    let rows = withdrawal_reason::Entity::find()
+        .filter(withdrawal_reason::Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| WithdrawalReason {
+            code: m.code,
+            description: m.description,
+            grouping: m.grouping,
+        })
+        .collect())
 }

@@ -2,7 +2,7 @@
 //! outside it is never loaded, so it cannot be told apart from one that does not exist.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{LockType, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -223,7 +223,8 @@ pub async fn find(
         .filter(referral::Column::Id.eq(id))
         .filter(visible(access));
     if for_update && db.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_exclusive();
+        // Only the referral row: the joined catalogue rows are never changed here.
+        QuerySelect::query(&mut select).lock_with_tables(LockType::Update, [referral::Entity]);
     }
     match select.one(db).await? {
         Some((r, Some(i), Some(c))) => Ok(Some(to_referral(r, i, c)?)),

@@ -3,7 +3,7 @@
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Context, Result};
 
-use super::loaders::CatalogueLoader;
+use super::loaders::RequestLoader;
 use crate::domain::actor::{Principal, Scope};
 use crate::error::internal;
 use crate::service::Services;
@@ -28,15 +28,15 @@ pub fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
 }
 
 /// The catalogue loader of this request.
-pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<CatalogueLoader, HashMapCache>> {
-    ctx.data::<DataLoader<CatalogueLoader, HashMapCache>>()
+pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<RequestLoader, HashMapCache>> {
+    ctx.data::<DataLoader<RequestLoader, HashMapCache>>()
         .map_err(|_| internal("request context", "no loader attached").into())
 }
 
 /// A fresh loader for one request.
-pub fn new_loader(services: &Services) -> DataLoader<CatalogueLoader, HashMapCache> {
+pub fn new_loader(services: &Services) -> DataLoader<RequestLoader, HashMapCache> {
     DataLoader::with_cache(
-        CatalogueLoader::new(services.clone()),
+        RequestLoader::new(services.clone()),
         tokio::spawn,
         HashMapCache::default(),
     )

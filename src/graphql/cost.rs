@@ -29,3 +29,5 @@ pub const CONTRACTS_PER_USER: usize = 5;
 pub const INTERVENTIONS: usize = 20;
 /// Withdrawal reasons.
 pub const WITHDRAWAL_REASONS: usize = 13;
+/// History entries of one referral.
+pub const EVENTS_PER_REFERRAL: usize = 10;

@@ -10,22 +10,26 @@ use async_graphql::dataloader::Loader;
 use uuid::Uuid;
 
 use crate::db::catalogue as queries;
+use crate::db::users::RecordedUser;
+use crate::domain::actor::UserId;
 use crate::domain::catalogue::{
     ComplexityLevel, ContractType, DesiredOutcome, PccArea, ProbationDeliveryUnit, Region,
-    ServiceCategory, ServiceProvider,
+    ServiceCategory, ServiceProvider, WithdrawalReason,
 };
+use crate::domain::draft::SelectedCategory;
+use crate::domain::referral::{CaseNote, ReferralEvent};
 use crate::error::AppError;
 use crate::service::Services;
 
 /// Loads catalogue children for one request.
 #[derive(Debug)]
-pub struct CatalogueLoader {
+pub struct RequestLoader {
     services: Services,
 }
 
-impl CatalogueLoader {
+impl RequestLoader {
     pub fn new(services: Services) -> Self {
-        CatalogueLoader { services }
+        RequestLoader { services }
     }
 }
 
@@ -48,7 +52,7 @@ fn group<K: Eq + Hash + Clone, V>(
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RegionByCode(pub String);
 
-impl Loader<RegionByCode> for CatalogueLoader {
+impl Loader<RegionByCode> for RequestLoader {
     type Value = Region;
     type Error = Arc<AppError>;
 
@@ -66,7 +70,7 @@ impl Loader<RegionByCode> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PccAreaByCode(pub String);
 
-impl Loader<PccAreaByCode> for CatalogueLoader {
+impl Loader<PccAreaByCode> for RequestLoader {
     type Value = PccArea;
     type Error = Arc<AppError>;
 
@@ -84,7 +88,7 @@ impl Loader<PccAreaByCode> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PccAreasOfRegion(pub String);
 
-impl Loader<PccAreasOfRegion> for CatalogueLoader {
+impl Loader<PccAreasOfRegion> for RequestLoader {
     type Value = Vec<PccArea>;
     type Error = Arc<AppError>;
 
@@ -101,7 +105,7 @@ impl Loader<PccAreasOfRegion> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PdusOfPccArea(pub String);
 
-impl Loader<PdusOfPccArea> for CatalogueLoader {
+impl Loader<PdusOfPccArea> for RequestLoader {
     type Value = Vec<ProbationDeliveryUnit>;
     type Error = Arc<AppError>;
 
@@ -121,7 +125,7 @@ impl Loader<PdusOfPccArea> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ContractTypeByCode(pub String);
 
-impl Loader<ContractTypeByCode> for CatalogueLoader {
+impl Loader<ContractTypeByCode> for RequestLoader {
     type Value = ContractType;
     type Error = Arc<AppError>;
 
@@ -142,7 +146,7 @@ impl Loader<ContractTypeByCode> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CategoriesOfContractType(pub String);
 
-impl Loader<CategoriesOfContractType> for CatalogueLoader {
+impl Loader<CategoriesOfContractType> for RequestLoader {
     type Value = Vec<ServiceCategory>;
     type Error = Arc<AppError>;
 
@@ -166,7 +170,7 @@ impl Loader<CategoriesOfContractType> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LevelsOfCategory(pub Uuid);
 
-impl Loader<LevelsOfCategory> for CatalogueLoader {
+impl Loader<LevelsOfCategory> for RequestLoader {
     type Value = Vec<ComplexityLevel>;
     type Error = Arc<AppError>;
 
@@ -186,7 +190,7 @@ impl Loader<LevelsOfCategory> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OutcomesOfCategory(pub Uuid);
 
-impl Loader<OutcomesOfCategory> for CatalogueLoader {
+impl Loader<OutcomesOfCategory> for RequestLoader {
     type Value = Vec<DesiredOutcome>;
     type Error = Arc<AppError>;
 
@@ -206,7 +210,7 @@ impl Loader<OutcomesOfCategory> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProviderByCode(pub String);
 
-impl Loader<ProviderByCode> for CatalogueLoader {
+impl Loader<ProviderByCode> for RequestLoader {
     type Value = ServiceProvider;
     type Error = Arc<AppError>;
 
@@ -224,7 +228,7 @@ impl Loader<ProviderByCode> for CatalogueLoader {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SubcontractorsOfContract(pub Uuid);
 
-impl Loader<SubcontractorsOfContract> for CatalogueLoader {
+impl Loader<SubcontractorsOfContract> for RequestLoader {
     type Value = Vec<ServiceProvider>;
     type Error = Arc<AppError>;
 
@@ -239,5 +243,117 @@ impl Loader<SubcontractorsOfContract> for CatalogueLoader {
             .into_iter()
             .map(|(k, pairs)| (k, pairs.into_iter().map(|(_, p)| p).collect()))
             .collect())
+    }
+}
+
+/// Implements a loader of one value per key from a batch look-up returning values that carry
+/// their key.
+macro_rules! by_key {
+    ($key:ident($inner:ty) => $value:ty, |$db:ident, $keys:ident| $fetch:expr, |$item:ident| $key_of:expr) => {
+        #[doc = concat!("A `", stringify!($value), "` by its key.")]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub $inner);
+
+        impl Loader<$key> for RequestLoader {
+            type Value = $value;
+            type Error = Arc<AppError>;
+
+            async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
+                let $db = &self.services.db;
+                let $keys: Vec<$inner> = keys.iter().map(|k| k.0.clone()).collect();
+                let rows = $fetch.await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|$item| ($key($key_of), $item))
+                    .collect())
+            }
+        }
+    };
+}
+
+by_key!(ServiceCategoryById(Uuid) => ServiceCategory,
+    |db, ids| queries::categories_by_ids(db, &ids), |c| c.id);
+by_key!(ComplexityLevelById(Uuid) => ComplexityLevel,
+    |db, ids| queries::complexity_levels_by_ids(db, &ids), |l| l.id);
+by_key!(DesiredOutcomeById(Uuid) => DesiredOutcome,
+    |db, ids| queries::desired_outcomes_by_ids(db, &ids), |o| o.id);
+by_key!(PduByCode(String) => ProbationDeliveryUnit,
+    |db, codes| queries::pdus_by_codes(db, &codes), |p| p.code.clone());
+by_key!(WithdrawalReasonByCode(String) => WithdrawalReason,
+    |db, codes| queries::withdrawal_reasons_by_codes(db, &codes), |r| r.code.clone());
+
+/// A recorded user by id (their name as last seen).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserById(pub UserId);
+
+impl Loader<UserById> for RequestLoader {
+    type Value = RecordedUser;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[UserById]) -> LoadResult<UserById, RecordedUser> {
+        let ids: Vec<UserId> = keys.iter().map(|k| k.0.clone()).collect();
+        let users = crate::db::users::find_many(&self.services.db, &ids).await?;
+        Ok(users
+            .into_iter()
+            .map(|(id, user)| (UserById(id), user))
+            .collect())
+    }
+}
+
+/// The history of a referral the caller may already see, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EventsOfReferral(pub Uuid);
+
+impl Loader<EventsOfReferral> for RequestLoader {
+    type Value = Vec<ReferralEvent>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[EventsOfReferral],
+    ) -> LoadResult<EventsOfReferral, Vec<ReferralEvent>> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = crate::db::referrals::events_of(&self.services.db, &ids).await?;
+        Ok(group(keys, rows, |e| EventsOfReferral(e.referral_id)))
+    }
+}
+
+/// The selected service categories of a referral the caller may already see.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SelectionsOfReferral(pub Uuid);
+
+impl Loader<SelectionsOfReferral> for RequestLoader {
+    type Value = Vec<SelectedCategory>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[SelectionsOfReferral],
+    ) -> LoadResult<SelectionsOfReferral, Vec<SelectedCategory>> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = crate::db::referrals::selections(&self.services.db, &ids).await?;
+        let grouped = group(keys, rows, |(id, _)| SelectionsOfReferral(*id));
+        Ok(grouped
+            .into_iter()
+            .map(|(k, pairs)| (k, pairs.into_iter().map(|(_, s)| s).collect()))
+            .collect())
+    }
+}
+
+/// The case notes of a referral the caller may already see, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CaseNotesOfReferral(pub Uuid);
+
+impl Loader<CaseNotesOfReferral> for RequestLoader {
+    type Value = Vec<CaseNote>;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[CaseNotesOfReferral],
+    ) -> LoadResult<CaseNotesOfReferral, Vec<CaseNote>> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = crate::db::referrals::case_notes_of(&self.services.db, &ids).await?;
+        Ok(group(keys, rows, |n| CaseNotesOfReferral(n.referral_id)))
     }
 }

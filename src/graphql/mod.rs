@@ -4,25 +4,29 @@ pub mod context;
 pub mod cost;
 pub mod error;
 pub mod loaders;
+pub mod mutation;
+pub mod paging;
 pub mod query;
+pub mod referral;
 pub mod scalars;
 pub mod types;
 pub mod viewer;
 
-use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::config::GraphqlLimits;
 use crate::service::Services;
 
 /// The schema type.
-pub type CrsSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+pub type CrsSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// Most directives allowed on one field.
 const MAX_DIRECTIVES: usize = 5;
 
 /// The schema's types, with no data: used to export the SDL and as the base of [`build`].
-pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
+{
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
 }
 
 /// The SDL, sorted so diffs are readable (`schema.graphql`).

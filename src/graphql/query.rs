@@ -5,11 +5,15 @@ use uuid::Uuid;
 
 use super::context::{caller, services};
 use super::cost;
+use super::paging;
+use super::referral::{Referral, ReferralConnection, ReferralStatus, referral_connection};
+use super::scalars::Date;
 use super::types::{
     ContractType, Intervention, Region, ServiceCategory, ServiceProvider, WithdrawalReason,
 };
 use super::viewer::Viewer;
 use crate::domain::catalogue as cat;
+use crate::domain::referral::{ReferralQuery, Search};
 use crate::error::{AppError, FieldError, field_code};
 use crate::service;
 
@@ -86,6 +90,58 @@ impl InterventionFilter {
     }
 }
 
+/// Dashboard filters; every one given must hold.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct ReferralFilter {
+    /// Only these statuses. Practitioners see their drafts only when `DRAFT` is listed.
+    pub status: Option<Vec<ReferralStatus>>,
+    /// `true`: not yet concluded; `false`: concluded.
+    pub open: Option<bool>,
+    /// `true`: nobody assigned yet; `false`: assigned.
+    pub unassigned: Option<bool>,
+    /// `true`: assigned to the caller.
+    pub assigned_to_me: Option<bool>,
+    /// An exact reference number, or a name: "first last" or a last name (any case).
+    pub search: Option<String>,
+    /// Referrals under this contract.
+    pub contract_reference: Option<String>,
+    /// Referrals with this service category selected.
+    pub service_category_id: Option<ID>,
+    /// Sent on or after this day (UTC).
+    pub sent_from: Option<Date>,
+    /// Sent on or before this day (UTC).
+    pub sent_to: Option<Date>,
+}
+
+impl ReferralFilter {
+    fn into_query(self, me: &crate::domain::actor::UserId) -> Result<ReferralQuery, AppError> {
+        let service_category_id = match &self.service_category_id {
+            None => None,
+            Some(id) => Some(parse_uuid(id).ok_or_else(|| {
+                AppError::bad_input(
+                    "the referral filter is invalid",
+                    vec![FieldError::new(
+                        "serviceCategoryId",
+                        field_code::INVALID_FORMAT,
+                    )],
+                )
+            })?),
+        };
+        let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        Ok(ReferralQuery {
+            statuses: self.status.map(|s| s.into_iter().map(Into::into).collect()),
+            open: self.open,
+            unassigned: self.unassigned,
+            assigned_to: self.assigned_to_me.filter(|m| *m).map(|_| me.clone()),
+            search: self.search.as_deref().and_then(Search::parse),
+            contract_reference: self.contract_reference.map(|r| r.trim().to_owned()),
+            service_category_id,
+            sent_from: self.sent_from.and_then(|d| midnight(d.0)),
+            sent_before: self.sent_to.and_then(|d| d.0.succ_opt()).and_then(midnight),
+        })
+    }
+}
+
 /// Entry points for reading.
 #[derive(Debug, Default)]
 pub struct QueryRoot;
@@ -150,6 +206,59 @@ impl QueryRoot {
         };
         let found = service::catalogue::intervention(services(ctx)?, scope, id).await?;
         Ok(found.map(Intervention))
+    }
+
+    /// A referral by id; null when unknown or outside the caller's scope (the two look the same).
+    async fn referral(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Referral>> {
+        let caller = caller(ctx)?;
+        let id = parse_uuid(&id).unwrap_or(Uuid::nil());
+        let found =
+            service::referrals::get(services(ctx)?, &caller.principal, &caller.scope, id).await?;
+        Ok(found.map(Referral))
+    }
+
+    /// A sent referral by reference number; null when unknown or outside the caller's scope.
+    async fn referral_by_reference(
+        &self,
+        ctx: &Context<'_>,
+        reference: String,
+    ) -> Result<Option<Referral>> {
+        let caller = caller(ctx)?;
+        let found = service::referrals::get_by_reference(
+            services(ctx)?,
+            &caller.principal,
+            &caller.scope,
+            &reference,
+        )
+        .await?;
+        Ok(found.map(Referral))
+    }
+
+    /// The dashboard: referrals in the caller's scope, newest sent first. `first` defaults to 20
+    /// and may be at most 100; `after` takes an `endCursor`.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReferralFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ReferralConnection> {
+        let caller = caller(ctx)?;
+        let query = filter
+            .unwrap_or_default()
+            .into_query(&caller.principal.user_id)?;
+        let cursor = after.as_deref().map(paging::decode_cursor).transpose()?;
+        let page = service::referrals::list(
+            services(ctx)?,
+            &caller.principal,
+            &caller.scope,
+            &query,
+            first,
+            cursor,
+        )
+        .await?;
+        Ok(referral_connection(page))
     }
 
     /// Reasons a practitioner may give for withdrawing a referral, in their published order.

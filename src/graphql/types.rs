@@ -1,5 +1,5 @@
 //! GraphQL output types. Each wraps a domain value; child objects come through the request's
-//! [`CatalogueLoader`](super::loaders::CatalogueLoader).
+//! [`RequestLoader`](super::loaders::RequestLoader).
 
 use std::hash::Hash;
 use std::sync::Arc;
@@ -11,9 +11,9 @@ use super::context::loader;
 use super::cost;
 use super::error::from_loader;
 use super::loaders::{
-    CatalogueLoader, CategoriesOfContractType, ContractTypeByCode, LevelsOfCategory,
-    OutcomesOfCategory, PccAreaByCode, PccAreasOfRegion, PdusOfPccArea, ProviderByCode,
-    RegionByCode, SubcontractorsOfContract,
+    CategoriesOfContractType, ContractTypeByCode, LevelsOfCategory, OutcomesOfCategory,
+    PccAreaByCode, PccAreasOfRegion, PdusOfPccArea, ProviderByCode, RegionByCode, RequestLoader,
+    SubcontractorsOfContract,
 };
 use super::scalars::Date;
 use crate::domain::catalogue as cat;
@@ -24,10 +24,10 @@ async fn load_one<K>(
     ctx: &Context<'_>,
     key: K,
     what: &'static str,
-) -> Result<<CatalogueLoader as Loader<K>>::Value>
+) -> Result<<RequestLoader as Loader<K>>::Value>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
-    CatalogueLoader: Loader<K, Error = Arc<AppError>>,
+    RequestLoader: Loader<K, Error = Arc<AppError>>,
 {
     let loaded = loader(ctx)?.load_one(key).await.map_err(from_loader)?;
     loaded.ok_or_else(|| internal("catalogue reference", what).into())
@@ -38,7 +38,7 @@ async fn load_list<K, V>(ctx: &Context<'_>, key: K) -> Result<Vec<V>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
-    CatalogueLoader: Loader<K, Value = Vec<V>, Error = Arc<AppError>>,
+    RequestLoader: Loader<K, Value = Vec<V>, Error = Arc<AppError>>,
 {
     let loaded = loader(ctx)?.load_one(key).await.map_err(from_loader)?;
     Ok(loaded.unwrap_or_default())

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod catalogue_import;
+pub mod referrals;
 pub mod viewer;
 
 use sea_orm::DatabaseConnection;

@@ -155,6 +155,9 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        if std::env::var_os("TEST_LOG").is_some() {
+            crs_api::telemetry::init("info", false);
+        }
         let (mut vars, database) = fresh_database().await;
         vars.push(("CRS_DEMO_DATA", (!options.without_demo_data).to_string()));
         vars.extend(options.env.iter().cloned());

@@ -1,0 +1,588 @@
+//! GraphQL types of the referral journey. A `Referral` is only ever built from a referral the
+//! service layer returned for this caller; its children load through the request's loader.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::context::loader;
+use super::cost;
+use super::error::from_loader;
+use super::loaders::{
+    CaseNotesOfReferral, ComplexityLevelById, DesiredOutcomeById, EventsOfReferral, PduByCode,
+    SelectionsOfReferral, ServiceCategoryById, UserById, WithdrawalReasonByCode,
+};
+use super::query::Gender;
+use super::scalars::Date;
+use super::types::{
+    ComplexityLevel, DesiredOutcome, Intervention, ProbationDeliveryUnit, ServiceCategory,
+    WithdrawalReason,
+};
+use crate::domain::actor::UserId;
+use crate::domain::catalogue as cat;
+use crate::domain::draft::{self, SelectedCategory};
+use crate::domain::referral as journey;
+
+/// Where a referral is in its journey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum ReferralStatus {
+    /// Being written by the practitioner; visible to them only.
+    Draft,
+    /// Sent to the provider, not yet assigned.
+    Sent,
+    /// Assigned to a caseworker.
+    Assigned,
+    /// Initial assessment booked.
+    AssessmentBooked,
+    /// Initial assessment attended.
+    AssessmentCompleted,
+    /// Action plan submitted.
+    ActionPlanSubmitted,
+    /// Sessions under way.
+    InDelivery,
+    /// Every session recorded; the end-of-service report is due.
+    AwaitingEndOfServiceReport,
+    /// Concluded: delivered.
+    Completed,
+    /// Concluded: withdrawn before delivery.
+    Cancelled,
+    /// Concluded: withdrawn during delivery.
+    PrematurelyEnded,
+}
+
+impl From<journey::ReferralStatus> for ReferralStatus {
+    fn from(s: journey::ReferralStatus) -> Self {
+        use journey::ReferralStatus as S;
+        match s {
+            S::Draft => Self::Draft,
+            S::Sent => Self::Sent,
+            S::Assigned => Self::Assigned,
+            S::AssessmentBooked => Self::AssessmentBooked,
+            S::AssessmentCompleted => Self::AssessmentCompleted,
+            S::ActionPlanSubmitted => Self::ActionPlanSubmitted,
+            S::InDelivery => Self::InDelivery,
+            S::AwaitingEndOfServiceReport => Self::AwaitingEndOfServiceReport,
+            S::Completed => Self::Completed,
+            S::Cancelled => Self::Cancelled,
+            S::PrematurelyEnded => Self::PrematurelyEnded,
+        }
+    }
+}
+
+impl From<ReferralStatus> for journey::ReferralStatus {
+    fn from(s: ReferralStatus) -> Self {
+        journey::ReferralStatus::ALL
+            .into_iter()
+            .find(|status| ReferralStatus::from(*status) == s)
+            .unwrap_or(journey::ReferralStatus::Draft)
+    }
+}
+
+/// What a history entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum ReferralEventKind {
+    /// The draft was started.
+    Created,
+    /// The draft was changed.
+    Updated,
+    /// The referral was sent.
+    Sent,
+    /// The referral was assigned (or reassigned) to a caseworker.
+    Assigned,
+    /// The practitioner withdrew the referral.
+    Withdrawn,
+    /// A case note was added.
+    CaseNoteAdded,
+}
+
+impl From<journey::EventKind> for ReferralEventKind {
+    fn from(k: journey::EventKind) -> Self {
+        use journey::EventKind as K;
+        match k {
+            K::Created => Self::Created,
+            K::Updated => Self::Updated,
+            K::Sent => Self::Sent,
+            K::Assigned => Self::Assigned,
+            K::Withdrawn => Self::Withdrawn,
+            K::CaseNoteAdded => Self::CaseNoteAdded,
+        }
+    }
+}
+
+/// Where the person is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum LocationType {
+    /// In prison.
+    Custody,
+    /// In the community.
+    Community,
+}
+
+impl From<draft::LocationType> for LocationType {
+    fn from(t: draft::LocationType) -> Self {
+        match t {
+            draft::LocationType::Custody => Self::Custody,
+            draft::LocationType::Community => Self::Community,
+        }
+    }
+}
+
+impl From<LocationType> for draft::LocationType {
+    fn from(t: LocationType) -> Self {
+        match t {
+            LocationType::Custody => Self::Custody,
+            LocationType::Community => Self::Community,
+        }
+    }
+}
+
+/// A user of the service, by their token's `sub`.
+#[derive(Clone, Debug)]
+pub struct User(pub UserId);
+
+#[Object]
+impl User {
+    /// The user id (the token's `sub`).
+    async fn id(&self) -> ID {
+        ID(self.0.0.clone())
+    }
+    /// Display name as last seen in their token; null if never given.
+    async fn name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let user = loader(ctx)?
+            .load_one(UserById(self.0.clone()))
+            .await
+            .map_err(from_loader)?;
+        Ok(user.and_then(|u| u.name))
+    }
+}
+
+/// The person referred.
+#[derive(Clone, Debug)]
+pub struct ServiceUser {
+    crn: String,
+    person: draft::ServiceUser,
+}
+
+#[Object]
+impl ServiceUser {
+    /// Case reference number.
+    async fn crn(&self) -> &str {
+        &self.crn
+    }
+    /// First name.
+    async fn first_name(&self) -> Option<&str> {
+        self.person.first_name.as_deref()
+    }
+    /// Last name.
+    async fn last_name(&self) -> Option<&str> {
+        self.person.last_name.as_deref()
+    }
+    /// Date of birth.
+    async fn date_of_birth(&self) -> Option<Date> {
+        self.person.date_of_birth.map(Date)
+    }
+    /// Gender.
+    async fn gender(&self) -> Option<Gender> {
+        self.person.gender.map(Gender::from)
+    }
+    /// Ethnicity (the ONS categories are recommended).
+    async fn ethnicity(&self) -> Option<&str> {
+        self.person.ethnicity.as_deref()
+    }
+    /// Preferred language.
+    async fn preferred_language(&self) -> Option<&str> {
+        self.person.preferred_language.as_deref()
+    }
+    /// Disabilities.
+    async fn disabilities(&self) -> &[String] {
+        &self.person.disabilities
+    }
+}
+
+/// A service category chosen for a referral, with its complexity level and desired outcomes.
+#[derive(Clone, Debug)]
+pub struct SelectedServiceCategory(pub SelectedCategory);
+
+#[Object]
+impl SelectedServiceCategory {
+    /// The category.
+    async fn service_category(&self, ctx: &Context<'_>) -> Result<Option<ServiceCategory>> {
+        let found = loader(ctx)?
+            .load_one(ServiceCategoryById(self.0.service_category_id))
+            .await
+            .map_err(from_loader)?;
+        Ok(found.map(ServiceCategory))
+    }
+    /// The complexity level chosen; null until chosen.
+    async fn complexity_level(&self, ctx: &Context<'_>) -> Result<Option<ComplexityLevel>> {
+        let Some(id) = self.0.complexity_level_id else {
+            return Ok(None);
+        };
+        let found = loader(ctx)?
+            .load_one(ComplexityLevelById(id))
+            .await
+            .map_err(from_loader)?;
+        Ok(found.map(ComplexityLevel))
+    }
+    /// The desired outcomes chosen.
+    #[graphql(complexity = "cost::OUTCOMES_PER_CATEGORY * child_complexity")]
+    async fn desired_outcomes(&self, ctx: &Context<'_>) -> Result<Vec<DesiredOutcome>> {
+        let found = loader(ctx)?
+            .load_many(
+                self.0
+                    .desired_outcome_ids
+                    .iter()
+                    .copied()
+                    .map(DesiredOutcomeById),
+            )
+            .await
+            .map_err(from_loader)?;
+        Ok(self
+            .0
+            .desired_outcome_ids
+            .iter()
+            .filter_map(|id| {
+                found
+                    .get(&DesiredOutcomeById(*id))
+                    .cloned()
+                    .map(DesiredOutcome)
+            })
+            .collect())
+    }
+}
+
+/// Where the person is, and for custody the prison and release.
+#[derive(Clone, Debug)]
+pub struct Location(pub draft::Location);
+
+#[Object]
+impl Location {
+    /// Custody or community.
+    #[graphql(name = "type")]
+    async fn location_type(&self) -> Option<LocationType> {
+        self.0.location_type.map(Into::into)
+    }
+    /// The prison, for custody.
+    async fn prison_code(&self) -> Option<&str> {
+        self.0.prison_code.as_deref()
+    }
+    /// Expected release date, for custody.
+    async fn expected_release_date(&self) -> Option<Date> {
+        self.0.expected_release_date.map(Date)
+    }
+    /// Why the release date is not known, for custody.
+    async fn expected_release_date_unknown_reason(&self) -> Option<&str> {
+        self.0.expected_release_date_unknown_reason.as_deref()
+    }
+}
+
+/// A practitioner's withdrawal of a referral.
+#[derive(Clone, Debug)]
+pub struct Withdrawal(pub journey::Withdrawal);
+
+#[Object]
+impl Withdrawal {
+    /// The reason given.
+    async fn reason(&self, ctx: &Context<'_>) -> Result<Option<WithdrawalReason>> {
+        let found = loader(ctx)?
+            .load_one(WithdrawalReasonByCode(self.0.reason_code.clone()))
+            .await
+            .map_err(from_loader)?;
+        Ok(found.map(WithdrawalReason))
+    }
+    /// The practitioner's comments.
+    async fn comments(&self) -> Option<&str> {
+        self.0.comments.as_deref()
+    }
+    /// When it was withdrawn.
+    async fn withdrawn_at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// Who withdrew it.
+    async fn withdrawn_by(&self) -> User {
+        User(self.0.by.clone())
+    }
+}
+
+/// One recorded change to a referral.
+#[derive(Clone, Debug)]
+pub struct ReferralEvent(pub journey::ReferralEvent);
+
+#[Object]
+impl ReferralEvent {
+    /// When it happened.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// Who did it.
+    async fn actor(&self) -> User {
+        User(self.0.actor_id.clone())
+    }
+    /// What happened.
+    async fn kind(&self) -> ReferralEventKind {
+        self.0.kind.into()
+    }
+    /// The status before; null when the referral was created.
+    async fn from_status(&self) -> Option<ReferralStatus> {
+        self.0.from_status.map(Into::into)
+    }
+    /// The status after.
+    async fn to_status(&self) -> ReferralStatus {
+        self.0.to_status.into()
+    }
+}
+
+/// A note on a referral, written by the practitioner or the provider.
+#[derive(Clone, Debug)]
+pub struct CaseNote(pub journey::CaseNote);
+
+#[Object]
+impl CaseNote {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Subject line.
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    /// The note.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// When it was written.
+    async fn sent_at(&self) -> DateTime<Utc> {
+        self.0.sent_at
+    }
+    /// Who wrote it.
+    async fn author(&self) -> User {
+        User(self.0.author_id.clone())
+    }
+}
+
+/// Fields of a paged list besides its edges.
+#[derive(Clone, Copy, Debug, SimpleObject)]
+pub struct ListTotals {
+    /// How many items match, over every page.
+    pub total_count: u64,
+}
+
+/// A page of case notes, newest first.
+pub type CaseNoteConnection = Connection<String, CaseNote, ListTotals>;
+
+/// A referral, draft or sent.
+#[derive(Clone, Debug)]
+pub struct Referral(pub journey::Referral);
+
+#[Object]
+impl Referral {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Reference number (e.g. `HD2123AC`); null while a draft.
+    async fn reference(&self) -> Option<&str> {
+        self.0.reference.as_deref()
+    }
+    /// Where the referral is in its journey.
+    async fn status(&self) -> ReferralStatus {
+        self.0.status.into()
+    }
+    /// Moves on with every change; give it as `expectedVersion` to change safely.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When the draft was started.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The practitioner who started it.
+    async fn created_by(&self) -> User {
+        User(self.0.created_by.clone())
+    }
+    /// When it was sent; null while a draft.
+    async fn sent_at(&self) -> Option<DateTime<Utc>> {
+        self.0.sent_at
+    }
+    /// Who sent it.
+    async fn sent_by(&self) -> Option<User> {
+        self.0.sent_by.clone().map(User)
+    }
+    /// The responsible probation practitioner (the sender).
+    async fn responsible_practitioner(&self) -> Option<User> {
+        self.0.responsible_pp_id.clone().map(User)
+    }
+    /// When the referral concluded (completed, cancelled or ended early); null while open.
+    async fn concluded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.concluded_at
+    }
+    /// The intervention referred to, with its contract.
+    async fn intervention(&self) -> Intervention {
+        Intervention(self.0.intervention.clone())
+    }
+    /// The person referred.
+    async fn service_user(&self) -> ServiceUser {
+        ServiceUser {
+            crn: self.0.crn.clone(),
+            person: self.0.details.service_user.clone(),
+        }
+    }
+    /// The caseworker it is assigned to; null until assigned.
+    async fn assigned_to(&self) -> Option<User> {
+        self.0.assigned_to_id.clone().map(User)
+    }
+    /// When it was last assigned.
+    async fn assigned_at(&self) -> Option<DateTime<Utc>> {
+        self.0.assigned_at
+    }
+    /// The service categories chosen, with complexity levels and desired outcomes.
+    #[graphql(complexity = "cost::CATEGORIES_PER_TYPE * child_complexity")]
+    async fn service_categories(&self, ctx: &Context<'_>) -> Result<Vec<SelectedServiceCategory>> {
+        let selected = loader(ctx)?
+            .load_one(SelectionsOfReferral(self.0.id))
+            .await
+            .map_err(from_loader)?;
+        Ok(selected
+            .unwrap_or_default()
+            .into_iter()
+            .map(SelectedServiceCategory)
+            .collect())
+    }
+    /// The date by which the intervention should be completed.
+    async fn completion_deadline(&self) -> Option<Date> {
+        self.0.details.completion_deadline.map(Date)
+    }
+    /// Rehabilitation activity requirement days that may be used.
+    async fn maximum_enforceable_days(&self) -> Option<i32> {
+        self.0.details.maximum_enforceable_days
+    }
+    /// Why the person is referred.
+    async fn reason_for_referral(&self) -> Option<&str> {
+        self.0.details.reason_for_referral.as_deref()
+    }
+    /// Anything else the provider should know.
+    async fn further_information(&self) -> Option<&str> {
+        self.0.details.further_information.as_deref()
+    }
+    /// Accessibility needs.
+    async fn accessibility_needs(&self) -> Option<&str> {
+        self.0.details.accessibility_needs.as_deref()
+    }
+    /// Other needs.
+    async fn additional_needs_information(&self) -> Option<&str> {
+        self.0.details.additional_needs_information.as_deref()
+    }
+    /// Whether an interpreter is needed.
+    async fn needs_interpreter(&self) -> Option<bool> {
+        self.0.details.needs_interpreter
+    }
+    /// The interpreter's language, when one is needed.
+    async fn interpreter_language(&self) -> Option<&str> {
+        self.0.details.interpreter_language.as_deref()
+    }
+    /// Whether the person has caring or work responsibilities.
+    async fn has_additional_responsibilities(&self) -> Option<bool> {
+        self.0.details.has_additional_responsibilities
+    }
+    /// When the person is not available, when they have responsibilities.
+    async fn when_unavailable(&self) -> Option<&str> {
+        self.0.details.when_unavailable.as_deref()
+    }
+    /// Risk information for the provider.
+    async fn risk_information(&self) -> Option<&str> {
+        self.0.details.risk_information.as_deref()
+    }
+    /// Where the person is.
+    async fn location(&self) -> Location {
+        Location(self.0.details.location.clone())
+    }
+    /// The probation delivery unit.
+    async fn probation_delivery_unit(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<ProbationDeliveryUnit>> {
+        let Some(code) = self.0.details.probation_delivery_unit_code.clone() else {
+            return Ok(None);
+        };
+        let found = loader(ctx)?
+            .load_one(PduByCode(code))
+            .await
+            .map_err(from_loader)?;
+        Ok(found.map(ProbationDeliveryUnit))
+    }
+    /// The probation office.
+    async fn probation_office(&self) -> Option<&str> {
+        self.0.details.probation_office.as_deref()
+    }
+    /// The withdrawal, when withdrawn.
+    async fn withdrawal(&self) -> Option<Withdrawal> {
+        self.0.withdrawal.clone().map(Withdrawal)
+    }
+    /// Every recorded change, oldest first.
+    #[graphql(complexity = "cost::EVENTS_PER_REFERRAL * child_complexity")]
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ReferralEvent>> {
+        let events = loader(ctx)?
+            .load_one(EventsOfReferral(self.0.id))
+            .await
+            .map_err(from_loader)?;
+        Ok(events
+            .unwrap_or_default()
+            .into_iter()
+            .map(ReferralEvent)
+            .collect())
+    }
+    /// Case notes, newest first (`first` at most 100, default 20).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn case_notes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseNoteConnection> {
+        let notes = loader(ctx)?
+            .load_one(CaseNotesOfReferral(self.0.id))
+            .await
+            .map_err(from_loader)?
+            .unwrap_or_default();
+        super::paging::page_in_memory(
+            notes,
+            first,
+            after.as_deref(),
+            |n| n.id.to_string(),
+            CaseNote,
+        )
+    }
+}
+
+/// A page of referrals.
+pub type ReferralConnection = Connection<String, Referral, ListTotals>;
+
+/// Builds a referral page from the service's result.
+pub fn referral_connection(page: crate::service::referrals::Page) -> ReferralConnection {
+    let mut connection = Connection::with_additional_fields(
+        false,
+        page.has_next_page,
+        ListTotals {
+            total_count: page.total_count,
+        },
+    );
+    connection.edges.extend(page.referrals.into_iter().map(|r| {
+        let cursor = super::paging::encode_cursor(journey::PageCursor {
+            listed_at: r.listed_at,
+            id: r.id,
+        });
+        Edge::new(cursor, Referral(r))
+    }));
+    connection
+}
+
+impl From<cat::Gender> for Gender {
+    fn from(g: cat::Gender) -> Self {
+        match g {
+            cat::Gender::Female => Gender::Female,
+            cat::Gender::Male => Gender::Male,
+            cat::Gender::Other => Gender::Other,
+            cat::Gender::NotKnown => Gender::NotKnown,
+        }
+    }
+}
