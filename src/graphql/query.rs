@@ -6,7 +6,9 @@ use uuid::Uuid;
 use super::context::{caller, services};
 use super::cost;
 use super::paging;
-use super::referral::{Referral, ReferralConnection, ReferralStatus, referral_connection};
+use super::referral::{
+    Referral, ReferralConnection, ReferralStatus, prefetch_page, referral_connection,
+};
 use super::scalars::Date;
 use super::types::{
     ContractType, Intervention, Region, ServiceCategory, ServiceProvider, WithdrawalReason,
@@ -258,6 +260,7 @@ impl QueryRoot {
             cursor,
         )
         .await?;
+        prefetch_page(ctx, &page.referrals).await?;
         Ok(referral_connection(page))
     }
 

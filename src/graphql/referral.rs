@@ -10,7 +10,8 @@ use super::cost;
 use super::error::from_loader;
 use super::loaders::{
     CaseNotesOfReferral, ComplexityLevelById, DesiredOutcomeById, EventsOfReferral, PduByCode,
-    SelectionsOfReferral, ServiceCategoryById, UserById, WithdrawalReasonByCode,
+    ProviderByCode, SelectionsOfReferral, ServiceCategoryById, SubcontractorsOfContract, UserById,
+    WithdrawalReasonByCode,
 };
 use super::query::Gender;
 use super::scalars::Date;
@@ -556,6 +557,54 @@ impl Referral {
 
 /// A page of referrals.
 pub type ReferralConnection = Connection<String, Referral, ListTotals>;
+
+/// Loads, in one batch per kind, the children of a page of referrals that the query selects
+/// (assignees, prime providers, subcontractors), so a page costs the same number of statements
+/// whatever its size: the field resolvers then find them in the request's cache.
+pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[journey::Referral]) -> Result<()> {
+    let look = ctx.look_ahead();
+    let selects = |path: &[&str]| {
+        [look.field("edges").field("node"), look.field("nodes")]
+            .into_iter()
+            .any(|mut node| {
+                for name in path {
+                    node = node.field(name);
+                }
+                node.exists()
+            })
+    };
+    let loader = loader(ctx)?;
+    let assignees = async {
+        if !selects(&["assignedTo", "name"]) {
+            return Ok(());
+        }
+        let keys = referrals
+            .iter()
+            .filter_map(|r| r.assigned_to_id.clone())
+            .map(UserById);
+        loader.load_many(keys).await.map(drop)
+    };
+    let primes = async {
+        if !selects(&["intervention", "contract", "primeProvider"]) {
+            return Ok(());
+        }
+        let keys = referrals
+            .iter()
+            .map(|r| ProviderByCode(r.intervention.contract.prime_provider_code.clone()));
+        loader.load_many(keys).await.map(drop)
+    };
+    let subcontractors = async {
+        if !selects(&["intervention", "contract", "subcontractors"]) {
+            return Ok(());
+        }
+        let keys = referrals
+            .iter()
+            .map(|r| SubcontractorsOfContract(r.intervention.contract.id));
+        loader.load_many(keys).await.map(drop)
+    };
+    let (a, b, c) = futures_util::join!(assignees, primes, subcontractors);
+    a.and(b).and(c).map_err(from_loader)
+}
 
 /// Builds a referral page from the service's result.
 pub fn referral_connection(page: crate::service::referrals::Page) -> ReferralConnection {

@@ -78,7 +78,7 @@ pub async fn create_draft(
     let input = json!({
         "interventionId": intervention_id(contract),
         "crn": "X123456",
-        "serviceUser": { "firstName": first, "lastName": last, "dateOfBirth": "1990-05-17", "gender": "FEMALE", "ethnicity": "White British" }
+        "serviceUser": { "firstName": first, "lastName": last, "dateOfBirth": "2003-05-17", "gender": "FEMALE", "ethnicity": "White British" }
     });
     ok(
         app,
@@ -194,4 +194,35 @@ pub async fn dashboard(app: &TestApp, token: &str, filter: Value) -> Vec<String>
                 .to_owned()
         })
         .collect()
+}
+
+/// Sends `n` complete referrals on `contract` named `Person{i} Lastname{i}`; returns their ids
+/// newest first.
+pub async fn send_many(app: &TestApp, token: &str, contract: &str, n: usize) -> Vec<String> {
+    let (category, level, outcome) = first_choices(app, token, contract).await;
+    let input = complete_input(&category, &level, &outcome);
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let draft = create_draft(
+            app,
+            token,
+            contract,
+            &format!("Person{i}"),
+            &format!("Lastname{i}"),
+        )
+        .await;
+        let id = draft["id"].as_str().unwrap().to_owned();
+        ok(
+            app,
+            token,
+            UPDATE,
+            json!({ "id": id, "input": input }),
+            "updateDraftReferral",
+        )
+        .await;
+        ok(app, token, SEND, json!({ "id": id }), "sendReferral").await;
+        ids.push(id);
+    }
+    ids.reverse();
+    ids
 }

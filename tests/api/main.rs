@@ -9,9 +9,11 @@
 
 mod auth;
 mod catalogue;
+mod dashboards;
 mod entities;
 mod helpers;
 mod import;
+mod isolation;
 mod journey;
 mod limits;
 mod operations;

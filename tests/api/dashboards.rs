@@ -1,0 +1,254 @@
+//! The `referrals` dashboard: scope, filters, search, order, cursors, totals, page sizes, and
+//! the number of SQL statements a page costs.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, claims, first_code};
+use crate::journey::*;
+
+fn ids(page: &Value) -> Vec<String> {
+    page["referrals"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn providers_see_their_contracts_newest_first_and_read_all_sees_every_sent_referral() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let (acc, _) = sent_referral(&app, &token, "CRS-ACC-J-01", "Alex", "Smith").await;
+    let (dnr, _) = sent_referral(&app, &token, "CRS-DNR-G-01", "Blair", "Jones").await;
+    let (ete, _) = sent_referral(&app, &token, "CRS-ETE-A-01", "Casey", "Brown").await;
+    create_draft(&app, &token, "CRS-ACC-J-01", "Drew", "Draft").await;
+    let page = |token: String| {
+        let app = &app;
+        async move { ids(&app.data(&token, DASHBOARD, json!({})).await) }
+    };
+    assert_eq!(
+        page(app.token(&harbour("sp-1"))).await,
+        vec![dnr.clone(), acc.clone()]
+    );
+    assert_eq!(
+        page(app.token(&bridgeway("sp-2"))).await,
+        vec![dnr.clone(), acc.clone()]
+    );
+    assert_eq!(page(app.token(&northern("sp-3"))).await, vec![ete.clone()]);
+    assert_eq!(
+        page(app.token(&claims("m2m", "ROLE_CRS_READ_ALL", &[]))).await,
+        vec![ete.clone(), dnr.clone(), acc.clone()]
+    );
+    assert_eq!(
+        page(token.clone()).await,
+        vec![ete, dnr, acc],
+        "the practitioner's own sent referrals"
+    );
+    let (_, body) = app
+        .gql(
+            &app.token(&claims("cm", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"])),
+            DASHBOARD,
+            json!({}),
+        )
+        .await;
+    assert_eq!(first_code(&body), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn every_filter_narrows_the_dashboard() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let (smith, smith_ref) = sent_referral(&app, &token, "CRS-ACC-J-01", "Alex", "Smith").await;
+    let (jones, _) = sent_referral(&app, &token, "CRS-ACC-J-01", "Blair", "Jones").await;
+    let (wos, _) = sent_referral(&app, &token, "CRS-WOS-J-01", "Alex", "Jones").await;
+    let provider = app.token(&harbour("sp-1"));
+    seen(&app, &provider).await;
+    ok(
+        &app,
+        &provider,
+        ASSIGN,
+        json!({ "id": jones, "to": "sp-1" }),
+        "assignReferral",
+    )
+    .await;
+    ok(
+        &app,
+        &token,
+        WITHDRAW,
+        json!({ "id": wos, "code": "NEE" }),
+        "withdrawReferral",
+    )
+    .await;
+    let filter = |f: Value| {
+        let app = &app;
+        let provider = provider.clone();
+        async move { ids(&app.data(&provider, DASHBOARD, json!({ "f": f })).await) }
+    };
+    assert_eq!(
+        filter(json!({ "status": ["ASSIGNED"] })).await,
+        vec![jones.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "status": ["SENT", "CANCELLED"] })).await,
+        vec![wos.clone(), smith.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "open": true })).await,
+        vec![jones.clone(), smith.clone()]
+    );
+    assert_eq!(filter(json!({ "open": false })).await, vec![wos.clone()]);
+    assert_eq!(
+        filter(json!({ "unassigned": true })).await,
+        vec![wos.clone(), smith.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "unassigned": false })).await,
+        vec![jones.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "assignedToMe": true })).await,
+        vec![jones.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "search": smith_ref.to_lowercase() })).await,
+        vec![smith.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "search": "JONES" })).await,
+        vec![wos.clone(), jones.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "search": "alex jones" })).await,
+        vec![wos.clone()]
+    );
+    assert_eq!(
+        filter(json!({ "search": "Smith Alex" })).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        filter(json!({ "contractReference": "CRS-WOS-J-01" })).await,
+        vec![wos.clone()]
+    );
+    let accommodation = "428ee70f-3001-4399-95a6-ad25eaaede16";
+    // Women's services referrals choose Accommodation too (the first of their categories).
+    assert_eq!(
+        filter(json!({ "serviceCategoryId": accommodation })).await,
+        vec![wos.clone(), jones.clone(), smith.clone()]
+    );
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    assert_eq!(
+        filter(json!({ "sentFrom": day(today), "sentTo": day(today) }))
+            .await
+            .len(),
+        3
+    );
+    assert!(
+        filter(json!({ "sentFrom": day(today.succ_opt().unwrap()) }))
+            .await
+            .is_empty()
+    );
+    assert!(
+        filter(json!({ "sentTo": day(today.pred_opt().unwrap()) }))
+            .await
+            .is_empty()
+    );
+    let (_, body) = app
+        .gql(
+            &provider,
+            DASHBOARD,
+            json!({ "f": { "serviceCategoryId": "nope" } }),
+        )
+        .await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn cursors_stay_stable_while_new_referrals_arrive() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let all = send_many(&app, &token, "CRS-ACC-J-01", 5).await;
+    let provider = app.token(&harbour("sp-1"));
+    let first = app.data(&provider, DASHBOARD, json!({ "first": 2 })).await;
+    assert_eq!(ids(&first), all[..2].to_vec());
+    assert_eq!(first["referrals"]["totalCount"], 5);
+    assert_eq!(first["referrals"]["pageInfo"]["hasNextPage"], true);
+    let cursor = first["referrals"]["pageInfo"]["endCursor"].clone();
+    // A new referral arrives at the top; the next page continues where the last one ended.
+    let newer = send_many(&app, &token, "CRS-ACC-J-01", 1).await;
+    let second = app
+        .data(&provider, DASHBOARD, json!({ "first": 2, "after": cursor }))
+        .await;
+    assert_eq!(ids(&second), all[2..4].to_vec());
+    assert_eq!(second["referrals"]["totalCount"], 6);
+    let third = app
+        .data(
+            &provider,
+            DASHBOARD,
+            json!({ "first": 2, "after": second["referrals"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(ids(&third), all[4..].to_vec());
+    assert_eq!(third["referrals"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(
+        ids(&app.data(&provider, DASHBOARD, json!({ "first": 1 })).await),
+        newer
+    );
+}
+
+#[tokio::test]
+async fn page_sizes_and_cursors_are_checked() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&harbour("sp-1"));
+    for (first, after) in [
+        (json!(101), Value::Null),
+        (json!(0), Value::Null),
+        (json!(20), json!("not-a-cursor")),
+    ] {
+        let (status, body) = app
+            .gql(&token, DASHBOARD, json!({ "first": first, "after": after }))
+            .await;
+        assert_eq!(
+            (status, first_code(&body)),
+            (200, "BAD_USER_INPUT"),
+            "{body}"
+        );
+    }
+    let data = app.data(&token, DASHBOARD, json!({ "first": 100 })).await;
+    assert_eq!(data["referrals"]["totalCount"], 0);
+}
+
+/// The dashboard with nested intervention, contract, providers, assignee and person costs the
+/// same number of statements for 1, 20 and 100 rows, scope look-up included, and at most 6.
+#[tokio::test]
+async fn a_dashboard_page_costs_a_constant_number_of_statements() {
+    const PAGE: &str = "query($first: Int) { referrals(first: $first) { totalCount edges { node { id reference status sentAt
+        serviceUser { crn firstName lastName } assignedTo { id name }
+        intervention { title contract { reference primeProvider { name } subcontractors { name } } } } } } }";
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let ids = send_many(&app, &token, "CRS-ACC-J-01", 100).await;
+    let provider = app.token(&harbour("sp-1"));
+    seen(&app, &provider).await;
+    for id in ids.iter().step_by(3) {
+        ok(
+            &app,
+            &provider,
+            ASSIGN,
+            json!({ "id": id, "to": "sp-1" }),
+            "assignReferral",
+        )
+        .await;
+    }
+    let mut costs = Vec::new();
+    for first in [1, 20, 100] {
+        let before = app.statements().await;
+        let data = app.data(&provider, PAGE, json!({ "first": first })).await;
+        costs.push(app.statements().await - before);
+        assert_eq!(data["referrals"]["edges"].as_array().unwrap().len(), first);
+    }
+    assert_eq!(costs[0], costs[1], "{costs:?}");
+    assert_eq!(costs[1], costs[2], "{costs:?}");
+    assert!(costs[0] <= 6, "{costs:?} statements per page");
+}
