@@ -9,6 +9,7 @@
 
 mod auth;
 mod catalogue;
+mod concurrency;
 mod dashboards;
 mod entities;
 mod helpers;
@@ -16,6 +17,7 @@ mod import;
 mod isolation;
 mod journey;
 mod limits;
+mod matrix;
 mod operations;
 mod referrals;
 mod schema;

@@ -1,0 +1,221 @@
+//! Role × operation matrix over every root field of the schema. A root field missing from the
+//! matrix fails the test, so every new query or mutation must decide who may call it.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, claims, first_code};
+use crate::journey::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Data, no error.
+    Ok,
+    /// `null`, no error (out of scope reads).
+    Null,
+    Forbidden,
+    NotFound,
+}
+use Expect::*;
+
+/// Callers, in the order of each row's expectations.
+const CALLERS: [&str; 6] = [
+    "practitioner",
+    "provider",
+    "other provider",
+    "commissioner",
+    "read-all",
+    "no role",
+];
+
+/// The root fields of a type in the SDL.
+fn root_fields(sdl: &str, type_name: &str) -> BTreeSet<String> {
+    let start = sdl
+        .find(&format!("type {type_name} {{"))
+        .unwrap_or_else(|| panic!("no type {type_name}"));
+    let body = &sdl[start..];
+    let body = &body[..body.find("\n}").unwrap()];
+    let mut in_description = false;
+    let mut fields = BTreeSet::new();
+    for line in body.lines().skip(1) {
+        let text = line.trim();
+        if text.starts_with("\"\"\"") {
+            // A one-line description opens and closes on the same line.
+            let closes_here = text.len() > 3 && text.ends_with("\"\"\"");
+            if !closes_here {
+                in_description = !in_description;
+            }
+            continue;
+        }
+        if in_description || text.is_empty() {
+            continue;
+        }
+        if let Some(name) = text.split(['(', ':']).next() {
+            fields.insert(name.trim().to_owned());
+        }
+    }
+    fields
+}
+
+fn outcome(status: u16, body: &Value, field: &str) -> Expect {
+    assert_eq!(status, 200, "{body}");
+    match body["errors"][0]["extensions"]["code"].as_str() {
+        Some("FORBIDDEN") => Forbidden,
+        Some("NOT_FOUND") => NotFound,
+        Some(other) => panic!("{field}: unexpected {other}: {body}"),
+        None if body["data"][field].is_null() => Null,
+        None => Ok,
+    }
+}
+
+#[tokio::test]
+async fn every_root_field_has_a_row_and_every_cell_holds() {
+    let app = TestApp::spawn().await;
+    let owner = app.token(&pp("pp-1"));
+    let (sent, reference) = sent_referral(&app, &owner, "CRS-ACC-J-01", "Alex", "Smith").await;
+    let (to_withdraw, _) = sent_referral(&app, &owner, "CRS-ACC-J-01", "Blair", "Jones").await;
+    let draft = create_draft(&app, &owner, "CRS-ACC-J-01", "Casey", "Brown").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (category, level, outcome_id) = first_choices(&app, &owner, "CRS-ACC-J-01").await;
+    let to_send = create_draft(&app, &owner, "CRS-ACC-J-01", "Drew", "Green").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &app,
+        &owner,
+        UPDATE,
+        json!({ "id": to_send, "input": complete_input(&category, &level, &outcome_id) }),
+        "updateDraftReferral",
+    )
+    .await;
+    let tokens = [
+        owner.clone(),
+        app.token(&harbour("sp-1")),
+        app.token(&northern("sp-3")),
+        app.token(&claims("cm-1", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"])),
+        app.token(&claims("m2m", "ROLE_CRS_READ_ALL", &[])),
+        app.token(&claims("nobody", "ROLE_SOMETHING_ELSE", &[])),
+    ];
+    seen(&app, &tokens[1]).await;
+    let intervention = intervention_id("CRS-ACC-J-01");
+    let catalogue = [Ok, Ok, Ok, Ok, Ok, Forbidden];
+    let rows: Vec<(&str, &str, Value, [Expect; 6])> = vec![
+        ("me", "{ me { id } }", json!({}), [Ok; 6]),
+        ("regions", "{ regions { code } }", json!({}), catalogue),
+        (
+            "contractTypes",
+            "{ contractTypes { code } }",
+            json!({}),
+            catalogue,
+        ),
+        (
+            "serviceCategories",
+            "{ serviceCategories { id } }",
+            json!({}),
+            catalogue,
+        ),
+        (
+            "serviceProviders",
+            "{ serviceProviders { code } }",
+            json!({}),
+            catalogue,
+        ),
+        (
+            "interventions",
+            "{ interventions { id } }",
+            json!({}),
+            catalogue,
+        ),
+        (
+            "intervention",
+            "query($id: ID!) { intervention(id: $id) { id } }",
+            json!({ "id": intervention }),
+            catalogue,
+        ),
+        (
+            "withdrawalReasons",
+            "{ withdrawalReasons { code } }",
+            json!({}),
+            catalogue,
+        ),
+        (
+            "referral",
+            "query($id: ID!) { referral(id: $id) { id } }",
+            json!({ "id": sent }),
+            [Ok, Ok, Null, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "referralByReference",
+            "query($r: String!) { referralByReference(reference: $r) { id } }",
+            json!({ "r": reference }),
+            [Ok, Ok, Null, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "referrals",
+            "{ referrals { totalCount } }",
+            json!({}),
+            [Ok, Ok, Ok, Forbidden, Ok, Forbidden],
+        ),
+        (
+            "createDraftReferral",
+            "mutation($i: ID!) { createDraftReferral(input: { interventionId: $i, crn: \"X111111\" }) { id } }",
+            json!({ "i": intervention }),
+            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+        ),
+        (
+            "updateDraftReferral",
+            "mutation($id: ID!) { updateDraftReferral(id: $id, input: { furtherInformation: \"x\" }) { id } }",
+            json!({ "id": draft }),
+            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+        ),
+        (
+            "sendReferral",
+            "mutation($id: ID!) { sendReferral(id: $id) { id } }",
+            json!({ "id": to_send }),
+            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+        ),
+        (
+            "assignReferral",
+            "mutation($id: ID!) { assignReferral(id: $id, assigneeId: \"sp-1\") { id } }",
+            json!({ "id": sent }),
+            [Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden],
+        ),
+        (
+            "withdrawReferral",
+            "mutation($id: ID!) { withdrawReferral(id: $id, reasonCode: \"MIS\") { id } }",
+            json!({ "id": to_withdraw }),
+            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+        ),
+        (
+            "addCaseNote",
+            "mutation($id: ID!) { addCaseNote(referralId: $id, subject: \"s\", body: \"b\") { id } }",
+            json!({ "id": sent }),
+            [Ok, Ok, NotFound, Forbidden, Forbidden, Forbidden],
+        ),
+    ];
+    let sdl = crs_api::graphql::sdl();
+    let schema_fields: BTreeSet<String> = root_fields(&sdl, "Query")
+        .into_iter()
+        .chain(root_fields(&sdl, "Mutation"))
+        .collect();
+    let matrix_fields: BTreeSet<String> = rows.iter().map(|(f, ..)| (*f).to_owned()).collect();
+    assert_eq!(
+        schema_fields, matrix_fields,
+        "every root field needs a row in the role matrix"
+    );
+    for (field, query, variables, expected) in &rows {
+        for (i, token) in tokens.iter().enumerate() {
+            let (status, body) = app.gql(token, query, variables.clone()).await;
+            let got = outcome(status, &body, field);
+            assert_eq!(got, expected[i], "{field} by {}: {body}", CALLERS[i]);
+        }
+    }
+    let (_, body) = app
+        .gql(&tokens[3], "{ referrals { totalCount } }", json!({}))
+        .await;
+    assert_eq!(first_code(&body), "FORBIDDEN");
+}
