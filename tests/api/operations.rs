@@ -120,7 +120,7 @@ async fn database_failures_are_internal_errors_with_no_detail() {
     let token = app.token(&practitioner());
     app.data(&token, "{ me { id } }", json!({})).await;
     app.db
-        .execute_unprepared("DROP TABLE withdrawal_reason")
+        .execute_unprepared("ALTER TABLE withdrawal_reason RENAME TO withdrawal_reason_gone")
         .await
         .unwrap();
     let (status, body) = app
