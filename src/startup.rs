@@ -59,6 +59,11 @@ impl Application {
         let services = Services::new(db.clone());
         let demo_loaded =
             settings.demo_data && catalogue_import::load_demo_if_empty(&services).await?;
+        if demo_loaded {
+            crate::demo::load_referrals(&services)
+                .await
+                .context("loading the demo referrals")?;
+        }
         let schema = graphql::build(services.clone(), settings.limits, settings.is_production());
         let shutting_down = Arc::new(AtomicBool::new(false));
         let state = AppState {

@@ -104,8 +104,10 @@ pub fn on_postgres() -> bool {
 /// How to start a test server.
 #[derive(Clone, Default)]
 pub struct Options {
-    /// Load the demo data set (default: on).
+    /// Leave out the demo catalogue (by default it is imported, without demo referrals).
     pub without_demo_data: bool,
+    /// Start as a developer would: the whole demo data set, referrals included.
+    pub full_demo: bool,
     /// Extra `CRS_*` variables.
     pub env: Vec<(&'static str, String)>,
 }
@@ -159,7 +161,7 @@ impl TestApp {
             crs_api::telemetry::init("info", false);
         }
         let (mut vars, database) = fresh_database().await;
-        vars.push(("CRS_DEMO_DATA", (!options.without_demo_data).to_string()));
+        vars.push(("CRS_DEMO_DATA", options.full_demo.to_string()));
         vars.extend(options.env.iter().cloned());
         let settings = settings_from(&vars);
         let app = Application::build(&settings).await.unwrap_or_else(|e| {
@@ -170,6 +172,13 @@ impl TestApp {
         });
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
+        if !options.without_demo_data && !options.full_demo {
+            let services = crs_api::service::Services::new(db.clone());
+            let demo = crs_api::service::catalogue_import::DEMO_CATALOGUE;
+            crs_api::service::catalogue_import::import_text(&services, "demo.json", demo)
+                .await
+                .expect("demo catalogue");
+        }
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         TestApp {

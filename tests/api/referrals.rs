@@ -667,3 +667,50 @@ async fn case_notes_are_written_by_either_side_and_paged() {
         .await;
     assert_eq!(first_code(&body), "INVALID_TRANSITION");
 }
+
+/// A developer's first start: the demo provider's dashboard holds referrals of its own contract
+/// and of the contracts it subcontracts on, in several statuses, and none of another provider's.
+#[tokio::test]
+async fn the_demo_data_fills_the_demo_dashboards() {
+    let app = TestApp::spawn_with(crate::helpers::Options {
+        full_demo: true,
+        ..Default::default()
+    })
+    .await;
+    let users = crs_api::demo::demo_users();
+    let token = |i: usize| app.token(&users[i].claims);
+    let query = "{ referrals(filter: { status: [DRAFT, SENT, ASSIGNED, CANCELLED] }) { totalCount edges { node { status intervention { contract { reference } } history { kind } } } } }";
+    let provider = app.data(&token(1), query, json!({})).await;
+    let edges = provider["referrals"]["edges"].as_array().unwrap();
+    let statuses: std::collections::BTreeSet<&str> = edges
+        .iter()
+        .map(|e| e["node"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        vec!["ASSIGNED", "CANCELLED", "SENT"]
+    );
+    let contracts: std::collections::BTreeSet<&str> = edges
+        .iter()
+        .map(|e| {
+            e["node"]["intervention"]["contract"]["reference"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        contracts.into_iter().collect::<Vec<_>>(),
+        vec!["CRS-ACC-J-01", "CRS-DNR-G-01", "CRS-WOS-J-01"]
+    );
+    let practitioner = app.data(&token(0), query, json!({})).await;
+    assert_eq!(
+        practitioner["referrals"]["totalCount"], 8,
+        "every demo referral, the draft included"
+    );
+    let (_, body) = app.gql(&token(2), query, json!({})).await;
+    assert_eq!(
+        first_code(&body),
+        "FORBIDDEN",
+        "commissioners see no referrals"
+    );
+}
