@@ -1023,6 +1023,71 @@ mod tests {
     }
 
     #[test]
+    fn conditional_and_invalid_fields_are_listed_for_sending() {
+        let draft = DraftDetails {
+            service_user: ServiceUser {
+                first_name: Some("A".into()),
+                last_name: Some("B".into()),
+                date_of_birth: Some(day("1990-01-01")),
+                ..Default::default()
+            },
+            categories: vec![SelectedCategory {
+                service_category_id: cat(1),
+                complexity_level_id: None,
+                desired_outcome_ids: vec![],
+            }],
+            completion_deadline: Some(day(TODAY)),
+            maximum_enforceable_days: Some(0),
+            risk_information: Some("none".into()),
+            needs_interpreter: Some(true),
+            has_additional_responsibilities: Some(true),
+            probation_delivery_unit_code: Some("pdu".into()),
+            location: Location {
+                location_type: Some(LocationType::Custody),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            codes(&missing_for_send(&draft, day(TODAY))),
+            vec![
+                (
+                    "complexityLevels".into(),
+                    code::CONDITIONAL_FIELD_MUST_BE_SET
+                ),
+                (
+                    "desiredOutcomes".into(),
+                    code::CONDITIONAL_FIELD_MUST_BE_SET
+                ),
+                (
+                    "completionDeadline".into(),
+                    code::DATE_MUST_BE_IN_THE_FUTURE
+                ),
+                (
+                    "maximumEnforceableDays".into(),
+                    code::CANNOT_BE_NEGATIVE_OR_ZERO
+                ),
+                (
+                    "interpreterLanguage".into(),
+                    code::CONDITIONAL_FIELD_MUST_BE_SET
+                ),
+                (
+                    "whenUnavailable".into(),
+                    code::CONDITIONAL_FIELD_MUST_BE_SET
+                ),
+                (
+                    "location.prisonCode".into(),
+                    code::CONDITIONAL_FIELD_MUST_BE_SET
+                ),
+                (
+                    "location.expectedReleaseDate".into(),
+                    code::CONDITIONAL_FIELD_MUST_BE_SET
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn crns_are_checked_and_normalised() {
         assert_eq!(parse_crn(" x123456 ").as_deref(), Some("X123456"));
         assert_eq!(parse_crn("X12345"), None);

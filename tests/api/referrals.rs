@@ -714,3 +714,53 @@ async fn the_demo_data_fills_the_demo_dashboards() {
         "commissioners see no referrals"
     );
 }
+
+/// Reference numbers are unique by a database constraint, not only by chance.
+#[tokio::test]
+async fn reference_numbers_are_unique_in_the_database() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    send_many(&app, &token, "CRS-ACC-J-01", 8).await;
+    let query = "{ referrals(first: 100) { edges { node { id reference } } } }";
+    let data = app.data(&token, query, json!({})).await;
+    let rows: Vec<(String, String)> = data["referrals"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["id"].as_str().unwrap().to_owned(),
+                e["node"]["reference"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = rows.iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        distinct.len(),
+        8,
+        "every sent referral has its own reference"
+    );
+    // Giving one referral another's reference is refused by the database itself.
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE referral SET reference = $1 WHERE id = $2",
+        _ => "UPDATE referral SET reference = ? WHERE id = ?",
+    };
+    let (taken, other) = (
+        rows[0].1.clone(),
+        uuid::Uuid::parse_str(&rows[1].0).unwrap(),
+    );
+    let result = app
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [taken.into(), other.into()],
+        ))
+        .await;
+    assert!(
+        result.is_err(),
+        "a second referral with the same reference must be refused"
+    );
+}
