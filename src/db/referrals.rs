@@ -68,9 +68,12 @@ fn to_referral(
         )
     })?;
     let disabilities: Vec<String> = match &r.disabilities {
-        Some(json) => {
-            serde_json::from_str(json).map_err(|e| internal("referral disabilities", e))?
-        }
+        Some(json) => serde_json::from_str(json).map_err(|_| {
+            internal(
+                "referral row",
+                format!("unreadable disabilities on referral {}", r.id),
+            )
+        })?,
         None => Vec::new(),
     };
     let withdrawal = match (r.withdrawal_reason_code, r.withdrawn_at, r.withdrawn_by) {
@@ -133,6 +136,14 @@ fn to_referral(
     })
 }
 
+/// A name as searched: lower case, single spaces.
+fn search_key(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Every stored column of `referral` from the record.
 fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveModel, AppError> {
     let d = &r.details;
@@ -151,7 +162,7 @@ fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveMod
     } else {
         Some(
             serde_json::to_string(&person.disabilities)
-                .map_err(|e| internal("referral disabilities", e))?,
+                .map_err(|_| internal("referral row", "disabilities"))?,
         )
     };
     Ok(referral::ActiveModel {
@@ -178,8 +189,8 @@ fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveMod
         withdrawn_by: Set(withdrawn_by),
         first_name: Set(person.first_name.clone()),
         last_name: Set(person.last_name.clone()),
-        first_name_key: Set(person.first_name.as_deref().map(str::to_lowercase)),
-        last_name_key: Set(person.last_name.as_deref().map(str::to_lowercase)),
+        first_name_key: Set(person.first_name.as_deref().map(search_key)),
+        last_name_key: Set(person.last_name.as_deref().map(search_key)),
         date_of_birth: Set(person.date_of_birth),
         gender: Set(person.gender.map(|g| gender_code(g).to_owned())),
         ethnicity: Set(person.ethnicity.clone()),
@@ -292,11 +303,20 @@ fn query_condition(access: &ReferralAccess, query: &ReferralQuery) -> Condition 
         Some(Search::Reference(reference)) => {
             condition = condition.add(referral::Column::Reference.eq(reference.clone()))
         }
-        Some(Search::Name { first, last }) => {
-            condition = condition.add(referral::Column::LastNameKey.eq(last.clone()));
-            if let Some(first) = first {
-                condition = condition.add(referral::Column::FirstNameKey.eq(first.clone()));
+        Some(Search::Name(words)) => {
+            // One word: a last name. Several: any split into first and last names.
+            let mut any = Condition::any();
+            if let [last] = words.as_slice() {
+                any = any.add(referral::Column::LastNameKey.eq(last.clone()));
             }
+            for split in 1..words.len() {
+                any = any.add(
+                    Condition::all()
+                        .add(referral::Column::FirstNameKey.eq(words[..split].join(" ")))
+                        .add(referral::Column::LastNameKey.eq(words[split..].join(" "))),
+                );
+            }
+            condition = condition.add(any);
         }
         None => {}
     }
@@ -451,7 +471,11 @@ pub enum SaveError {
 impl From<DbErr> for SaveError {
     fn from(error: DbErr) -> Self {
         match error.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("reference") => {
+            // PostgreSQL names the index, SQLite the column.
+            Some(SqlErr::UniqueConstraintViolation(message))
+                if message.contains("referral_reference_key")
+                    || message.contains("referral.reference") =>
+            {
                 SaveError::ReferenceTaken
             }
             _ => SaveError::Other(error.into()),

@@ -215,6 +215,20 @@ pub fn uk_date(now: DateTime<Utc>) -> NaiveDate {
     }
 }
 
+/// When the UK day `day` begins, in UTC (an hour before midnight UTC in summer).
+pub fn uk_day_start(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default();
+    let summer_start = midnight - chrono::Duration::hours(1);
+    if uk_date(summer_start) == day {
+        summer_start
+    } else {
+        midnight
+    }
+}
+
 /// The oldest age the search accepts; anything above is an input mistake.
 pub const MAX_AGE: i32 = 130;
 
@@ -262,6 +276,12 @@ mod tests {
         assert_eq!(uk_date(at("2026-10-24T23:30:00Z")), day("2026-10-25"));
         assert_eq!(uk_date(at("2026-10-25T23:30:00Z")), day("2026-10-25"));
         assert_eq!(uk_date(at("2026-12-31T23:30:00Z")), day("2026-12-31"));
+    }
+
+    #[test]
+    fn uk_days_start_at_uk_midnight() {
+        assert_eq!(uk_day_start(day("2026-07-01")), at("2026-06-30T23:00:00Z"));
+        assert_eq!(uk_day_start(day("2026-12-01")), at("2026-12-01T00:00:00Z"));
     }
 
     #[test]

@@ -36,6 +36,15 @@ pub fn candidate(random: [u8; 6], suffix: &str) -> Option<String> {
     (!has_confusable_pair(&reference)).then_some(reference)
 }
 
+/// Draws candidates from `random` until one holds no confusable pair.
+pub fn draw(suffix: &str, mut random: impl FnMut() -> [u8; 6]) -> String {
+    loop {
+        if let Some(reference) = candidate(random(), suffix) {
+            return reference;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +81,15 @@ mod tests {
         assert_eq!(
             candidate([7, 3, 2, 1, 2, 3], "AC").as_deref(),
             Some("HD2123AC")
+        );
+    }
+
+    #[test]
+    fn drawing_skips_confusable_candidates() {
+        let mut draws = [[0, 1, 8, 2, 2, 2], [7, 3, 2, 1, 2, 3]].into_iter();
+        assert_eq!(
+            draw("AC", || draws.next().unwrap_or([7, 3, 2, 1, 2, 3])),
+            "HD2123AC"
         );
     }
 

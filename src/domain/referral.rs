@@ -240,17 +240,15 @@ mod search_tests {
         );
         assert_eq!(
             Search::parse("Smith"),
-            Some(Search::Name {
-                first: None,
-                last: "smith".into()
-            })
+            Some(Search::Name(vec!["smith".into()]))
         );
         assert_eq!(
             Search::parse("Alex  Van Dyke"),
-            Some(Search::Name {
-                first: Some("alex".into()),
-                last: "van dyke".into()
-            })
+            Some(Search::Name(vec![
+                "alex".into(),
+                "van".into(),
+                "dyke".into()
+            ]))
         );
         assert_eq!(Search::parse("   "), None);
     }
@@ -451,11 +449,9 @@ mod records {
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub enum Search {
         Reference(String),
-        /// Lower-cased; a single word is a last name.
-        Name {
-            first: Option<String>,
-            last: String,
-        },
+        /// Lower-cased words; one word is a last name, several match any split into first
+        /// name(s) and last name(s).
+        Name(Vec<String>),
     }
 
     impl Search {
@@ -468,17 +464,7 @@ mod records {
                 return Some(Search::Reference(upper));
             }
             let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-            match words.as_slice() {
-                [] => None,
-                [last] => Some(Search::Name {
-                    first: None,
-                    last: last.clone(),
-                }),
-                [first, rest @ ..] => Some(Search::Name {
-                    first: Some(first.clone()),
-                    last: rest.join(" "),
-                }),
-            }
+            (!words.is_empty()).then_some(Search::Name(words))
         }
     }
 

@@ -33,6 +33,17 @@ pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<RequestLoader, Has
         .map_err(|_| internal("request context", "no loader attached").into())
 }
 
+/// Forgets the cached children of referrals (history, selections, case notes), so fields read
+/// after a mutation in the same request see its effect.
+pub fn forget_referral_children(ctx: &Context<'_>) -> Result<()> {
+    use super::loaders::{CaseNotesOfReferral, EventsOfReferral, SelectionsOfReferral};
+    let loader = loader(ctx)?;
+    loader.clear::<EventsOfReferral>();
+    loader.clear::<SelectionsOfReferral>();
+    loader.clear::<CaseNotesOfReferral>();
+    Ok(())
+}
+
 /// A fresh loader for one request.
 pub fn new_loader(services: &Services) -> DataLoader<RequestLoader, HashMapCache> {
     DataLoader::with_cache(

@@ -29,11 +29,12 @@ pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoo
     Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
 }
 
-/// The SDL, sorted so diffs are readable (`schema.graphql`).
+/// The SDL (`schema.graphql`): fields sorted so diffs are readable; enum values in their
+/// declared order, which for `ReferralStatus` is the journey's.
 pub fn sdl() -> String {
     schema_builder()
         .finish()
-        .sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+        .sdl_with_options(SDLExportOptions::new().sorted_fields())
 }
 
 /// The executable schema with its limits. In production introspection and field suggestions

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use uuid::Uuid;
 
-use super::context::{caller, services};
+use super::context::{caller, forget_referral_children, services};
 use super::query::{Gender, parse_uuid};
 use super::referral::{CaseNote, LocationType, Referral};
 use super::scalars::Date;
@@ -251,6 +251,7 @@ impl MutationRoot {
         input: CreateDraftReferralInput,
     ) -> Result<Referral> {
         let caller = caller(ctx)?;
+        forget_referral_children(ctx)?;
         let person = input.service_user.as_ref().map(ServiceUserInput::to_patch);
         let created = journey::create_draft(
             services(ctx)?,
@@ -273,6 +274,7 @@ impl MutationRoot {
         expected_version: Option<i32>,
     ) -> Result<Referral> {
         let caller = caller(ctx)?;
+        forget_referral_children(ctx)?;
         let update = input.to_update()?;
         let updated = journey::update_draft(
             services(ctx)?,
@@ -289,6 +291,7 @@ impl MutationRoot {
     /// Sends a complete draft to the provider; sending a sent referral returns it unchanged.
     async fn send_referral(&self, ctx: &Context<'_>, id: ID) -> Result<Referral> {
         let caller = caller(ctx)?;
+        forget_referral_children(ctx)?;
         Ok(Referral(
             journey::send(
                 services(ctx)?,
@@ -309,6 +312,7 @@ impl MutationRoot {
         expected_version: Option<i32>,
     ) -> Result<Referral> {
         let caller = caller(ctx)?;
+        forget_referral_children(ctx)?;
         let assignee = UserId(assignee_id.to_string());
         let assigned = journey::assign(
             services(ctx)?,
@@ -333,6 +337,7 @@ impl MutationRoot {
         expected_version: Option<i32>,
     ) -> Result<Referral> {
         let caller = caller(ctx)?;
+        forget_referral_children(ctx)?;
         let withdrawn = journey::withdraw(
             services(ctx)?,
             &caller.principal,
@@ -355,6 +360,7 @@ impl MutationRoot {
         body: String,
     ) -> Result<CaseNote> {
         let caller = caller(ctx)?;
+        forget_referral_children(ctx)?;
         let note = journey::add_case_note(
             services(ctx)?,
             &caller.principal,

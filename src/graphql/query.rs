@@ -109,9 +109,9 @@ pub struct ReferralFilter {
     pub contract_reference: Option<String>,
     /// Referrals with this service category selected.
     pub service_category_id: Option<ID>,
-    /// Sent on or after this day (UTC).
+    /// Sent on or after this day (UK time).
     pub sent_from: Option<Date>,
-    /// Sent on or before this day (UTC).
+    /// Sent on or before this day (UK time).
     pub sent_to: Option<Date>,
 }
 
@@ -129,7 +129,7 @@ impl ReferralFilter {
                 )
             })?),
         };
-        let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        let day_start = |d: chrono::NaiveDate| Some(cat::uk_day_start(d));
         Ok(ReferralQuery {
             statuses: self.status.map(|s| s.into_iter().map(Into::into).collect()),
             open: self.open,
@@ -138,8 +138,11 @@ impl ReferralFilter {
             search: self.search.as_deref().and_then(Search::parse),
             contract_reference: self.contract_reference.map(|r| r.trim().to_owned()),
             service_category_id,
-            sent_from: self.sent_from.and_then(|d| midnight(d.0)),
-            sent_before: self.sent_to.and_then(|d| d.0.succ_opt()).and_then(midnight),
+            sent_from: self.sent_from.and_then(|d| day_start(d.0)),
+            sent_before: self
+                .sent_to
+                .and_then(|d| d.0.succ_opt())
+                .and_then(day_start),
         })
     }
 }

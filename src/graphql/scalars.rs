@@ -15,7 +15,10 @@ impl ScalarType for Date {
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
                 .map_err(|_| InputValueError::custom("expected a date written YYYY-MM-DD")),
-            _ => Err(InputValueError::expected_type(value)),
+            // A fixed message: the value may be a date of birth.
+            _ => Err(InputValueError::custom(
+                "expected a date written YYYY-MM-DD",
+            )),
         }
     }
 

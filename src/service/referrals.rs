@@ -31,7 +31,7 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// Case note limits, in characters.
 pub const MAX_SUBJECT_LENGTH: usize = 200;
 pub const MAX_BODY_LENGTH: usize = 10_000;
-/// Attempts at an unused reference number before giving up.
+/// Reference numbers tried before giving up, each one taken by another referral.
 const REFERENCE_ATTEMPTS: usize = 10;
 
 /// The current time at the precision both databases store (microseconds).
@@ -273,7 +273,8 @@ fn event(
     detail: Option<String>,
 ) -> ReferralEvent {
     ReferralEvent {
-        id: Uuid::new_v4(),
+        // Time-ordered, so events of the same instant keep the order they were made in.
+        id: Uuid::now_v7(),
         referral_id: referral.id,
         at,
         actor_id: actor.clone(),
@@ -282,6 +283,19 @@ fn event(
         to_status: referral.status,
         detail,
     }
+}
+
+/// The caller's party and access if their party may ever take `action`; `FORBIDDEN` otherwise.
+fn require(
+    principal: &Principal,
+    scope: &Scope,
+    action: Action,
+) -> Result<(Party, ReferralAccess), AppError> {
+    let (party, access) = access(principal, scope)?;
+    if !action.allowed_to(party) {
+        return Err(refused(TransitionError::Forbidden { party, action }));
+    }
+    Ok((party, access))
 }
 
 /// A referral loaded for a change, inside its write transaction.
@@ -302,9 +316,13 @@ async fn lock(
     action: Action,
     expected_version: Option<i32>,
 ) -> Result<Locked, AppError> {
-    let (party, access) = access(principal, scope)?;
-    if !action.allowed_to(party) {
-        return Err(refused(TransitionError::Forbidden { party, action }));
+    let (party, access) = require(principal, scope, action)?;
+    // A plain read first: ids the caller cannot see never take the write lock.
+    if db::referrals::find(&services.db, &access, id, false)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
     }
     let txn = db::begin_write(&services.db).await?;
     let referral = db::referrals::find(&txn, &access, id, true)
@@ -387,7 +405,7 @@ pub async fn update_draft(
     let before = referral.clone();
     referral.details.categories = current_selections(&txn, id).await?;
     let pdu = match &update.probation_delivery_unit {
-        draft::Patch::Set(code) => Some(code.trim()),
+        draft::Patch::Set(code) if !code.trim().is_empty() => Some(code.trim()),
         _ => None,
     };
     let intervention = referral.intervention.clone();
@@ -447,7 +465,17 @@ pub async fn send(
     };
     let before = referral.clone();
     referral.details.categories = current_selections(&txn, id).await?;
-    let missing = draft::missing_for_send(&referral.details, today());
+    let today = today();
+    let mut missing = draft::missing_for_send(&referral.details, today);
+    if !referral.intervention.contract.window.is_open_on(today) {
+        missing.push(FieldError::new("interventionId", "NOT_OPEN_FOR_REFERRALS"));
+    }
+    let eligibility = &referral.intervention.contract.eligibility;
+    missing.extend(draft::eligibility_problems(
+        &referral.details.service_user,
+        eligibility,
+        today,
+    ));
     if !missing.is_empty() {
         return Err(bad_input("the referral is not complete", missing));
     }
@@ -469,10 +497,7 @@ pub async fn send(
     referral.responsible_pp_id = Some(principal.user_id.clone());
     let mut saved = false;
     for _ in 0..REFERENCE_ATTEMPTS {
-        let Some(candidate) = reference_number::candidate(rand::random(), &suffix) else {
-            continue;
-        };
-        referral.reference = Some(candidate);
+        referral.reference = Some(reference_number::draw(&suffix, rand::random));
         // A savepoint, so a taken number can be retried within the transaction.
         let attempt = txn.begin().await?;
         match db::referrals::save(&attempt, &referral, before.version, at).await {
@@ -591,6 +616,7 @@ pub async fn withdraw(
     comments: Option<&str>,
     expected_version: Option<i32>,
 ) -> Result<Referral, AppError> {
+    require(principal, scope, Action::Withdraw)?;
     let mut errors = Vec::new();
     let reason_code = reason_code.trim().to_ascii_uppercase();
     if !db::referrals::withdrawal_reason_exists(&services.db, &reason_code).await? {
@@ -657,6 +683,7 @@ pub async fn add_case_note(
     subject: &str,
     body: &str,
 ) -> Result<CaseNote, AppError> {
+    require(principal, scope, Action::AddCaseNote)?;
     let (subject, body) = (subject.trim(), body.trim());
     let mut errors = Vec::new();
     for (value, field, max) in [

@@ -13,16 +13,16 @@ use crate::domain::actor::{Principal, Role, Scope, resolve_scope};
 use crate::domain::catalogue::{Contract, Region, ServiceProvider};
 use crate::error::AppError;
 
-/// How long a user's recorded name and email are trusted before they are written again.
+/// How long a user's record is trusted before it is written again (any change of name, email,
+/// roles or groups is written at once).
 const RECORD_INTERVAL: Duration = Duration::from_secs(300);
 /// Entries kept before the registry forgets everything and starts again.
 const REGISTRY_CAPACITY: usize = 10_000;
 
-/// What was last written for a user, and when.
+/// What was last written for a user (name, email, roles, groups), and when.
 #[derive(Debug)]
 struct Sighting {
-    name: Option<String>,
-    email: Option<String>,
+    principal: Principal,
     at: Instant,
 }
 
@@ -39,11 +39,7 @@ impl UserRegistry {
             return true;
         };
         match recent.get(&principal.user_id.0) {
-            Some(seen) => {
-                seen.name != principal.name
-                    || seen.email != principal.email
-                    || seen.at.elapsed() > RECORD_INTERVAL
-            }
+            Some(seen) => seen.principal != *principal || seen.at.elapsed() > RECORD_INTERVAL,
             None => true,
         }
     }
@@ -54,8 +50,7 @@ impl UserRegistry {
                 recent.clear();
             }
             let seen = Sighting {
-                name: principal.name.clone(),
-                email: principal.email.clone(),
+                principal: principal.clone(),
                 at: Instant::now(),
             };
             recent.insert(principal.user_id.0.clone(), seen);
