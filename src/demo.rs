@@ -44,7 +44,7 @@ pub fn demo_users() -> Vec<DemoUser> {
             ),
         },
         DemoUser {
-            label: "provider user (Harbour Light Trust)",
+            label: "provider user (Harbour Light Trust: prime on London accommodation, subcontractor on others)",
             claims: claims(
                 "demo-provider",
                 "Sam Caseworker",
@@ -56,6 +56,37 @@ pub fn demo_users() -> Vec<DemoUser> {
                     "INT_CR_CRS-DNR-G-01",
                 ],
             ),
+        },
+        DemoUser {
+            label: "provider user (Bridgeway Futures: prime on Avon and Somerset dependency and recovery, subcontractor on London accommodation)",
+            claims: claims(
+                "demo-provider-bridgeway",
+                "Bo Caseworker",
+                Role::ProviderUser,
+                &[
+                    "INT_SP_BRIDGEWAY",
+                    "INT_CR_CRS-DNR-G-01",
+                    "INT_CR_CRS-ACC-J-01",
+                    "INT_CR_CRS-MTR-E-01",
+                ],
+            ),
+        },
+        DemoUser {
+            label: "provider user (Northern Steps: no contract shared with the others)",
+            claims: claims(
+                "demo-provider-northern",
+                "Nat Caseworker",
+                Role::ProviderUser,
+                &[
+                    "INT_SP_NORTHERN_STEPS",
+                    "INT_CR_CRS-ETE-A-01",
+                    "INT_CR_CRS-PWB-C-01",
+                ],
+            ),
+        },
+        DemoUser {
+            label: "read-all machine client",
+            claims: claims("demo-read-all", "Reporting client", Role::ReadAll, &[]),
         },
         DemoUser {
             label: "commissioner (London)",
@@ -140,10 +171,13 @@ enum Fate {
 }
 
 /// Demo referrals in several statuses, made through the same use cases as real ones so their
-/// histories are real: the demo provider's dashboard shows referrals on its own contract and
+/// histories are real (only into a database without referrals): the demo provider's dashboard shows referrals on its own contract and
 /// on the contracts it subcontracts on, and none of another provider's.
 pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
     let users = demo_users();
+    if db::referrals::any(&services.db).await? {
+        return Ok(());
+    }
     let practitioner = principal(&users[0].claims);
     let provider = principal(&users[1].claims);
     let practitioner_scope = viewer::resolve(services, &practitioner).await?;
@@ -182,11 +216,18 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
         ("CRS-PWB-C-01", "Robin", "Gaskell", "X100007", Fate::Sent),
         ("CRS-ACC-J-01", "Avery", "Holloway", "X100008", Fate::Draft),
     ];
-    for (contract, first, last, crn, fate) in people {
-        let intervention_id = onboarding::intervention_id(contract);
-        let intervention = db::catalogue::find_intervention(&services.db, intervention_id)
+    let mut interventions = Vec::new();
+    for (contract, ..) in &people {
+        match db::catalogue::find_intervention(&services.db, onboarding::intervention_id(contract))
             .await?
-            .ok_or_else(|| anyhow::anyhow!("demo intervention {contract} missing"))?;
+        {
+            Some(intervention) => interventions.push(intervention),
+            // Not the demo catalogue: leave the database alone.
+            None => return Ok(()),
+        }
+    }
+    for ((_, first, last, crn, fate), intervention) in people.into_iter().zip(interventions) {
+        let intervention_id = intervention.id;
         let person = ServiceUserPatch {
             first_name: Patch::Set(first.into()),
             last_name: Patch::Set(last.into()),

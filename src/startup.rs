@@ -59,7 +59,7 @@ impl Application {
         let services = Services::new(db.clone());
         let demo_loaded =
             settings.demo_data && catalogue_import::load_demo_if_empty(&services).await?;
-        if demo_loaded {
+        if settings.demo_data {
             crate::demo::load_referrals(&services)
                 .await
                 .context("loading the demo referrals")?;

@@ -652,6 +652,11 @@ pub async fn case_notes_of(
         .collect())
 }
 
+/// Whether any referral exists.
+pub async fn any(db: &impl ConnectionTrait) -> Result<bool, AppError> {
+    Ok(referral::Entity::find().one(db).await?.is_some())
+}
+
 /// Whether a withdrawal reason with this code exists.
 pub async fn withdrawal_reason_exists(
     db: &impl ConnectionTrait,

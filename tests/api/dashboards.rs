@@ -136,7 +136,7 @@ async fn every_filter_narrows_the_dashboard() {
         filter(json!({ "serviceCategoryId": accommodation })).await,
         vec![wos.clone(), jones.clone(), smith.clone()]
     );
-    let today = chrono::Utc::now().date_naive();
+    let today = crs_api::service::catalogue::today();
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     assert_eq!(
         filter(json!({ "sentFrom": day(today), "sentTo": day(today) }))

@@ -33,6 +33,37 @@ async fn no_provider_reaches_another_providers_referral() {
         .as_str()
         .unwrap()
         .to_owned();
+    // On every contract one more referral is withdrawn and one assigned, so that every status
+    // and assignment filter has rows to leak.
+    for (contract, assignee) in [
+        ("CRS-ACC-J-01", harbour("sp-harbour")),
+        ("CRS-DNR-G-01", bridgeway("sp-bridgeway")),
+        ("CRS-ETE-A-01", northern("sp-northern")),
+        ("CRS-MTR-E-01", bridgeway("sp-bridgeway")),
+    ] {
+        let (withdrawn, r1) = sent_referral(&app, &token, contract, "Gone", "Person").await;
+        ok(
+            &app,
+            &token,
+            WITHDRAW,
+            json!({ "id": withdrawn, "code": "MOV" }),
+            "withdrawReferral",
+        )
+        .await;
+        let (assigned, r2) = sent_referral(&app, &token, contract, "Taken", "Person").await;
+        let assigner = app.token(&assignee);
+        seen(&app, &assigner).await;
+        ok(
+            &app,
+            &assigner,
+            ASSIGN,
+            json!({ "id": assigned, "to": assignee.sub }),
+            "assignReferral",
+        )
+        .await;
+        referrals.push((contract, withdrawn, r1));
+        referrals.push((contract, assigned, r2));
+    }
     let providers = [
         (
             "sp-harbour",
@@ -95,12 +126,19 @@ async fn no_provider_reaches_another_providers_referral() {
             .filter(|(c, _, _)| allowed.contains(c))
             .map(|(_, id, _)| id)
             .collect();
+        let today = crs_api::service::catalogue::today()
+            .format("%Y-%m-%d")
+            .to_string();
         for filter in [
             json!({}),
             json!({ "status": ["DRAFT", "SENT", "ASSIGNED", "CANCELLED"] }),
+            json!({ "status": ["ASSIGNED"] }),
             json!({ "open": true }),
+            json!({ "open": false }),
             json!({ "unassigned": true }),
-            json!({ "assignedToMe": false }),
+            json!({ "unassigned": false }),
+            json!({ "assignedToMe": true }),
+            json!({ "sentFrom": today, "sentTo": today }),
             json!({ "search": "person" }),
             json!({ "contractReference": "CRS-ETE-A-01" }),
             json!({ "contractReference": "CRS-ACC-J-01" }),
@@ -109,7 +147,13 @@ async fn no_provider_reaches_another_providers_referral() {
             let data = app
                 .data(&provider, DASHBOARD, json!({ "f": filter, "first": 100 }))
                 .await;
-            for edge in data["referrals"]["edges"].as_array().unwrap() {
+            let edges = data["referrals"]["edges"].as_array().unwrap();
+            assert_eq!(
+                data["referrals"]["totalCount"].as_u64(),
+                Some(edges.len() as u64),
+                "{sub} {filter}"
+            );
+            for edge in edges {
                 let id = edge["node"]["id"].as_str().unwrap().to_owned();
                 assert!(visible.contains(&&id), "{sub} saw {id} with {filter}");
                 assert_ne!(id, draft);
@@ -130,26 +174,25 @@ async fn no_provider_reaches_another_providers_referral() {
             assert_eq!(data["referrals"]["totalCount"], 0);
         }
     }
-    // Nested reads of a visible referral carry only its own history and notes.
-    let harbour_token = app.token(&harbour("sp-harbour"));
+    // Nested reads in one request: a note on Northern's referral never shows on Harbour's, even
+    // when both referrals' notes are batched by the same loader (the practitioner sees both).
     let (_, acc_id, _) = &referrals[0];
-    ok(
-        &app,
-        &token,
-        "mutation($id: ID!) { addCaseNote(referralId: $id, subject: \"s\", body: \"b\") { id } }",
-        json!({ "id": referrals[2].1 }),
-        "addCaseNote",
-    )
-    .await;
+    let (_, ete_id, _) = &referrals[2];
+    let note =
+        "mutation($id: ID!) { addCaseNote(referralId: $id, subject: \"s\", body: \"b\") { id } }";
+    ok(&app, &token, note, json!({ "id": ete_id }), "addCaseNote").await;
+    let both = "query($a: ID!, $b: ID!) { a: referral(id: $a) { caseNotes { totalCount } } b: referral(id: $b) { caseNotes { totalCount } } }";
     let detail = app
-        .data(
-            &harbour_token,
-            "query($id: ID!) { referral(id: $id) { caseNotes { totalCount } history { kind } } }",
-            json!({ "id": acc_id }),
-        )
+        .data(&token, both, json!({ "a": acc_id, "b": ete_id }))
         .await;
-    assert_eq!(detail["referral"]["caseNotes"]["totalCount"], 0);
-    assert_eq!(detail["referral"]["history"].as_array().unwrap().len(), 3);
+    assert_eq!(detail["a"]["caseNotes"]["totalCount"], 0);
+    assert_eq!(detail["b"]["caseNotes"]["totalCount"], 1);
+    let harbour_token = app.token(&harbour("sp-harbour"));
+    let detail = app
+        .data(&harbour_token, both, json!({ "a": acc_id, "b": ete_id }))
+        .await;
+    assert_eq!(detail["b"], Value::Null);
+    assert_eq!(detail["a"]["caseNotes"]["totalCount"], 0);
 }
 
 #[tokio::test]

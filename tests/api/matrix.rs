@@ -99,12 +99,13 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
         app.token(&claims("cm-1", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"])),
         app.token(&claims("m2m", "ROLE_CRS_READ_ALL", &[])),
         app.token(&claims("nobody", "ROLE_SOMETHING_ELSE", &[])),
+        app.token(&pp("pp-2")),
     ];
     seen(&app, &tokens[1]).await;
     let intervention = intervention_id("CRS-ACC-J-01");
-    let catalogue = [Ok, Ok, Ok, Ok, Ok, Forbidden];
-    let rows: Vec<(&str, &str, Value, [Expect; 6])> = vec![
-        ("me", "{ me { id } }", json!({}), [Ok; 6]),
+    let catalogue = [Ok, Ok, Ok, Ok, Ok, Forbidden, Ok];
+    let rows: Vec<(&str, &str, Value, [Expect; 7])> = vec![
+        ("me", "{ me { id } }", json!({}), [Ok; 7]),
         ("regions", "{ regions { code } }", json!({}), catalogue),
         (
             "contractTypes",
@@ -146,55 +147,65 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
             "referral",
             "query($id: ID!) { referral(id: $id) { id } }",
             json!({ "id": sent }),
-            [Ok, Ok, Null, Forbidden, Ok, Forbidden],
+            [Ok, Ok, Null, Forbidden, Ok, Forbidden, Null],
         ),
         (
             "referralByReference",
             "query($r: String!) { referralByReference(reference: $r) { id } }",
             json!({ "r": reference }),
-            [Ok, Ok, Null, Forbidden, Ok, Forbidden],
+            [Ok, Ok, Null, Forbidden, Ok, Forbidden, Null],
         ),
         (
             "referrals",
             "{ referrals { totalCount } }",
             json!({}),
-            [Ok, Ok, Ok, Forbidden, Ok, Forbidden],
+            [Ok, Ok, Ok, Forbidden, Ok, Forbidden, Ok],
         ),
         (
             "createDraftReferral",
             "mutation($i: ID!) { createDraftReferral(input: { interventionId: $i, crn: \"X111111\" }) { id } }",
             json!({ "i": intervention }),
-            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok,
+            ],
         ),
         (
             "updateDraftReferral",
             "mutation($id: ID!) { updateDraftReferral(id: $id, input: { furtherInformation: \"x\" }) { id } }",
             json!({ "id": draft }),
-            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
         ),
         (
             "sendReferral",
             "mutation($id: ID!) { sendReferral(id: $id) { id } }",
             json!({ "id": to_send }),
-            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
         ),
         (
             "assignReferral",
             "mutation($id: ID!) { assignReferral(id: $id, assigneeId: \"sp-1\") { id } }",
             json!({ "id": sent }),
-            [Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden],
+            [
+                Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
+            ],
         ),
         (
             "withdrawReferral",
             "mutation($id: ID!) { withdrawReferral(id: $id, reasonCode: \"MIS\") { id } }",
             json!({ "id": to_withdraw }),
-            [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden],
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
         ),
         (
             "addCaseNote",
             "mutation($id: ID!) { addCaseNote(referralId: $id, subject: \"s\", body: \"b\") { id } }",
             json!({ "id": sent }),
-            [Ok, Ok, NotFound, Forbidden, Forbidden, Forbidden],
+            [Ok, Ok, NotFound, Forbidden, Forbidden, Forbidden, NotFound],
         ),
     ];
     let sdl = crs_api::graphql::sdl();

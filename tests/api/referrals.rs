@@ -707,7 +707,36 @@ async fn the_demo_data_fills_the_demo_dashboards() {
         practitioner["referrals"]["totalCount"], 8,
         "every demo referral, the draft included"
     );
-    let (_, body) = app.gql(&token(2), query, json!({})).await;
+    let contracts_of = |data: &Value| {
+        let refs: std::collections::BTreeSet<String> = data["referrals"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                e["node"]["intervention"]["contract"]["reference"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        refs.into_iter().collect::<Vec<_>>()
+    };
+    let bridgeway = app.data(&token(2), query, json!({})).await;
+    assert_eq!(
+        contracts_of(&bridgeway),
+        vec!["CRS-ACC-J-01", "CRS-DNR-G-01"]
+    );
+    let northern = app.data(&token(3), query, json!({})).await;
+    assert_eq!(
+        contracts_of(&northern),
+        vec!["CRS-ETE-A-01", "CRS-PWB-C-01"]
+    );
+    let read_all = app.data(&token(4), query, json!({})).await;
+    assert_eq!(
+        read_all["referrals"]["totalCount"], 7,
+        "every sent referral, no draft"
+    );
+    let (_, body) = app.gql(&token(5), query, json!({})).await;
     assert_eq!(
         first_code(&body),
         "FORBIDDEN",
@@ -762,5 +791,153 @@ async fn reference_numbers_are_unique_in_the_database() {
     assert!(
         result.is_err(),
         "a second referral with the same reference must be refused"
+    );
+}
+
+/// A change and its history entry are one transaction: if the entry cannot be written, the
+/// change is not made either.
+#[tokio::test]
+async fn a_change_whose_event_cannot_be_written_is_not_made() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let (id, _) = sent_referral(&app, &token, "CRS-ACC-J-01", "Alex", "Smith").await;
+    let provider = app.token(&harbour("sp-1"));
+    seen(&app, &provider).await;
+    app.db
+        .execute_unprepared("ALTER TABLE referral_event RENAME TO referral_event_gone")
+        .await
+        .unwrap();
+    let (_, body) = app
+        .gql(&provider, ASSIGN, json!({ "id": id, "to": "sp-1" }))
+        .await;
+    assert_eq!(first_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
+    let after = ok(
+        &app,
+        &provider,
+        "query($id: ID!) { referral(id: $id) { status version assignedTo { id } } }",
+        json!({ "id": id }),
+        "referral",
+    )
+    .await;
+    assert_eq!(
+        after,
+        json!({ "status": "SENT", "version": 3, "assignedTo": null })
+    );
+}
+
+/// Fields read after a mutation in the same request see its effect.
+#[tokio::test]
+async fn nested_fields_after_a_mutation_in_the_same_request_are_fresh() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let id = create_draft(&app, &token, "CRS-ACC-J-01", "Alex", "Smith").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let two = "mutation($id: ID!) {
+        a: updateDraftReferral(id: $id, input: { reasonForReferral: \"one\" }) { history { kind } }
+        b: updateDraftReferral(id: $id, input: { reasonForReferral: \"two\" }) { history { kind } } }";
+    let data = app.data(&token, two, json!({ "id": id })).await;
+    assert_eq!(data["a"]["history"].as_array().unwrap().len(), 2);
+    assert_eq!(data["b"]["history"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn names_are_found_whatever_the_split_between_first_and_last() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let (double_first, _) =
+        sent_referral(&app, &token, "CRS-ACC-J-01", "Mary  Jane", "Smith").await;
+    let (double_last, _) = sent_referral(&app, &token, "CRS-ACC-J-01", "Mary", "Jane Smith").await;
+    let (other, _) = sent_referral(&app, &token, "CRS-ACC-J-01", "Mary", "Smith").await;
+    let found = |search: &str| {
+        let (app, token, search) = (&app, token.clone(), search.to_owned());
+        async move {
+            let data = app
+                .data(&token, DASHBOARD, json!({ "f": { "search": search } }))
+                .await;
+            let mut ids: Vec<String> = data["referrals"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![double_first.clone(), double_last.clone()];
+    both.sort();
+    assert_eq!(found("MARY JANE SMITH").await, both);
+    assert_eq!(found("mary smith").await, vec![other.clone()]);
+    let mut smiths = vec![double_first, other];
+    smiths.sort();
+    assert_eq!(found("Smith").await, smiths);
+}
+
+#[tokio::test]
+async fn a_blank_probation_delivery_unit_clears_it() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let id = create_draft(&app, &token, "CRS-ACC-J-01", "Alex", "Smith").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = "mutation($id: ID!, $pdu: String) { updateDraftReferral(id: $id, input: { probationDeliveryUnit: $pdu }) { probationDeliveryUnit { code } } }";
+    let set = ok(
+        &app,
+        &token,
+        query,
+        json!({ "id": id, "pdu": "lambeth" }),
+        "updateDraftReferral",
+    )
+    .await;
+    assert_eq!(set["probationDeliveryUnit"]["code"], "lambeth");
+    let cleared = ok(
+        &app,
+        &token,
+        query,
+        json!({ "id": id, "pdu": "  " }),
+        "updateDraftReferral",
+    )
+    .await;
+    assert_eq!(cleared["probationDeliveryUnit"], Value::Null);
+}
+
+/// A contract that closed after the draft was started no longer takes it.
+#[tokio::test]
+async fn sending_rechecks_that_the_contract_is_open() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let draft = create_draft(&app, &token, "CRS-ACC-J-01", "Alex", "Smith").await;
+    let id = draft["id"].as_str().unwrap();
+    let (category, level, outcome) = first_choices(&app, &token, "CRS-ACC-J-01").await;
+    ok(
+        &app,
+        &token,
+        UPDATE,
+        json!({ "id": id, "input": complete_input(&category, &level, &outcome) }),
+        "updateDraftReferral",
+    )
+    .await;
+    let mut demo: Value =
+        serde_json::from_str(crs_api::service::catalogue_import::DEMO_CATALOGUE).unwrap();
+    let yesterday = (crs_api::service::catalogue::today() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    for contract in demo["contracts"].as_array_mut().unwrap() {
+        if contract["reference"] == "CRS-ACC-J-01" {
+            contract["referralWindow"]["closesAfter"] = json!(yesterday);
+        }
+    }
+    let services = crs_api::service::Services::new(app.db.clone());
+    crs_api::service::catalogue_import::import_text(&services, "closing.json", &demo.to_string())
+        .await
+        .unwrap();
+    let (_, body) = app.gql(&token, SEND, json!({ "id": id })).await;
+    assert_eq!(
+        fields_of(&body),
+        pairs(&[("interventionId", "NOT_OPEN_FOR_REFERRALS")])
     );
 }
