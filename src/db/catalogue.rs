@@ -62,6 +62,46 @@ fn to_category(m: service_category::Model) -> ServiceCategory {
     }
 }
 
+fn to_pdu(m: probation_delivery_unit::Model) -> ProbationDeliveryUnit {
+    ProbationDeliveryUnit {
+        code: m.code,
+        name: m.name,
+        pcc_area_code: m.pcc_area_code,
+    }
+}
+
+fn to_outcome(m: desired_outcome::Model) -> DesiredOutcome {
+    DesiredOutcome {
+        id: m.id,
+        service_category_id: m.service_category_id,
+        description: m.description,
+    }
+}
+
+fn to_withdrawal_reason(m: withdrawal_reason::Model) -> WithdrawalReason {
+    WithdrawalReason {
+        code: m.code,
+        description: m.description,
+        grouping: m.grouping,
+    }
+}
+
+fn to_level(m: complexity_level::Model) -> Result<ComplexityLevel, AppError> {
+    let complexity = Complexity::from_code(&m.complexity).ok_or_else(|| {
+        internal(
+            "complexity level row",
+            format!("unknown complexity in level {}", m.id),
+        )
+    })?;
+    Ok(ComplexityLevel {
+        id: m.id,
+        service_category_id: m.service_category_id,
+        complexity,
+        title: m.title,
+        description: m.description,
+    })
+}
+
 /// Maps a stored contract row.
 pub(crate) fn to_contract(m: contract::Model) -> Result<Contract, AppError> {
     let area = match (m.region_code, m.pcc_area_code) {
@@ -161,14 +201,7 @@ pub async fn pdus_by_pcc_area_codes(
         .filter(probation_delivery_unit::Column::PccAreaCode.is_in(codes.iter().cloned()))
         .all(db)
         .await?;
-    let units = rows
-        .into_iter()
-        .map(|m| ProbationDeliveryUnit {
-            code: m.code,
-            name: m.name,
-            pcc_area_code: m.pcc_area_code,
-        })
-        .collect();
+    let units = rows.into_iter().map(to_pdu).collect();
     Ok(sorted_by(units, |u: &ProbationDeliveryUnit| &u.name))
 }
 
@@ -245,21 +278,7 @@ pub async fn complexity_levels_by_category_ids(
         .await?;
     let mut levels = rows
         .into_iter()
-        .map(|m| {
-            let complexity = Complexity::from_code(&m.complexity).ok_or_else(|| {
-                internal(
-                    "complexity level row",
-                    format!("unknown complexity in level {}", m.id),
-                )
-            })?;
-            Ok(ComplexityLevel {
-                id: m.id,
-                service_category_id: m.service_category_id,
-                complexity,
-                title: m.title,
-                description: m.description,
-            })
-        })
+        .map(to_level)
         .collect::<Result<Vec<_>, AppError>>()?;
     levels.sort_by_key(|l| (l.service_category_id, l.complexity));
     Ok(levels)
@@ -276,14 +295,7 @@ pub async fn desired_outcomes_by_category_ids(
         .order_by_asc(desired_outcome::Column::Position)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| DesiredOutcome {
-            id: m.id,
-            service_category_id: m.service_category_id,
-            description: m.description,
-        })
-        .collect())
+    Ok(rows.into_iter().map(to_outcome).collect())
 }
 
 /// All withdrawal reasons, in their published order.
@@ -294,14 +306,7 @@ pub async fn list_withdrawal_reasons(
         .order_by_asc(withdrawal_reason::Column::Position)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| WithdrawalReason {
-            code: m.code,
-            description: m.description,
-            grouping: m.grouping,
-        })
-        .collect())
+    Ok(rows.into_iter().map(to_withdrawal_reason).collect())
 }
 
 /// All providers, by name.
@@ -495,23 +500,7 @@ pub async fn complexity_levels_by_ids(
         .filter(complexity_level::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    rows.into_iter()
-        .map(|m| {
-            let complexity = Complexity::from_code(&m.complexity).ok_or_else(|| {
-                internal(
-                    "complexity level row",
-                    format!("unknown complexity in level {}", m.id),
-                )
-            })?;
-            Ok(ComplexityLevel {
-                id: m.id,
-                service_category_id: m.service_category_id,
-                complexity,
-                title: m.title,
-                description: m.description,
-            })
-        })
-        .collect()
+    rows.into_iter().map(to_level).collect()
 }
 
 /// Desired outcomes with these ids, deprecated ones included (old referrals keep theirs).
@@ -523,14 +512,7 @@ pub async fn desired_outcomes_by_ids(
         .filter(desired_outcome::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| DesiredOutcome {
-            id: m.id,
-            service_category_id: m.service_category_id,
-            description: m.description,
-        })
-        .collect())
+    Ok(rows.into_iter().map(to_outcome).collect())
 }
 
 /// Probation delivery units with these codes.
@@ -542,14 +524,7 @@ pub async fn pdus_by_codes(
         .filter(probation_delivery_unit::Column::Code.is_in(codes.iter().cloned()))
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| ProbationDeliveryUnit {
-            code: m.code,
-            name: m.name,
-            pcc_area_code: m.pcc_area_code,
-        })
-        .collect())
+    Ok(rows.into_iter().map(to_pdu).collect())
 }
 
 /// Withdrawal reasons with these codes.
@@ -561,12 +536,5 @@ pub async fn withdrawal_reasons_by_codes(
         .filter(withdrawal_reason::Column::Code.is_in(codes.iter().cloned()))
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| WithdrawalReason {
-            code: m.code,
-            description: m.description,
-            grouping: m.grouping,
-        })
-        .collect())
+    Ok(rows.into_iter().map(to_withdrawal_reason).collect())
 }
