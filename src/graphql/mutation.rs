@@ -9,6 +9,7 @@ use super::referral::{CaseNote, LocationType, Referral};
 use super::scalars::Date;
 use crate::domain::actor::UserId;
 use crate::domain::draft::{DraftUpdate, LocationInput as DomainLocation, Patch, ServiceUserPatch};
+use crate::domain::referral::Action;
 use crate::error::{AppError, FieldError, field_code};
 use crate::service::referrals as journey;
 
@@ -252,6 +253,7 @@ impl MutationRoot {
     ) -> Result<Referral> {
         let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
+        journey::require_practitioner(&caller.principal, &caller.scope)?;
         let person = input.service_user.as_ref().map(ServiceUserInput::to_patch);
         let created = journey::create_draft(
             services(ctx)?,
@@ -275,6 +277,7 @@ impl MutationRoot {
     ) -> Result<Referral> {
         let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
+        journey::require(&caller.principal, &caller.scope, Action::UpdateDraft)?;
         let update = input.to_update()?;
         let updated = journey::update_draft(
             services(ctx)?,

@@ -250,6 +250,8 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<ReferralConnection> {
         let caller = caller(ctx)?;
+        // Callers who never see referrals are refused before their filter is read.
+        service::referrals::require_reader(&caller.principal, &caller.scope)?;
         let query = filter
             .unwrap_or_default()
             .into_query(&caller.principal.user_id)?;

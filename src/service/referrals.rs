@@ -118,6 +118,22 @@ pub async fn list(
     })
 }
 
+/// `FORBIDDEN` unless the caller is a probation practitioner (who alone start referrals).
+pub fn require_practitioner(principal: &Principal, scope: &Scope) -> Result<(), AppError> {
+    let (party, _) = access(principal, scope)?;
+    if party != Party::ProbationPractitioner {
+        return Err(AppError::Forbidden(
+            "only probation practitioners create referrals".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `FORBIDDEN` for callers who never see referrals (commissioners, tokens without our roles).
+pub fn require_reader(principal: &Principal, scope: &Scope) -> Result<(), AppError> {
+    access(principal, scope).map(drop)
+}
+
 /// Starts a draft for a person and an intervention open for referrals today.
 pub async fn create_draft(
     services: &Services,
@@ -127,12 +143,7 @@ pub async fn create_draft(
     crn: &str,
     person: Option<&ServiceUserPatch>,
 ) -> Result<Referral, AppError> {
-    let (party, _) = access(principal, scope)?;
-    if party != Party::ProbationPractitioner {
-        return Err(AppError::Forbidden(
-            "only probation practitioners create referrals".into(),
-        ));
-    }
+    require_practitioner(principal, scope)?;
     let mut errors = Vec::new();
     let crn = draft::parse_crn(crn);
     if crn.is_none() {
@@ -286,7 +297,8 @@ fn event(
 }
 
 /// The caller's party and access if their party may ever take `action`; `FORBIDDEN` otherwise.
-fn require(
+/// Resolvers call it before parsing input, so a caller who may never act is told so first.
+pub fn require(
     principal: &Principal,
     scope: &Scope,
     action: Action,
@@ -455,6 +467,17 @@ pub async fn send(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Referral, AppError> {
+    send_with(services, principal, scope, id, rand::random).await
+}
+
+/// [`send`] with the random bytes of reference numbers drawn from `random`.
+pub async fn send_with(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    id: Uuid,
+    mut random: impl FnMut() -> [u8; 6],
+) -> Result<Referral, AppError> {
     let Locked {
         txn,
         mut referral,
@@ -497,7 +520,7 @@ pub async fn send(
     referral.responsible_pp_id = Some(principal.user_id.clone());
     let mut saved = false;
     for _ in 0..REFERENCE_ATTEMPTS {
-        referral.reference = Some(reference_number::draw(&suffix, rand::random));
+        referral.reference = Some(reference_number::draw(&suffix, &mut random));
         // A savepoint, so a taken number can be retried within the transaction.
         let attempt = txn.begin().await?;
         match db::referrals::save(&attempt, &referral, before.version, at).await {

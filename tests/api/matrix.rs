@@ -230,3 +230,37 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
         .await;
     assert_eq!(first_code(&body), "FORBIDDEN");
 }
+
+/// A caller who may never take an operation is told so before their input is read.
+#[tokio::test]
+async fn roles_are_checked_before_input() {
+    let app = TestApp::spawn().await;
+    let commissioner = app.token(&claims("cm-1", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"]));
+    let provider = app.token(&harbour("sp-1"));
+    let cases = [
+        (
+            &commissioner,
+            "{ referrals(filter: { serviceCategoryId: \"nope\" }) { totalCount } }",
+        ),
+        (
+            &provider,
+            "mutation { createDraftReferral(input: { interventionId: \"x\", crn: \"bad\" }) { id } }",
+        ),
+        (
+            &provider,
+            "mutation { updateDraftReferral(id: \"x\", input: { serviceCategoryIds: [\"nope\"] }) { id } }",
+        ),
+        (
+            &provider,
+            "mutation { withdrawReferral(id: \"x\", reasonCode: \"NOPE\") { id } }",
+        ),
+        (
+            &commissioner,
+            "mutation { addCaseNote(referralId: \"x\", subject: \"\", body: \"\") { id } }",
+        ),
+    ];
+    for (token, query) in cases {
+        let (_, body) = app.gql(token, query, json!({})).await;
+        assert_eq!(first_code(&body), "FORBIDDEN", "{query}: {body}");
+    }
+}

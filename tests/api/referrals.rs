@@ -941,3 +941,81 @@ async fn sending_rechecks_that_the_contract_is_open() {
         pairs(&[("interventionId", "NOT_OPEN_FOR_REFERRALS")])
     );
 }
+
+/// The bytes that make `candidate` produce `reference` (letters A–Z without I and O).
+fn bytes_of(reference: &str) -> [u8; 6] {
+    const LETTERS: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 6];
+    for (i, c) in reference.chars().take(6).enumerate() {
+        bytes[i] = if i < 2 {
+            LETTERS.find(c).unwrap() as u8
+        } else {
+            c.to_digit(10).unwrap() as u8
+        };
+    }
+    bytes
+}
+
+/// A reference number already taken is drawn again within the same send, which then succeeds
+/// with one SENT event.
+#[tokio::test]
+async fn a_taken_reference_number_is_drawn_again() {
+    use crs_api::service::{Services, referrals, viewer};
+    let app = TestApp::spawn().await;
+    let token = app.token(&pp("pp-1"));
+    let (_, taken) = sent_referral(&app, &token, "CRS-ACC-J-01", "Alex", "Smith").await;
+    let id = create_draft(&app, &token, "CRS-ACC-J-01", "Blair", "Jones").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (category, level, outcome) = first_choices(&app, &token, "CRS-ACC-J-01").await;
+    ok(
+        &app,
+        &token,
+        UPDATE,
+        json!({ "id": id, "input": complete_input(&category, &level, &outcome) }),
+        "updateDraftReferral",
+    )
+    .await;
+    let fresh = if taken == "HD2123AC" {
+        "JK3467AC"
+    } else {
+        "HD2123AC"
+    };
+    let mut draws = vec![bytes_of(&taken), bytes_of(fresh)].into_iter();
+    let claims = pp("pp-1");
+    let principal = crs_api::domain::actor::Principal::new(
+        claims.sub.clone(),
+        claims.name.clone(),
+        None,
+        claims.authorities.iter().map(String::as_str),
+        std::iter::empty(),
+    );
+    let services = Services::new(app.db.clone());
+    let scope = viewer::resolve(&services, &principal).await.unwrap();
+    let id = uuid::Uuid::parse_str(&id).unwrap();
+    let sent = referrals::send_with(&services, &principal, &scope, id, || {
+        draws.next().unwrap_or([9; 6])
+    })
+    .await
+    .unwrap();
+    assert_eq!(sent.reference.as_deref(), Some(fresh));
+    let history = ok(
+        &app,
+        &token,
+        "query($id: ID!) { referral(id: $id) { reference history { kind } } }",
+        json!({ "id": id.to_string() }),
+        "referral",
+    )
+    .await;
+    assert_eq!(history["reference"], fresh);
+    assert_eq!(
+        history["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "SENT")
+            .count(),
+        1
+    );
+}
