@@ -488,15 +488,6 @@ mod records {
         pub sent_before: Option<DateTime<Utc>>,
     }
 
-    impl ReferralQuery {
-        /// Whether drafts were asked for.
-        pub fn includes_drafts(&self) -> bool {
-            self.statuses
-                .as_ref()
-                .is_some_and(|s| s.contains(&ReferralStatus::Draft))
-        }
-    }
-
     /// A position in a dashboard: the last row of the previous page.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct PageCursor {

@@ -52,10 +52,6 @@ fn refused(error: TransitionError) -> AppError {
     }
 }
 
-fn bad_input(message: &str, fields: Vec<FieldError>) -> AppError {
-    AppError::bad_input(message, fields)
-}
-
 /// One visible referral, or `None` (unknown or out of scope alike).
 pub async fn get(
     services: &Services,
@@ -102,8 +98,8 @@ pub async fn list(
     let (_, access) = access(principal, scope)?;
     let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&first) {
-        return Err(bad_input(
-            &format!("first must be between 1 and {MAX_PAGE_SIZE}"),
+        return Err(AppError::bad_input(
+            format!("first must be between 1 and {MAX_PAGE_SIZE}"),
             vec![FieldError::new("first", code::INVALID_VALUE)],
         ));
     }
@@ -187,7 +183,10 @@ pub async fn create_draft(
     let (Some(crn), Some(intervention), Some(ctx), true) =
         (crn, intervention, ctx, errors.is_empty())
     else {
-        return Err(bad_input("the draft referral cannot be created", errors));
+        return Err(AppError::bad_input(
+            "the draft referral cannot be created",
+            errors,
+        ));
     };
     // A contract type with a single service category has it selected from the start.
     let categories = match ctx.contract_categories.as_slice() {
@@ -430,7 +429,7 @@ pub async fn update_draft(
     )
     .await?;
     let details = draft::apply_update(&referral.details, update, &ctx)
-        .map_err(|fields| bad_input("the draft referral update is invalid", fields))?;
+        .map_err(|fields| AppError::bad_input("the draft referral update is invalid", fields))?;
     let at = now();
     if details.categories != referral.details.categories {
         db::referrals::replace_selections(&txn, id, &details.categories, at).await?;
@@ -500,7 +499,7 @@ pub async fn send_with(
         today,
     ));
     if !missing.is_empty() {
-        return Err(bad_input("the referral is not complete", missing));
+        return Err(AppError::bad_input("the referral is not complete", missing));
     }
     let suffix = db::catalogue::contract_types_by_codes(
         &txn,
@@ -584,8 +583,8 @@ pub async fn assign(
         return Ok(referral);
     };
     if !may_be_assigned(&txn, assignee, referral.intervention.contract.id).await? {
-        return Err(bad_input(
-            &format!(
+        return Err(AppError::bad_input(
+            format!(
                 "user {assignee} cannot be assigned this referral: they must have used the service as a provider user whose contracts include it"
             ),
             vec![FieldError::new("assigneeId", code::INVALID_VALUE)],
@@ -656,7 +655,7 @@ pub async fn withdraw(
         errors.push(FieldError::new("comments", code::INVALID_LENGTH));
     }
     if !errors.is_empty() {
-        return Err(bad_input("the withdrawal is invalid", errors));
+        return Err(AppError::bad_input("the withdrawal is invalid", errors));
     }
     let Locked {
         txn,
@@ -729,7 +728,7 @@ pub async fn add_case_note(
     )
     .await?;
     if !errors.is_empty() {
-        return Err(bad_input("the case note is invalid", errors));
+        return Err(AppError::bad_input("the case note is invalid", errors));
     }
     let at = now();
     let note = CaseNote {

@@ -226,3 +226,9 @@ pub async fn send_many(app: &TestApp, token: &str, contract: &str, n: usize) -> 
     ids.reverse();
     ids
 }
+
+/// The given fields of a referral the caller may see (fails on errors).
+pub async fn referral(app: &TestApp, token: &str, id: &str, fields: &str) -> Value {
+    let query = format!("query($id: ID!) {{ referral(id: $id) {{ {fields} }} }}");
+    ok(app, token, &query, json!({ "id": id }), "referral").await
+}

@@ -104,14 +104,7 @@ async fn sending_a_sent_referral_returns_it_unchanged_and_records_nothing() {
         (again["reference"].as_str(), again["version"].as_i64()),
         (Some(reference.as_str()), Some(3))
     );
-    let history = ok(
-        &app,
-        &token,
-        "query($id: ID!) { referral(id: $id) { history { kind } } }",
-        json!({ "id": id }),
-        "referral",
-    )
-    .await;
+    let history = referral(&app, &token, &id, "history { kind }").await;
     assert_eq!(history["history"].as_array().unwrap().len(), 3);
 }
 
@@ -143,14 +136,7 @@ async fn sending_an_incomplete_draft_lists_every_missing_field() {
             ("probationDeliveryUnit", "CANNOT_BE_EMPTY"),
         ])
     );
-    let still = ok(
-        &app,
-        &token,
-        "query($id: ID!) { referral(id: $id) { status version reference } }",
-        json!({ "id": id }),
-        "referral",
-    )
-    .await;
+    let still = referral(&app, &token, id, "status version reference").await;
     assert_eq!(
         still,
         json!({ "status": "DRAFT", "version": 2, "reference": null })
@@ -187,14 +173,7 @@ async fn draft_updates_apply_the_conditional_rules_over_the_api() {
         ])
     );
     // Nothing of a refused update is kept.
-    let now = ok(
-        &app,
-        &token,
-        "query($id: ID!) { referral(id: $id) { version needsInterpreter } }",
-        json!({ "id": id }),
-        "referral",
-    )
-    .await;
+    let now = referral(&app, &token, &id, "version needsInterpreter").await;
     assert_eq!(now, json!({ "version": 1, "needsInterpreter": null }));
     // Select two categories, give both levels and outcomes, then de-select one.
     let catalogue = app.data(&token, "query($id: ID!) { intervention(id: $id) { serviceCategories { id complexityLevels { id } desiredOutcomes { id } } } }", json!({ "id": intervention_id("CRS-WOS-J-01") })).await;
@@ -423,12 +402,11 @@ async fn a_stale_expected_version_is_a_conflict_and_writes_nothing() {
         )
         .await;
     assert_eq!(first_code(&body), "CONFLICT", "{body}");
-    let now = ok(
+    let now = referral(
         &app,
         &token,
-        "query($id: ID!) { referral(id: $id) { version reasonForReferral history { kind } } }",
-        json!({ "id": id }),
-        "referral",
+        &id,
+        "version reasonForReferral history { kind }",
     )
     .await;
     assert_eq!(now["version"], 2);
@@ -812,14 +790,7 @@ async fn a_change_whose_event_cannot_be_written_is_not_made() {
         .gql(&provider, ASSIGN, json!({ "id": id, "to": "sp-1" }))
         .await;
     assert_eq!(first_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
-    let after = ok(
-        &app,
-        &provider,
-        "query($id: ID!) { referral(id: $id) { status version assignedTo { id } } }",
-        json!({ "id": id }),
-        "referral",
-    )
-    .await;
+    let after = referral(&app, &provider, &id, "status version assignedTo { id }").await;
     assert_eq!(
         after,
         json!({ "status": "SENT", "version": 3, "assignedTo": null })
@@ -1000,14 +971,7 @@ async fn a_taken_reference_number_is_drawn_again() {
     .await
     .unwrap();
     assert_eq!(sent.reference.as_deref(), Some(fresh));
-    let history = ok(
-        &app,
-        &token,
-        "query($id: ID!) { referral(id: $id) { reference history { kind } } }",
-        json!({ "id": id.to_string() }),
-        "referral",
-    )
-    .await;
+    let history = referral(&app, &token, &id.to_string(), "reference history { kind }").await;
     assert_eq!(history["reference"], fresh);
     assert_eq!(
         history["history"]
