@@ -80,6 +80,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Load the demo providers and contracts when the database has no providers.
     pub demo_data: bool,
+    /// Approve action plans as soon as they are submitted.
+    pub auto_approve_action_plans: bool,
 }
 
 /// A configuration problem, naming the variable.
@@ -252,6 +254,7 @@ impl Settings {
             },
             max_body_bytes: number("CRS_MAX_BODY_BYTES", 256 * 1024, 1024)?,
             demo_data: flag("CRS_DEMO_DATA", !production)?,
+            auto_approve_action_plans: flag("CRS_AUTO_APPROVE_ACTION_PLANS", true)?,
         })
     }
 
@@ -290,6 +293,10 @@ mod tests {
         );
         assert_eq!(s.max_body_bytes, 262_144);
         assert!(s.demo_data);
+        assert!(s.auto_approve_action_plans);
+        let manual =
+            load(&[("CRS_AUTO_APPROVE_ACTION_PLANS", "false")]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!manual.auto_approve_action_plans);
     }
 
     #[test]

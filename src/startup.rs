@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::http::auth::TokenVerifier;
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, request_context, routes};
+use crate::service::delivery::DeliveryPolicy;
 use crate::service::{Services, catalogue_import};
 use crate::{db, graphql};
 
@@ -56,7 +57,9 @@ impl Application {
         if settings.database.migrate_on_start {
             db::migrate(&db).await?;
         }
-        let services = Services::new(db.clone());
+        let services = Services::new(db.clone()).with_delivery_policy(DeliveryPolicy {
+            auto_approve_action_plans: settings.auto_approve_action_plans,
+        });
         let demo_loaded =
             settings.demo_data && catalogue_import::load_demo_if_empty(&services).await?;
         if settings.demo_data {

@@ -11,6 +11,7 @@ mod m20261122_000003_create_providers_and_contracts;
 mod m20261122_000004_create_app_user;
 mod m20261122_000005_create_referrals;
 mod m20261122_000006_record_user_groups;
+mod m20261122_000007_create_delivery;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_app_user::Migration),
             Box::new(m20261122_000005_create_referrals::Migration),
             Box::new(m20261122_000006_record_user_groups::Migration),
+            Box::new(m20261122_000007_create_delivery::Migration),
         ]
     }
 }

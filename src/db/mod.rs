@@ -2,8 +2,10 @@
 //! Functions here return domain types, never entities.
 
 pub mod catalogue;
+pub mod delivery;
 pub mod entities;
 pub mod import;
+pub mod notifications;
 pub mod referrals;
 pub mod scope;
 pub mod users;

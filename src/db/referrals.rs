@@ -24,7 +24,7 @@ use crate::domain::referral::{
 use crate::error::{AppError, internal};
 
 /// The rows `access` may reach.
-fn visible(access: &ReferralAccess) -> Condition {
+pub(crate) fn visible(access: &ReferralAccess) -> Condition {
     let sent = referral::Column::Status.ne(ReferralStatus::Draft.code());
     match access {
         ReferralAccess::Own(user) => Condition::any()
@@ -101,6 +101,7 @@ fn to_referral(
         assigned_to_id: r.assigned_to_id.map(UserId),
         assigned_at: r.assigned_at,
         concluded_at: r.concluded_at,
+        initial_contact_at: r.initial_contact_at,
         withdrawal,
         details: DraftDetails {
             service_user: ServiceUser {
@@ -183,6 +184,7 @@ fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveMod
         assigned_to_id: Set(r.assigned_to_id.as_ref().map(|u| u.0.clone())),
         assigned_at: Set(r.assigned_at),
         concluded_at: Set(r.concluded_at),
+        initial_contact_at: Set(r.initial_contact_at),
         withdrawal_reason_code: Set(reason_code),
         withdrawal_comments: Set(comments),
         withdrawn_at: Set(withdrawn_at),
@@ -245,6 +247,33 @@ pub async fn find(
         )),
         None => Ok(None),
     }
+}
+
+/// The visible referrals among `ids`, in one statement.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    ids: &[Uuid],
+) -> Result<Vec<Referral>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    referral::Entity::find()
+        .find_also_related(intervention::Entity)
+        .find_also_related(contract::Entity)
+        .filter(referral::Column::Id.is_in(ids.iter().copied()))
+        .filter(visible(access))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| match row {
+            (r, Some(i), Some(c)) => to_referral(r, i, c),
+            (r, _, _) => Err(internal(
+                "referral row",
+                format!("referral {} has no intervention", r.id),
+            )),
+        })
+        .collect()
 }
 
 /// The visible sent referral with this reference number.

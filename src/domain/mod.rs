@@ -5,9 +5,13 @@
 //! - `onboarding`: the declarative catalogue file (providers, PDUs, contracts) and its checks.
 //! - `referral`: statuses and the rules of the journey; `draft`: draft fields, their checks and
 //!   what a draft needs before it is sent; `reference_number`: reference numbers.
+//! - `delivery`: appointments, feedback, action plans and reports, and their checks;
+//!   `conclusion`: delivery state, the conclusion rule and the status derived from the facts.
 
 pub mod actor;
 pub mod catalogue;
+pub mod conclusion;
+pub mod delivery;
 pub mod draft;
 pub mod onboarding;
 pub mod reference_number;

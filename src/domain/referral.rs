@@ -114,24 +114,44 @@ pub enum Action {
     Assign,
     Withdraw,
     AddCaseNote,
+    ScheduleAssessment,
+    RecordAssessmentFeedback,
+    SubmitActionPlan,
+    ApproveActionPlan,
+    ScheduleSession,
+    RecordSessionFeedback,
+    SubmitEndOfServiceReport,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 12] = [
         Action::UpdateDraft,
         Action::Send,
         Action::Assign,
         Action::Withdraw,
         Action::AddCaseNote,
+        Action::ScheduleAssessment,
+        Action::RecordAssessmentFeedback,
+        Action::SubmitActionPlan,
+        Action::ApproveActionPlan,
+        Action::ScheduleSession,
+        Action::RecordSessionFeedback,
+        Action::SubmitEndOfServiceReport,
     ];
 
     /// Which party may take this action at all, whatever the referral.
     pub fn allowed_to(self, party: Party) -> bool {
         match self {
-            Action::UpdateDraft | Action::Send | Action::Withdraw => {
+            Action::UpdateDraft | Action::Send | Action::Withdraw | Action::ApproveActionPlan => {
                 party == Party::ProbationPractitioner
             }
-            Action::Assign => party == Party::ProviderUser,
+            Action::Assign
+            | Action::ScheduleAssessment
+            | Action::RecordAssessmentFeedback
+            | Action::SubmitActionPlan
+            | Action::ScheduleSession
+            | Action::RecordSessionFeedback
+            | Action::SubmitEndOfServiceReport => party == Party::ProviderUser,
             Action::AddCaseNote => {
                 matches!(party, Party::ProbationPractitioner | Party::ProviderUser)
             }
@@ -144,6 +164,9 @@ impl Action {
 pub enum Decision {
     /// Apply the action; the referral moves to (or stays in) this status.
     MoveTo(ReferralStatus),
+    /// Apply the action; the new status follows from the recorded facts
+    /// (see [`crate::domain::conclusion::status`]).
+    Proceed,
     /// Already done (sending a sent referral, withdrawing a concluded one): change nothing and
     /// record nothing.
     AlreadyDone,
@@ -170,7 +193,7 @@ pub fn decide(
     action: Action,
     party: Party,
 ) -> Result<Decision, TransitionError> {
-    use Decision::{AlreadyDone, MoveTo};
+    use Decision::{AlreadyDone, MoveTo, Proceed};
     use ReferralStatus::*;
     if !action.allowed_to(party) {
         return Err(TransitionError::Forbidden { party, action });
@@ -182,8 +205,25 @@ pub fn decide(
         (Action::Assign, Sent) => Some(MoveTo(Assigned)),
         (Action::Assign, s) if s != Draft && !s.is_concluded() => Some(MoveTo(s)),
         (Action::Withdraw, s) if s.is_before_delivery() => Some(MoveTo(Cancelled)),
+        (Action::Withdraw, InDelivery | AwaitingEndOfServiceReport) => Some(Proceed),
         (Action::Withdraw, s) if s.is_concluded() => Some(AlreadyDone),
         (Action::AddCaseNote, s) if s != Draft => Some(MoveTo(s)),
+        (Action::ScheduleAssessment, Sent | Assigned | AssessmentBooked) => Some(Proceed),
+        (Action::RecordAssessmentFeedback, AssessmentBooked) => Some(Proceed),
+        (
+            Action::SubmitActionPlan,
+            AssessmentCompleted | ActionPlanSubmitted | InDelivery | AwaitingEndOfServiceReport,
+        ) => Some(Proceed),
+        (
+            Action::ApproveActionPlan,
+            ActionPlanSubmitted | InDelivery | AwaitingEndOfServiceReport,
+        ) => Some(Proceed),
+        (
+            Action::ScheduleSession | Action::RecordSessionFeedback,
+            InDelivery | AwaitingEndOfServiceReport,
+        ) => Some(Proceed),
+        (Action::SubmitEndOfServiceReport, AwaitingEndOfServiceReport) => Some(Proceed),
+        (Action::SubmitEndOfServiceReport, Completed | PrematurelyEnded) => Some(AlreadyDone),
         _ => None,
     };
     decision.ok_or(TransitionError::Invalid { status, action })
@@ -198,16 +238,28 @@ pub enum EventKind {
     Assigned,
     Withdrawn,
     CaseNoteAdded,
+    AppointmentScheduled,
+    AppointmentRescheduled,
+    AppointmentFeedbackRecorded,
+    ActionPlanSubmitted,
+    ActionPlanApproved,
+    EndOfServiceReportSubmitted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Created,
         EventKind::Updated,
         EventKind::Sent,
         EventKind::Assigned,
         EventKind::Withdrawn,
         EventKind::CaseNoteAdded,
+        EventKind::AppointmentScheduled,
+        EventKind::AppointmentRescheduled,
+        EventKind::AppointmentFeedbackRecorded,
+        EventKind::ActionPlanSubmitted,
+        EventKind::ActionPlanApproved,
+        EventKind::EndOfServiceReportSubmitted,
     ];
 
     /// The stored code.
@@ -219,6 +271,12 @@ impl EventKind {
             EventKind::Assigned => "ASSIGNED",
             EventKind::Withdrawn => "WITHDRAWN",
             EventKind::CaseNoteAdded => "CASE_NOTE_ADDED",
+            EventKind::AppointmentScheduled => "APPOINTMENT_SCHEDULED",
+            EventKind::AppointmentRescheduled => "APPOINTMENT_RESCHEDULED",
+            EventKind::AppointmentFeedbackRecorded => "APPOINTMENT_FEEDBACK_RECORDED",
+            EventKind::ActionPlanSubmitted => "ACTION_PLAN_SUBMITTED",
+            EventKind::ActionPlanApproved => "ACTION_PLAN_APPROVED",
+            EventKind::EndOfServiceReportSubmitted => "END_OF_SERVICE_REPORT_SUBMITTED",
         }
     }
 
@@ -283,6 +341,7 @@ mod tests {
             ActionPlanSubmitted,
         ];
         const CONCLUDED: [ReferralStatus; 3] = [Completed, Cancelled, PrematurelyEnded];
+        const DELIVERING: [ReferralStatus; 2] = [InDelivery, AwaitingEndOfServiceReport];
         match (action, party) {
             (UpdateDraft, ProbationPractitioner) => (status == Draft).then_some(MoveTo(Draft)),
             (Send, ProbationPractitioner) => Some(if status == Draft {
@@ -295,10 +354,34 @@ mod tests {
             (Withdraw, ProbationPractitioner) if BEFORE_DELIVERY.contains(&status) => {
                 Some(MoveTo(Cancelled))
             }
+            (Withdraw, ProbationPractitioner) if DELIVERING.contains(&status) => Some(Proceed),
             (Withdraw, ProbationPractitioner) => CONCLUDED.contains(&status).then_some(AlreadyDone),
             (AddCaseNote, ProbationPractitioner | ProviderUser) => {
                 (status != Draft).then_some(MoveTo(status))
             }
+            (ScheduleAssessment, ProviderUser) => [Sent, Assigned, AssessmentBooked]
+                .contains(&status)
+                .then_some(Proceed),
+            (RecordAssessmentFeedback, ProviderUser) => {
+                (status == AssessmentBooked).then_some(Proceed)
+            }
+            (SubmitActionPlan, ProviderUser) => [AssessmentCompleted, ActionPlanSubmitted]
+                .iter()
+                .chain(&DELIVERING)
+                .any(|s| *s == status)
+                .then_some(Proceed),
+            (ApproveActionPlan, ProbationPractitioner) => {
+                (status == ActionPlanSubmitted || DELIVERING.contains(&status)).then_some(Proceed)
+            }
+            (ScheduleSession | RecordSessionFeedback, ProviderUser) => {
+                DELIVERING.contains(&status).then_some(Proceed)
+            }
+            (SubmitEndOfServiceReport, ProviderUser) if status == AwaitingEndOfServiceReport => {
+                Some(Proceed)
+            }
+            (SubmitEndOfServiceReport, ProviderUser) => [Completed, PrematurelyEnded]
+                .contains(&status)
+                .then_some(AlreadyDone),
             _ => None,
         }
     }
@@ -306,9 +389,19 @@ mod tests {
     fn party_may(action: Action, party: Party) -> bool {
         matches!(
             (action, party),
-            (UpdateDraft | Send | Withdraw, ProbationPractitioner)
-                | (Assign, ProviderUser)
-                | (AddCaseNote, ProbationPractitioner | ProviderUser)
+            (
+                UpdateDraft | Send | Withdraw | ApproveActionPlan,
+                ProbationPractitioner
+            ) | (
+                Assign
+                    | ScheduleAssessment
+                    | RecordAssessmentFeedback
+                    | SubmitActionPlan
+                    | ScheduleSession
+                    | RecordSessionFeedback
+                    | SubmitEndOfServiceReport,
+                ProviderUser
+            ) | (AddCaseNote, ProbationPractitioner | ProviderUser)
         )
     }
 
@@ -331,7 +424,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 11 * 5 * 4);
+        assert_eq!(checked, 11 * 12 * 4);
     }
 
     #[test]
@@ -387,6 +480,8 @@ mod records {
         pub assigned_to_id: Option<UserId>,
         pub assigned_at: Option<DateTime<Utc>>,
         pub concluded_at: Option<DateTime<Utc>>,
+        /// When the person first attended a delivery session (post initial contact).
+        pub initial_contact_at: Option<DateTime<Utc>>,
         pub withdrawal: Option<Withdrawal>,
         /// The details; `categories` is filled only where a use case loaded them.
         pub details: DraftDetails,

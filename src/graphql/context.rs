@@ -33,14 +33,21 @@ pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<RequestLoader, Has
         .map_err(|_| internal("request context", "no loader attached").into())
 }
 
-/// Forgets the cached children of referrals (history, selections, case notes), so fields read
+/// Forgets the cached children of referrals (history, selections, case notes, delivery), so fields read
 /// after a mutation in the same request see its effect.
 pub fn forget_referral_children(ctx: &Context<'_>) -> Result<()> {
-    use super::loaders::{CaseNotesOfReferral, EventsOfReferral, SelectionsOfReferral};
+    use super::loaders::{
+        AppointmentsOfReferral, CaseNotesOfReferral, EventsOfReferral, PlansOfReferral,
+        ReportOfReferral, SelectionsOfReferral, SessionsOfReferral,
+    };
     let loader = loader(ctx)?;
     loader.clear::<EventsOfReferral>();
     loader.clear::<SelectionsOfReferral>();
     loader.clear::<CaseNotesOfReferral>();
+    loader.clear::<AppointmentsOfReferral>();
+    loader.clear::<PlansOfReferral>();
+    loader.clear::<SessionsOfReferral>();
+    loader.clear::<ReportOfReferral>();
     Ok(())
 }
 

@@ -31,3 +31,9 @@ pub const INTERVENTIONS: usize = 20;
 pub const WITHDRAWAL_REASONS: usize = 13;
 /// History entries of one referral.
 pub const EVENTS_PER_REFERRAL: usize = 10;
+/// Appointments of one referral (assessment and sessions with their history).
+pub const APPOINTMENTS_PER_REFERRAL: usize = 10;
+/// Action plan revisions of one referral.
+pub const PLANS_PER_REFERRAL: usize = 2;
+/// Delivery sessions of one referral.
+pub const SESSIONS_PER_REFERRAL: usize = 8;

@@ -16,6 +16,7 @@ use crate::domain::catalogue::{
     ComplexityLevel, ContractType, DesiredOutcome, PccArea, ProbationDeliveryUnit, Region,
     ServiceCategory, ServiceProvider, WithdrawalReason,
 };
+use crate::domain::delivery::{ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
 use crate::domain::draft::SelectedCategory;
 use crate::domain::referral::{CaseNote, ReferralEvent};
 use crate::error::AppError;
@@ -355,5 +356,51 @@ impl Loader<CaseNotesOfReferral> for RequestLoader {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let rows = crate::db::referrals::case_notes_of(&self.services.db, &ids).await?;
         Ok(group(keys, rows, |n| CaseNotesOfReferral(n.referral_id)))
+    }
+}
+
+/// Implements a loader of the child rows of referrals the caller may already see, grouped by
+/// referral.
+macro_rules! children_of_referral {
+    ($key:ident => $value:ty, $fetch:path) => {
+        #[doc = concat!("The `", stringify!($value), "` rows of a referral the caller may already see.")]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
+
+        impl Loader<$key> for RequestLoader {
+            type Value = Vec<$value>;
+            type Error = Arc<AppError>;
+
+            async fn load(&self, keys: &[$key]) -> LoadResult<$key, Vec<$value>> {
+                let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+                let rows = $fetch(&self.services.db, &ids).await?;
+                Ok(group(keys, rows, |row| $key(row.referral_id)))
+            }
+        }
+    };
+}
+
+children_of_referral!(AppointmentsOfReferral => Appointment, crate::db::delivery::appointments_of);
+children_of_referral!(PlansOfReferral => ActionPlan, crate::db::delivery::plans_of);
+children_of_referral!(SessionsOfReferral => DeliverySession, crate::db::delivery::sessions_of);
+
+/// The end-of-service report of a referral the caller may already see.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReportOfReferral(pub Uuid);
+
+impl Loader<ReportOfReferral> for RequestLoader {
+    type Value = EndOfServiceReport;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[ReportOfReferral],
+    ) -> LoadResult<ReportOfReferral, EndOfServiceReport> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = crate::db::delivery::reports_of(&self.services.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (ReportOfReferral(r.referral_id), r))
+            .collect())
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod cost;
+pub mod delivery;
 pub mod error;
 pub mod loaders;
 pub mod mutation;
@@ -26,7 +27,11 @@ const MAX_DIRECTIVES: usize = 5;
 /// The schema's types, with no data: used to export the SDL and as the base of [`build`].
 pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
 {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+    Schema::build(
+        query::QueryRoot::default(),
+        mutation::MutationRoot::default(),
+        EmptySubscription,
+    )
 }
 
 /// The SDL (`schema.graphql`): fields sorted so diffs are readable; enum values in their

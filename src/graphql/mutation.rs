@@ -1,9 +1,10 @@
 //! The mutation root: the referral journey. Resolvers parse input and call the service.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, MergedObject, Object, Result};
 use uuid::Uuid;
 
 use super::context::{caller, forget_referral_children, services};
+use super::delivery::DeliveryMutation;
 use super::query::{Gender, parse_uuid};
 use super::referral::{CaseNote, LocationType, Referral};
 use super::scalars::Date;
@@ -239,12 +240,17 @@ impl UpdateDraftReferralInput {
     }
 }
 
-/// Entry points for changing referrals.
-#[derive(Debug, Default)]
-pub struct MutationRoot;
+/// Entry points for changing referrals: the journey and service delivery.
+#[derive(Debug, Default, MergedObject)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(JourneyMutation, DeliveryMutation);
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+/// The referral journey: drafts, sending, assignment, withdrawal, case notes.
+#[derive(Debug, Default)]
+pub struct JourneyMutation;
+
+#[Object]
+impl JourneyMutation {
     /// Starts a draft referral (probation practitioners).
     async fn create_draft_referral(
         &self,
@@ -329,8 +335,9 @@ impl MutationRoot {
         Ok(Referral(assigned))
     }
 
-    /// Withdraws a referral with a reason from `withdrawalReasons` (probation practitioners);
-    /// before delivery it is cancelled at once. Withdrawing a concluded referral returns it.
+    /// Withdraws a referral with a reason from `withdrawalReasons` (probation practitioners).
+    /// Before the person was seen in delivery it is cancelled at once; during delivery it waits
+    /// for the end-of-service report, then ends prematurely. Withdrawing again returns it.
     async fn withdraw_referral(
         &self,
         ctx: &Context<'_>,

@@ -1,10 +1,11 @@
 //! The query root. Resolvers translate: they parse arguments, call `service`, and wrap results.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result};
 use uuid::Uuid;
 
 use super::context::{caller, services};
 use super::cost;
+use super::delivery::NotificationQuery;
 use super::paging;
 use super::referral::{
     Referral, ReferralConnection, ReferralStatus, prefetch_page, referral_connection,
@@ -147,12 +148,17 @@ impl ReferralFilter {
     }
 }
 
-/// Entry points for reading.
-#[derive(Debug, Default)]
-pub struct QueryRoot;
+/// Entry points for reading: the catalogue, referrals and the caller's notifications.
+#[derive(Debug, Default, MergedObject)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(CatalogueAndReferralQuery, NotificationQuery);
 
-#[Object(name = "Query")]
-impl QueryRoot {
+/// Reading the catalogue and referrals.
+#[derive(Debug, Default)]
+pub struct CatalogueAndReferralQuery;
+
+#[Object]
+impl CatalogueAndReferralQuery {
     /// The caller: id, name, roles, and the providers, contracts and regions they act for.
     async fn me(&self, ctx: &Context<'_>) -> Result<Viewer> {
         Ok(Viewer(caller(ctx)?.clone()))

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::context::loader;
 use super::cost;
+use super::delivery::{self, ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
 use super::error::from_loader;
 use super::loaders::{
     CaseNotesOfReferral, ComplexityLevelById, DesiredOutcomeById, EventsOfReferral, PduByCode,
@@ -41,13 +42,13 @@ pub enum ReferralStatus {
     ActionPlanSubmitted,
     /// Sessions under way.
     InDelivery,
-    /// Every session recorded; the end-of-service report is due.
+    /// Every session recorded, or withdrawn during delivery: the end-of-service report is due.
     AwaitingEndOfServiceReport,
     /// Concluded: delivered.
     Completed,
-    /// Concluded: withdrawn before delivery.
+    /// Concluded: withdrawn before the person was seen in delivery.
     Cancelled,
-    /// Concluded: withdrawn during delivery.
+    /// Concluded: withdrawn during delivery, after the end-of-service report.
     PrematurelyEnded,
 }
 
@@ -94,6 +95,18 @@ pub enum ReferralEventKind {
     Withdrawn,
     /// A case note was added.
     CaseNoteAdded,
+    /// An appointment (assessment or session) was booked.
+    AppointmentScheduled,
+    /// An appointment was moved; the old one is kept as superseded.
+    AppointmentRescheduled,
+    /// Feedback on an appointment was recorded.
+    AppointmentFeedbackRecorded,
+    /// An action plan (or revision) was submitted.
+    ActionPlanSubmitted,
+    /// An action plan was approved and its sessions created.
+    ActionPlanApproved,
+    /// The end-of-service report was submitted.
+    EndOfServiceReportSubmitted,
 }
 
 impl From<journey::EventKind> for ReferralEventKind {
@@ -106,6 +119,12 @@ impl From<journey::EventKind> for ReferralEventKind {
             K::Assigned => Self::Assigned,
             K::Withdrawn => Self::Withdrawn,
             K::CaseNoteAdded => Self::CaseNoteAdded,
+            K::AppointmentScheduled => Self::AppointmentScheduled,
+            K::AppointmentRescheduled => Self::AppointmentRescheduled,
+            K::AppointmentFeedbackRecorded => Self::AppointmentFeedbackRecorded,
+            K::ActionPlanSubmitted => Self::ActionPlanSubmitted,
+            K::ActionPlanApproved => Self::ActionPlanApproved,
+            K::EndOfServiceReportSubmitted => Self::EndOfServiceReportSubmitted,
         }
     }
 }
@@ -531,6 +550,38 @@ impl Referral {
             .into_iter()
             .map(ReferralEvent)
             .collect())
+    }
+    /// When the person first attended a delivery session (post initial contact).
+    async fn initial_contact_at(&self) -> Option<DateTime<Utc>> {
+        self.0.initial_contact_at
+    }
+    /// Every appointment (assessment and sessions, rescheduled and missed ones included),
+    /// oldest first.
+    #[graphql(complexity = "cost::APPOINTMENTS_PER_REFERRAL * child_complexity")]
+    async fn appointments(&self, ctx: &Context<'_>) -> Result<Vec<Appointment>> {
+        Ok(delivery::appointments_of(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(Appointment)
+            .collect())
+    }
+    /// The latest action plan; null until one is submitted.
+    async fn action_plan(&self, ctx: &Context<'_>) -> Result<Option<ActionPlan>> {
+        Ok(delivery::plans_of(ctx, self.0.id).await?.pop())
+    }
+    /// Every action plan revision, oldest first.
+    #[graphql(complexity = "cost::PLANS_PER_REFERRAL * child_complexity")]
+    async fn action_plans(&self, ctx: &Context<'_>) -> Result<Vec<ActionPlan>> {
+        delivery::plans_of(ctx, self.0.id).await
+    }
+    /// The delivery sessions of the approved action plan, by number.
+    #[graphql(complexity = "cost::SESSIONS_PER_REFERRAL * child_complexity")]
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<DeliverySession>> {
+        delivery::sessions_of(ctx, self.0.id).await
+    }
+    /// The end-of-service report; null until submitted.
+    async fn end_of_service_report(&self, ctx: &Context<'_>) -> Result<Option<EndOfServiceReport>> {
+        delivery::report_of(ctx, self.0.id).await
     }
     /// Case notes, newest first (`first` at most 100, default 20).
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]

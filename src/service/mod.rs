@@ -3,6 +3,8 @@
 
 pub mod catalogue;
 pub mod catalogue_import;
+pub mod delivery;
+pub mod notifications;
 pub mod referrals;
 pub mod viewer;
 
@@ -11,19 +13,28 @@ use sea_orm::DatabaseConnection;
 use crate::domain::actor::Scope;
 use crate::error::AppError;
 
-/// What the use cases need: the database and the user registry.
+/// What the use cases need: the database, the user registry and the delivery policy.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: DatabaseConnection,
     pub users: viewer::UserRegistry,
+    pub delivery: delivery::DeliveryPolicy,
 }
 
 impl Services {
+    /// Services with the default policy (action plans approved automatically).
     pub fn new(db: DatabaseConnection) -> Self {
         Services {
             db,
             users: viewer::UserRegistry::default(),
+            delivery: delivery::DeliveryPolicy::default(),
         }
+    }
+
+    /// The same services with another delivery policy.
+    pub fn with_delivery_policy(mut self, policy: delivery::DeliveryPolicy) -> Self {
+        self.delivery = policy;
+        self
     }
 }
 

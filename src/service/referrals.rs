@@ -35,7 +35,7 @@ pub const MAX_BODY_LENGTH: usize = 10_000;
 const REFERENCE_ATTEMPTS: usize = 10;
 
 /// The current time at the precision both databases store (microseconds).
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
@@ -45,7 +45,7 @@ fn access(principal: &Principal, scope: &Scope) -> Result<(Party, ReferralAccess
         .ok_or_else(|| AppError::Forbidden("referrals are not open to this role".into()))
 }
 
-fn refused(error: TransitionError) -> AppError {
+pub(super) fn refused(error: TransitionError) -> AppError {
     match error {
         TransitionError::Forbidden { .. } => AppError::Forbidden(error.to_string()),
         TransitionError::Invalid { .. } => AppError::InvalidTransition(error.to_string()),
@@ -214,6 +214,7 @@ pub async fn create_draft(
         assigned_to_id: None,
         assigned_at: None,
         concluded_at: None,
+        initial_contact_at: None,
         withdrawal: None,
         details: DraftDetails {
             service_user,
@@ -310,16 +311,23 @@ pub fn require(
 }
 
 /// A referral loaded for a change, inside its write transaction.
-struct Locked {
-    txn: DatabaseTransaction,
-    referral: Referral,
-    decision: Decision,
+pub(super) struct Locked {
+    pub txn: DatabaseTransaction,
+    pub referral: Referral,
+    pub decision: Decision,
+}
+
+/// A referral opened for a change whose rules are checked by the caller.
+pub(super) struct Opened {
+    pub txn: DatabaseTransaction,
+    pub referral: Referral,
+    pub party: Party,
 }
 
 /// Opens a write transaction and loads the referral for `action`: `FORBIDDEN` if the caller's
 /// party may never take it, `NOT_FOUND` outside their access, `CONFLICT` on a stale version,
 /// `INVALID_TRANSITION` from the wrong status.
-async fn lock(
+pub(super) async fn lock(
     services: &Services,
     principal: &Principal,
     scope: &Scope,
@@ -327,6 +335,29 @@ async fn lock(
     action: Action,
     expected_version: Option<i32>,
 ) -> Result<Locked, AppError> {
+    let Opened {
+        txn,
+        referral,
+        party,
+    } = open(services, principal, scope, id, action, expected_version).await?;
+    let decision = decide(referral.status, action, party).map_err(refused)?;
+    Ok(Locked {
+        txn,
+        referral,
+        decision,
+    })
+}
+
+/// [`lock`] without the journey rule, for changes that check something else first (a locked
+/// appointment, an approved plan) and call [`decide`] themselves.
+pub(super) async fn open(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    id: Uuid,
+    action: Action,
+    expected_version: Option<i32>,
+) -> Result<Opened, AppError> {
     let (party, access) = require(principal, scope, action)?;
     // A plain read first: ids the caller cannot see never take the write lock.
     if db::referrals::find(&services.db, &access, id, false)
@@ -345,34 +376,69 @@ async fn lock(
             expected_version.unwrap_or_default()
         )));
     }
-    let decision = decide(referral.status, action, party).map_err(refused)?;
-    Ok(Locked {
+    Ok(Opened {
         txn,
         referral,
-        decision,
+        party,
     })
+}
+
+/// One recorded step of a change: an event from one status to another.
+#[derive(Debug)]
+pub(super) struct Step {
+    pub kind: EventKind,
+    pub from: ReferralStatus,
+    pub to: ReferralStatus,
+    pub detail: Option<String>,
+}
+
+/// Saves `after` over `before` (version moved on), appends one event per step, commits.
+pub(super) async fn commit_steps(
+    txn: DatabaseTransaction,
+    before: &Referral,
+    mut after: Referral,
+    steps: Vec<Step>,
+    actor: &UserId,
+    at: DateTime<Utc>,
+) -> Result<Referral, AppError> {
+    after.version = before.version + 1;
+    save(&txn, &after, before.version, at).await?;
+    for step in &steps {
+        let mut recorded = event(
+            &after,
+            Some(step.from),
+            step.kind,
+            actor,
+            at,
+            step.detail.clone(),
+        );
+        recorded.to_status = step.to;
+        db::referrals::insert_event(&txn, &recorded).await?;
+    }
+    txn.commit().await?;
+    for step in &steps {
+        tracing::info!(referral_id = %after.id, user_id = %actor, event = step.kind.code(), status = step.to.code(), "referral changed");
+    }
+    Ok(after)
 }
 
 /// Saves `after` over `before` (version moved on), appends the event, commits.
 async fn commit(
     txn: DatabaseTransaction,
     before: &Referral,
-    mut after: Referral,
+    after: Referral,
     kind: EventKind,
     actor: &UserId,
     at: DateTime<Utc>,
     detail: Option<String>,
 ) -> Result<Referral, AppError> {
-    after.version = before.version + 1;
-    save(&txn, &after, before.version, at).await?;
-    db::referrals::insert_event(
-        &txn,
-        &event(&after, Some(before.status), kind, actor, at, detail),
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(referral_id = %after.id, user_id = %actor, event = kind.code(), status = after.status.code(), "referral changed");
-    Ok(after)
+    let step = Step {
+        kind,
+        from: before.status,
+        to: after.status,
+        detail,
+    };
+    commit_steps(txn, before, after, vec![step], actor, at).await
 }
 
 async fn save(
@@ -627,8 +693,9 @@ async fn may_be_assigned(
     })
 }
 
-/// Withdraws a referral: before delivery it is cancelled at once. Withdrawing a concluded
-/// referral returns it unchanged.
+/// Withdraws a referral. Before anyone was seen in delivery it is cancelled at once; once
+/// delivery is under way it waits for the end-of-service report (then ends prematurely).
+/// Withdrawing a withdrawn or concluded referral returns it unchanged.
 pub async fn withdraw(
     services: &Services,
     principal: &Principal,
@@ -670,19 +737,27 @@ pub async fn withdraw(
         expected_version,
     )
     .await?;
-    let Decision::MoveTo(status) = decision else {
+    if decision == Decision::AlreadyDone || referral.withdrawal.is_some() {
         return Ok(referral);
-    };
+    }
     let before = referral.clone();
     let at = now();
-    referral.status = status;
-    referral.concluded_at = status.is_concluded().then_some(at);
     referral.withdrawal = Some(Withdrawal {
         reason_code: reason_code.clone(),
         comments,
         at,
         by: principal.user_id.clone(),
     });
+    match decision {
+        Decision::MoveTo(status) => {
+            referral.status = status;
+            referral.concluded_at = status.is_concluded().then_some(at);
+        }
+        Decision::Proceed | Decision::AlreadyDone => {
+            let facts = super::delivery::Facts::load(&txn, id).await?;
+            facts.settle(&mut referral, at);
+        }
+    }
     let detail = serde_json::json!({ "reasonCode": reason_code }).to_string();
     commit(
         txn,

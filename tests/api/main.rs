@@ -11,6 +11,8 @@ mod auth;
 mod catalogue;
 mod concurrency;
 mod dashboards;
+mod delivery;
+mod delivery_steps;
 mod entities;
 mod helpers;
 mod import;

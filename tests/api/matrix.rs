@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
+use crate::delivery_steps::*;
 use crate::helpers::{TestApp, claims, first_code};
 use crate::journey::*;
 
@@ -16,6 +17,8 @@ enum Expect {
     Null,
     Forbidden,
     NotFound,
+    /// `INVALID_TRANSITION`: in scope, but not from the referral's status.
+    Invalid,
 }
 use Expect::*;
 
@@ -63,6 +66,7 @@ fn outcome(status: u16, body: &Value, field: &str) -> Expect {
     match body["errors"][0]["extensions"]["code"].as_str() {
         Some("FORBIDDEN") => Forbidden,
         Some("NOT_FOUND") => NotFound,
+        Some("INVALID_TRANSITION") => Invalid,
         Some(other) => panic!("{field}: unexpected {other}: {body}"),
         None if body["data"][field].is_null() => Null,
         None => Ok,
@@ -103,6 +107,34 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
     ];
     seen(&app, &tokens[1]).await;
     let intervention = intervention_id("CRS-ACC-J-01");
+    // Delivery: an assessment to record, a referral ready for a plan, and a notification.
+    let to_assess = assigned_referral(&app, &owner, &tokens[1], "Eli").await;
+    let assessment = schedule(
+        &app,
+        &tokens[1],
+        &to_assess,
+        phone("ASSESSMENT", None, &past_start()),
+    )
+    .await;
+    let missed_one = assigned_referral(&app, &owner, &tokens[1], "Fay").await;
+    let no_show = schedule(
+        &app,
+        &tokens[1],
+        &missed_one,
+        phone("ASSESSMENT", None, &past_start()),
+    )
+    .await;
+    record(&app, &tokens[1], &no_show, missed()).await;
+    let planned = assessed_referral(&app, &owner, &tokens[1], "Gil").await;
+    let planned_plan = submit_plan(&app, &tokens[1], &planned, 2).await["id"].clone();
+    let notification = app
+        .data(
+            &owner,
+            "{ notifications { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["notifications"]["edges"][0]["node"]["id"]
+        .clone();
     let catalogue = [Ok, Ok, Ok, Ok, Ok, Forbidden, Ok];
     let rows: Vec<(&str, &str, Value, [Expect; 7])> = vec![
         ("me", "{ me { id } }", json!({}), [Ok; 7]),
@@ -199,6 +231,62 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
             json!({ "id": to_withdraw }),
             [
                 Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
+        ),
+        (
+            "notifications",
+            "{ notifications { totalCount } }",
+            json!({}),
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok,
+            ],
+        ),
+        (
+            "markNotificationRead",
+            "mutation($id: ID!) { markNotificationRead(id: $id) { id } }",
+            json!({ "id": notification }),
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
+        ),
+        (
+            "scheduleAppointment",
+            "mutation($id: ID!, $input: ScheduleAppointmentInput!) { scheduleAppointment(referralId: $id, input: $input) { id } }",
+            json!({ "id": sent, "input": phone("ASSESSMENT", None, &future_start()) }),
+            [
+                Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
+            ],
+        ),
+        (
+            "recordAppointmentFeedback",
+            "mutation($id: ID!, $input: AppointmentFeedbackInput!) { recordAppointmentFeedback(appointmentId: $id, input: $input) { id } }",
+            json!({ "id": assessment, "input": attended() }),
+            [
+                Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
+            ],
+        ),
+        (
+            "submitActionPlan",
+            "mutation($id: ID!) { submitActionPlan(referralId: $id, input: { numberOfSessions: 2, activities: [\"Find a tenancy\"] }) { id } }",
+            json!({ "id": to_assess }),
+            [
+                Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
+            ],
+        ),
+        (
+            "approveActionPlan",
+            "mutation($id: ID!) { approveActionPlan(actionPlanId: $id) { id } }",
+            json!({ "id": planned_plan }),
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
+        ),
+        (
+            "submitEndOfServiceReport",
+            "mutation($id: ID!) { submitEndOfServiceReport(referralId: $id, input: { outcomes: [] }) { id } }",
+            json!({ "id": sent }),
+            [
+                Forbidden, Invalid, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
             ],
         ),
         (

@@ -1,15 +1,22 @@
 //! One sea-orm entity per table. Entities never leave `db/`: the functions there map them to
 //! domain types.
 
+pub mod action_plan;
+pub mod action_plan_activity;
 pub mod app_user;
+pub mod appointment;
 pub mod case_note;
 pub mod complexity_level;
 pub mod contract;
 pub mod contract_subcontractor;
 pub mod contract_type;
 pub mod contract_type_service_category;
+pub mod delivery_session;
 pub mod desired_outcome;
+pub mod end_of_service_report;
+pub mod end_of_service_report_outcome;
 pub mod intervention;
+pub mod notification;
 pub mod pcc_area;
 pub mod probation_delivery_unit;
 pub mod referral;

@@ -53,6 +53,8 @@ pub struct Model {
     pub expected_release_date_unknown_reason: Option<String>,
     pub probation_delivery_unit_code: Option<String>,
     pub probation_office: Option<String>,
+    /// When the person first attended a delivery session.
+    pub initial_contact_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,537 @@
+//! Service delivery: booking and rescheduling appointments, recording feedback, action plans
+//! and their approval, delivery sessions, and the end-of-service report that concludes.
+//!
+//! Every change runs in the referral's write transaction (see `referrals::lock`): the
+//! referral is reached only through the caller's access, so an appointment, plan or report
+//! of a referral out of scope is `NOT_FOUND` exactly like an unknown id. After each change the
+//! status is derived again from the recorded facts (`domain::conclusion::status`), and one
+//! event per step is appended in the same transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::Services;
+use super::referrals::{Locked, Opened, Step, commit_steps, lock, now, open, refused, require};
+use crate::db;
+use crate::domain::actor::{Principal, Scope, UserId};
+use crate::domain::conclusion;
+use crate::domain::delivery::{
+    self, ActionPlan, Appointment, AppointmentInput, AppointmentKind, Approval, Booking,
+    DeliverySession, EndOfServiceReport, FeedbackInput, Notification, OutcomeInput, Supersession,
+    delivery_code, latest_appointment,
+};
+use crate::domain::draft::code;
+use crate::domain::referral::{Action, Decision, EventKind, Referral, decide};
+use crate::error::{AppError, FieldError};
+
+/// How delivery is run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryPolicy {
+    /// Approve action plans as soon as they are submitted (`CRS_AUTO_APPROVE_ACTION_PLANS`).
+    pub auto_approve_action_plans: bool,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        DeliveryPolicy {
+            auto_approve_action_plans: true,
+        }
+    }
+}
+
+/// What is recorded about a referral's delivery.
+#[derive(Debug)]
+pub(super) struct Facts {
+    pub appointments: Vec<Appointment>,
+    pub plans: Vec<ActionPlan>,
+    pub sessions: Vec<DeliverySession>,
+    pub report: Option<EndOfServiceReport>,
+}
+
+impl Facts {
+    /// Reads the facts of one referral (inside its transaction).
+    pub async fn load(db: &impl ConnectionTrait, referral_id: Uuid) -> Result<Self, AppError> {
+        let ids = [referral_id];
+        Ok(Facts {
+            appointments: db::delivery::appointments_of(db, &ids).await?,
+            plans: db::delivery::plans_of(db, &ids).await?,
+            sessions: db::delivery::sessions_of(db, &ids).await?,
+            report: db::delivery::reports_of(db, &ids).await?.into_iter().next(),
+        })
+    }
+
+    /// Moves the referral to the status its facts give, concluding it (once) when they say so.
+    pub fn settle(&self, referral: &mut Referral, at: DateTime<Utc>) {
+        let progress = delivery::progress(
+            referral,
+            &self.appointments,
+            &self.plans,
+            &self.sessions,
+            self.report.is_some(),
+        );
+        let status = conclusion::status(&progress);
+        if status.is_concluded() && referral.concluded_at.is_none() {
+            referral.concluded_at = Some(at);
+        }
+        referral.status = status;
+    }
+
+    /// The approved plan with the most sessions planned so far.
+    fn approved_sessions(&self) -> Option<i32> {
+        self.plans
+            .iter()
+            .filter(|p| p.approval.is_some())
+            .map(|p| p.number_of_sessions)
+            .max()
+    }
+}
+
+fn conflict(error: impl std::fmt::Display) -> AppError {
+    AppError::Conflict(error.to_string())
+}
+
+fn withdrawn_refusal() -> AppError {
+    AppError::InvalidTransition(
+        "the referral has been withdrawn: it is waiting for its end-of-service report".into(),
+    )
+}
+
+fn detail(value: serde_json::Value) -> Option<String> {
+    Some(value.to_string())
+}
+
+/// Re-reads the facts after a change and records the step to the status they give.
+async fn settle_step(
+    db: &impl ConnectionTrait,
+    referral: &mut Referral,
+    kind: EventKind,
+    at: DateTime<Utc>,
+    detail: Option<String>,
+) -> Result<Step, AppError> {
+    let from = referral.status;
+    Facts::load(db, referral.id).await?.settle(referral, at);
+    Ok(Step {
+        kind,
+        from,
+        to: referral.status,
+        detail,
+    })
+}
+
+/// Books the initial assessment or a delivery session, or reschedules the latest appointment
+/// of one (`input.reschedule`): the replaced appointment is kept, superseded, with the reason.
+pub async fn schedule_appointment(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    referral_id: Uuid,
+    input: &AppointmentInput,
+) -> Result<Appointment, AppError> {
+    let action = match input.kind {
+        AppointmentKind::Assessment => Action::ScheduleAssessment,
+        AppointmentKind::Session => Action::ScheduleSession,
+    };
+    let Locked {
+        txn, mut referral, ..
+    } = lock(services, principal, scope, referral_id, action, None).await?;
+    if referral.withdrawal.is_some() {
+        return Err(withdrawn_refusal());
+    }
+    let at = now();
+    let sent_at = referral.sent_at.unwrap_or(referral.created_at);
+    let checked = delivery::check_appointment(input, sent_at, at)
+        .map_err(|fields| AppError::bad_input("the appointment is invalid", fields))?;
+    let facts = Facts::load(&txn, referral_id).await?;
+    if let Some(number) = checked.session_number
+        && !facts.sessions.iter().any(|s| s.number == number)
+    {
+        return Err(AppError::bad_input(
+            format!("the action plan has no session {number}"),
+            vec![FieldError::new("sessionNumber", code::INVALID_VALUE)],
+        ));
+    }
+    let latest = latest_appointment(&facts.appointments, checked.kind, checked.session_number);
+    let booking = delivery::plan_booking(latest, checked.reschedule.as_ref().map(|r| r.0))
+        .map_err(conflict)?;
+    let before = referral.clone();
+    let appointment = Appointment {
+        id: Uuid::now_v7(),
+        referral_id,
+        kind: checked.kind,
+        session_number: checked.session_number,
+        starts_at: checked.starts_at,
+        duration_minutes: checked.duration_minutes,
+        delivery: checked.delivery,
+        created_at: at,
+        created_by: principal.user_id.clone(),
+        superseded: None,
+        feedback: None,
+    };
+    db::delivery::insert_appointment(&txn, &appointment).await?;
+    let (kind, replaces) = match (booking, checked.reschedule) {
+        (Booking::Replace(old), Some((_, reason, requested_by))) => {
+            let supersession = Supersession {
+                by_appointment_id: appointment.id,
+                at,
+                by: principal.user_id.clone(),
+                reason,
+                requested_by,
+            };
+            if !db::delivery::supersede(&txn, old, &supersession).await? {
+                return Err(conflict(delivery::BookingConflict::FeedbackRecorded));
+            }
+            (EventKind::AppointmentRescheduled, Some(old))
+        }
+        _ => (EventKind::AppointmentScheduled, None),
+    };
+    let step = settle_step(
+        &txn,
+        &mut referral,
+        kind,
+        at,
+        detail(serde_json::json!({
+            "appointmentId": appointment.id,
+            "kind": appointment.kind.code(),
+            "sessionNumber": appointment.session_number,
+            "replaces": replaces,
+        })),
+    )
+    .await?;
+    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    Ok(appointment)
+}
+
+/// Records what happened at an appointment whose start time has passed, and locks it. An
+/// attended assessment completes the assessment; the first attended session marks initial
+/// contact; non-attendance and concerns notify the responsible practitioner.
+pub async fn record_feedback(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    appointment_id: Uuid,
+    input: &FeedbackInput,
+) -> Result<Appointment, AppError> {
+    // Both kinds of feedback are the provider's: refuse other roles before any look-up.
+    require(principal, scope, Action::RecordSessionFeedback)?;
+    let Some((referral_id, kind)) =
+        db::delivery::referral_of_appointment(&services.db, appointment_id).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    let action = match kind {
+        AppointmentKind::Assessment => Action::RecordAssessmentFeedback,
+        AppointmentKind::Session => Action::RecordSessionFeedback,
+    };
+    let Opened {
+        txn,
+        mut referral,
+        party,
+    } = open(services, principal, scope, referral_id, action, None).await?;
+    let facts = Facts::load(&txn, referral_id).await?;
+    let mut appointment = facts
+        .appointments
+        .iter()
+        .find(|a| a.id == appointment_id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    if appointment.feedback.is_some() {
+        return Err(AppError::Conflict(
+            "feedback on this appointment is already recorded and cannot be changed".into(),
+        ));
+    }
+    if appointment.superseded.is_some() {
+        return Err(AppError::Conflict(
+            "this appointment was rescheduled: record feedback on its replacement".into(),
+        ));
+    }
+    decide(referral.status, action, party).map_err(refused)?;
+    let at = now();
+    let feedback = delivery::check_feedback(input, &principal.user_id, at)
+        .map_err(|fields| AppError::bad_input("the feedback is invalid", fields))?;
+    if appointment.starts_at > at {
+        return Err(AppError::bad_input(
+            "feedback can be recorded once the appointment has started",
+            vec![FieldError::new(
+                "appointmentId",
+                delivery_code::APPOINTMENT_NOT_STARTED,
+            )],
+        ));
+    }
+    if !db::delivery::record_feedback(&txn, appointment_id, &feedback).await? {
+        return Err(AppError::Conflict(
+            "feedback on this appointment is already recorded and cannot be changed".into(),
+        ));
+    }
+    let before = referral.clone();
+    if kind == AppointmentKind::Session
+        && feedback.is_attended_session()
+        && referral.initial_contact_at.is_none()
+    {
+        referral.initial_contact_at = Some(appointment.starts_at);
+    }
+    let recipient = referral
+        .responsible_pp_id
+        .clone()
+        .unwrap_or_else(|| referral.created_by.clone());
+    let notifications: Vec<Notification> = delivery::notifications_for(&feedback)
+        .into_iter()
+        .map(|kind| Notification {
+            id: Uuid::now_v7(),
+            referral_id,
+            recipient: recipient.clone(),
+            kind,
+            appointment_id: Some(appointment_id),
+            notified_at: at,
+            read_at: None,
+        })
+        .collect();
+    db::notifications::insert(&txn, &notifications).await?;
+    let step = settle_step(
+        &txn,
+        &mut referral,
+        EventKind::AppointmentFeedbackRecorded,
+        at,
+        detail(serde_json::json!({
+            "appointmentId": appointment_id,
+            "attended": feedback.attendance.code(),
+        })),
+    )
+    .await?;
+    appointment.feedback = Some(feedback);
+    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    tracing::info!(%appointment_id, notifications = notifications.len(), "appointment feedback recorded");
+    Ok(appointment)
+}
+
+/// Adds the delivery sessions an approved plan brings (numbers after the existing ones).
+fn new_sessions(facts: &Facts, plan: &ActionPlan, at: DateTime<Utc>) -> Vec<DeliverySession> {
+    let existing = facts.sessions.iter().map(|s| s.number).max().unwrap_or(0);
+    (existing + 1..=plan.number_of_sessions)
+        .map(|number| DeliverySession {
+            referral_id: plan.referral_id,
+            number,
+            action_plan_id: plan.id,
+            created_at: at,
+        })
+        .collect()
+}
+
+/// Approves a plan inside the open transaction and creates its sessions.
+async fn approve(
+    db: &impl ConnectionTrait,
+    facts: &Facts,
+    plan: &mut ActionPlan,
+    by: Option<UserId>,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let approval = Approval { at, by };
+    db::delivery::approve_plan(db, plan.id, &approval).await?;
+    db::delivery::insert_sessions(db, &new_sessions(facts, plan, at)).await?;
+    plan.approval = Some(approval);
+    Ok(())
+}
+
+fn plan_detail(plan: &ActionPlan, automatic: bool) -> Option<String> {
+    detail(serde_json::json!({
+        "actionPlanId": plan.id,
+        "numberOfSessions": plan.number_of_sessions,
+        "automatic": automatic,
+    }))
+}
+
+/// Submits an action plan (or a revision) once the assessment is completed; approved at once
+/// when the policy says so.
+pub async fn submit_action_plan(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    referral_id: Uuid,
+    number_of_sessions: i32,
+    activities: &[String],
+) -> Result<ActionPlan, AppError> {
+    let Locked {
+        txn, mut referral, ..
+    } = lock(
+        services,
+        principal,
+        scope,
+        referral_id,
+        Action::SubmitActionPlan,
+        None,
+    )
+    .await?;
+    if referral.withdrawal.is_some() {
+        return Err(withdrawn_refusal());
+    }
+    let facts = Facts::load(&txn, referral_id).await?;
+    let activities =
+        delivery::check_action_plan(number_of_sessions, activities, facts.approved_sessions())
+            .map_err(|fields| AppError::bad_input("the action plan is invalid", fields))?;
+    let at = now();
+    let before = referral.clone();
+    let mut plan = ActionPlan {
+        id: Uuid::now_v7(),
+        referral_id,
+        revision: i32::try_from(facts.plans.len()).unwrap_or(i32::MAX - 1) + 1,
+        number_of_sessions,
+        activities,
+        submitted_at: at,
+        submitted_by: principal.user_id.clone(),
+        approval: None,
+    };
+    db::delivery::insert_plan(&txn, &plan).await?;
+    let mut steps = vec![
+        settle_step(
+            &txn,
+            &mut referral,
+            EventKind::ActionPlanSubmitted,
+            at,
+            plan_detail(&plan, false),
+        )
+        .await?,
+    ];
+    if services.delivery.auto_approve_action_plans {
+        approve(&txn, &facts, &mut plan, None, at).await?;
+        steps.push(
+            settle_step(
+                &txn,
+                &mut referral,
+                EventKind::ActionPlanApproved,
+                at,
+                plan_detail(&plan, true),
+            )
+            .await?,
+        );
+    }
+    commit_steps(txn, &before, referral, steps, &principal.user_id, at).await?;
+    Ok(plan)
+}
+
+/// The practitioner approves the latest submitted plan; approving an approved plan returns it.
+pub async fn approve_action_plan(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    plan_id: Uuid,
+) -> Result<ActionPlan, AppError> {
+    require(principal, scope, Action::ApproveActionPlan)?;
+    let Some(referral_id) = db::delivery::referral_of_plan(&services.db, plan_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let Opened {
+        txn,
+        mut referral,
+        party,
+    } = open(
+        services,
+        principal,
+        scope,
+        referral_id,
+        Action::ApproveActionPlan,
+        None,
+    )
+    .await?;
+    let facts = Facts::load(&txn, referral_id).await?;
+    let mut plan = facts
+        .plans
+        .iter()
+        .find(|p| p.id == plan_id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    if plan.approval.is_some() {
+        return Ok(plan);
+    }
+    if facts.plans.iter().any(|p| p.revision > plan.revision) {
+        return Err(AppError::Conflict(
+            "a later revision of the action plan was submitted: approve that one".into(),
+        ));
+    }
+    decide(referral.status, Action::ApproveActionPlan, party).map_err(refused)?;
+    if referral.withdrawal.is_some() {
+        return Err(withdrawn_refusal());
+    }
+    let at = now();
+    let before = referral.clone();
+    approve(&txn, &facts, &mut plan, Some(principal.user_id.clone()), at).await?;
+    let step = settle_step(
+        &txn,
+        &mut referral,
+        EventKind::ActionPlanApproved,
+        at,
+        plan_detail(&plan, false),
+    )
+    .await?;
+    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    Ok(plan)
+}
+
+/// Submits the end-of-service report, with an achievement level for every desired outcome of
+/// the referral, and concludes it: completed, or prematurely ended after a withdrawal during
+/// delivery. A referral concludes once; a second report is `CONFLICT`.
+pub async fn submit_end_of_service_report(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    referral_id: Uuid,
+    outcomes: &[OutcomeInput],
+    further_information: Option<&str>,
+) -> Result<EndOfServiceReport, AppError> {
+    let Opened {
+        txn,
+        mut referral,
+        party,
+    } = open(
+        services,
+        principal,
+        scope,
+        referral_id,
+        Action::SubmitEndOfServiceReport,
+        None,
+    )
+    .await?;
+    let facts = Facts::load(&txn, referral_id).await?;
+    let already = || AppError::Conflict("the end-of-service report was already submitted".into());
+    if facts.report.is_some() {
+        return Err(already());
+    }
+    if decide(referral.status, Action::SubmitEndOfServiceReport, party).map_err(refused)?
+        == Decision::AlreadyDone
+    {
+        return Err(already());
+    }
+    let desired: Vec<(Uuid, Uuid)> = db::referrals::selections(&txn, &[referral_id])
+        .await?
+        .into_iter()
+        .flat_map(|(_, c)| {
+            c.desired_outcome_ids
+                .into_iter()
+                .map(move |o| (o, c.service_category_id))
+        })
+        .collect();
+    let (achievements, further) =
+        delivery::check_report_outcomes(outcomes, &desired, further_information).map_err(
+            |fields| AppError::bad_input("the end-of-service report is invalid", fields),
+        )?;
+    let at = now();
+    let before = referral.clone();
+    let report = EndOfServiceReport {
+        id: Uuid::now_v7(),
+        referral_id,
+        outcomes: achievements,
+        further_information: further,
+        submitted_at: at,
+        submitted_by: principal.user_id.clone(),
+    };
+    db::delivery::insert_report(&txn, &report).await?;
+    let step = settle_step(
+        &txn,
+        &mut referral,
+        EventKind::EndOfServiceReportSubmitted,
+        at,
+        detail(serde_json::json!({ "endOfServiceReportId": report.id })),
+    )
+    .await?;
+    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    Ok(report)
+}

@@ -1,0 +1,100 @@
+//! A practitioner's notifications: what feedback flagged for them (non-attendance, concerns).
+//! Only the recipient reads them, and only about referrals they may still see.
+
+use uuid::Uuid;
+
+use super::Services;
+use super::referrals::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, now};
+use crate::db;
+use crate::domain::actor::{Principal, Scope};
+use crate::domain::delivery::Notification;
+use crate::domain::referral::{PageCursor, Party, Referral, ReferralAccess, referral_access};
+use crate::error::{AppError, FieldError};
+
+/// The practitioner's access, or `FORBIDDEN`: notifications go to practitioners only.
+fn practitioner_access(principal: &Principal, scope: &Scope) -> Result<ReferralAccess, AppError> {
+    match referral_access(&principal.user_id, scope) {
+        Some((Party::ProbationPractitioner, access)) => Ok(access),
+        _ => Err(AppError::Forbidden(
+            "notifications are for probation practitioners".into(),
+        )),
+    }
+}
+
+/// A notification with the referral it is about.
+pub type Notified = (Notification, Referral);
+
+/// A page of notifications, newest first.
+#[derive(Debug)]
+pub struct NotificationPage {
+    pub items: Vec<Notified>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+/// Pairs notifications with their referrals, loaded in one statement through `access`.
+async fn with_referrals(
+    services: &Services,
+    access: &ReferralAccess,
+    notifications: Vec<Notification>,
+) -> Result<Vec<Notified>, AppError> {
+    let ids: Vec<Uuid> = notifications.iter().map(|n| n.referral_id).collect();
+    let referrals = db::referrals::find_many(&services.db, access, &ids).await?;
+    Ok(notifications
+        .into_iter()
+        .filter_map(|n| {
+            let referral = referrals.iter().find(|r| r.id == n.referral_id)?.clone();
+            Some((n, referral))
+        })
+        .collect())
+}
+
+/// The caller's notifications, newest first, after `cursor`.
+pub async fn list(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    unread_only: bool,
+    first: Option<i32>,
+    cursor: Option<PageCursor>,
+) -> Result<NotificationPage, AppError> {
+    let access = practitioner_access(principal, scope)?;
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&first) {
+        return Err(AppError::bad_input(
+            format!("first must be between 1 and {MAX_PAGE_SIZE}"),
+            vec![FieldError::new("first", "INVALID_VALUE")],
+        ));
+    }
+    let limit = u64::try_from(first).unwrap_or(20);
+    let recipient = &principal.user_id;
+    let (page, has_next_page) =
+        db::notifications::page(&services.db, recipient, &access, unread_only, cursor, limit)
+            .await?;
+    let total_count =
+        db::notifications::count(&services.db, recipient, &access, unread_only).await?;
+    Ok(NotificationPage {
+        items: with_referrals(services, &access, page).await?,
+        has_next_page,
+        total_count,
+    })
+}
+
+/// Marks one of the caller's notifications as read; `NOT_FOUND` for anyone else's.
+pub async fn mark_read(
+    services: &Services,
+    principal: &Principal,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Notified, AppError> {
+    let access = practitioner_access(principal, scope)?;
+    let notification =
+        db::notifications::mark_read(&services.db, id, &principal.user_id, &access, now())
+            .await?
+            .ok_or(AppError::NotFound)?;
+    with_referrals(services, &access, vec![notification])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
+}
