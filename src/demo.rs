@@ -3,12 +3,20 @@
 
 use crate::config::JwtSettings;
 use crate::db;
-use crate::domain::actor::{Principal, Role};
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::domain::actor::{Principal, Role, Scope};
 use crate::domain::catalogue::{Gender, Intervention};
+use crate::domain::catalogue::{uk_date, uk_day_start};
+use crate::domain::delivery::{
+    AchievementLevel, AppointmentInput, AppointmentKind, Attendance, DeliveryMethod, FeedbackInput,
+    OutcomeInput, SessionType,
+};
 use crate::domain::draft::{DraftUpdate, LocationInput, LocationType, Patch, ServiceUserPatch};
 use crate::domain::onboarding;
 use crate::http::auth::{Claims, mint};
 use crate::service::catalogue::today;
+use crate::service::delivery::{self, DeliveryPolicy};
 use crate::service::{Services, referrals, viewer};
 
 /// How long printed demo tokens stay valid.
@@ -161,18 +169,194 @@ async fn complete(services: &Services, intervention: &Intervention) -> anyhow::R
     })
 }
 
-/// What becomes of a demo referral.
-#[derive(Clone, Copy, Debug)]
+/// What becomes of a demo referral: one for every status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Fate {
     Draft,
     Sent,
+    Cancelled,
     Assigned,
-    Withdrawn,
+    AssessmentBooked,
+    AssessmentCompleted,
+    ActionPlanSubmitted,
+    InDelivery,
+    AwaitingReport,
+    Completed,
+    PrematurelyEnded,
 }
 
-/// Demo referrals in several statuses, made through the same use cases as real ones so their
-/// histories are real (only into a database without referrals): the demo provider's dashboard shows referrals on its own contract and
-/// on the contracts it subcontracts on, and none of another provider's.
+/// The demo people: contract, names, CRN, gender, ethnicity, fate.
+const PEOPLE: [(&str, &str, &str, &str, Gender, &str, Fate); 14] = [
+    (
+        "CRS-ACC-J-01",
+        "Jordan",
+        "Ashby",
+        "X100001",
+        Gender::Female,
+        WHITE_BRITISH,
+        Fate::Sent,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Morgan",
+        "Baines",
+        "X100002",
+        Gender::Male,
+        BLACK_CARIBBEAN,
+        Fate::Assigned,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Riley",
+        "Carver",
+        "X100003",
+        Gender::Female,
+        WHITE_BRITISH,
+        Fate::Cancelled,
+    ),
+    (
+        "CRS-DNR-G-01",
+        "Taylor",
+        "Dunmore",
+        "X100004",
+        Gender::Male,
+        INDIAN,
+        Fate::Sent,
+    ),
+    (
+        "CRS-WOS-J-01",
+        "Jamie",
+        "Ellison",
+        "X100005",
+        Gender::Female,
+        MIXED,
+        Fate::Assigned,
+    ),
+    (
+        "CRS-ETE-A-01",
+        "Casey",
+        "Fairbrother",
+        "X100006",
+        Gender::Male,
+        WHITE_BRITISH,
+        Fate::Sent,
+    ),
+    (
+        "CRS-PWB-C-01",
+        "Robin",
+        "Gaskell",
+        "X100007",
+        Gender::Female,
+        PAKISTANI,
+        Fate::Sent,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Avery",
+        "Holloway",
+        "X100008",
+        Gender::Female,
+        WHITE_BRITISH,
+        Fate::Draft,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Quinn",
+        "Irwin",
+        "X100009",
+        Gender::Male,
+        BLACK_AFRICAN,
+        Fate::AssessmentBooked,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Reese",
+        "Jarvis",
+        "X100010",
+        Gender::Female,
+        WHITE_OTHER,
+        Fate::AssessmentCompleted,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Sidney",
+        "Kaur",
+        "X100011",
+        Gender::Female,
+        INDIAN,
+        Fate::ActionPlanSubmitted,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Toby",
+        "Lennox",
+        "X100012",
+        Gender::Male,
+        WHITE_BRITISH,
+        Fate::InDelivery,
+    ),
+    (
+        "CRS-WOS-J-01",
+        "Uma",
+        "Mensah",
+        "X100013",
+        Gender::Female,
+        BLACK_AFRICAN,
+        Fate::AwaitingReport,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Val",
+        "Novak",
+        "X100014",
+        Gender::Male,
+        WHITE_OTHER,
+        Fate::Completed,
+    ),
+];
+
+/// One more completed referral and one ended early, on the London women's services contract.
+const MORE_PEOPLE: [(&str, &str, &str, &str, Gender, &str, Fate); 2] = [
+    (
+        "CRS-WOS-J-01",
+        "Wren",
+        "Okafor",
+        "X100015",
+        Gender::Female,
+        BLACK_AFRICAN,
+        Fate::Completed,
+    ),
+    (
+        "CRS-ACC-J-01",
+        "Xan",
+        "Price",
+        "X100016",
+        Gender::Male,
+        MIXED,
+        Fate::PrematurelyEnded,
+    ),
+];
+
+const WHITE_BRITISH: &str = "White: English, Welsh, Scottish, Northern Irish or British";
+const WHITE_OTHER: &str = "White: Any other White background";
+const BLACK_AFRICAN: &str = "Black, Black British, Caribbean or African: African";
+const BLACK_CARIBBEAN: &str = "Black, Black British, Caribbean or African: Caribbean";
+const INDIAN: &str = "Asian or Asian British: Indian";
+const PAKISTANI: &str = "Asian or Asian British: Pakistani";
+const MIXED: &str = "Mixed or multiple ethnic groups: White and Black Caribbean";
+
+/// The demo actors.
+struct Actors {
+    practitioner: Principal,
+    practitioner_scope: Scope,
+    provider: Principal,
+    provider_scope: Scope,
+}
+
+/// Demo referrals in every status, made through the same use cases as real ones so their
+/// histories are real (only into a database without referrals): the demo provider's dashboard
+/// shows referrals on its own contract and on the contracts it subcontracts on, and none of
+/// another provider's.
 pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
     let users = demo_users();
     if db::referrals::any(&services.db).await? {
@@ -180,42 +364,13 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
     }
     let practitioner = principal(&users[0].claims);
     let provider = principal(&users[1].claims);
-    let practitioner_scope = viewer::resolve(services, &practitioner).await?;
-    let provider_scope = viewer::resolve(services, &provider).await?;
-    let people = [
-        ("CRS-ACC-J-01", "Jordan", "Ashby", "X100001", Fate::Sent),
-        (
-            "CRS-ACC-J-01",
-            "Morgan",
-            "Baines",
-            "X100002",
-            Fate::Assigned,
-        ),
-        (
-            "CRS-ACC-J-01",
-            "Riley",
-            "Carver",
-            "X100003",
-            Fate::Withdrawn,
-        ),
-        ("CRS-DNR-G-01", "Taylor", "Dunmore", "X100004", Fate::Sent),
-        (
-            "CRS-WOS-J-01",
-            "Jamie",
-            "Ellison",
-            "X100005",
-            Fate::Assigned,
-        ),
-        (
-            "CRS-ETE-A-01",
-            "Casey",
-            "Fairbrother",
-            "X100006",
-            Fate::Sent,
-        ),
-        ("CRS-PWB-C-01", "Robin", "Gaskell", "X100007", Fate::Sent),
-        ("CRS-ACC-J-01", "Avery", "Holloway", "X100008", Fate::Draft),
-    ];
+    let actors = Actors {
+        practitioner_scope: viewer::resolve(services, &practitioner).await?,
+        provider_scope: viewer::resolve(services, &provider).await?,
+        practitioner,
+        provider,
+    };
+    let people: Vec<_> = PEOPLE.iter().chain(MORE_PEOPLE.iter()).collect();
     let mut interventions = Vec::new();
     for (contract, ..) in &people {
         match db::catalogue::find_intervention(&services.db, onboarding::intervention_id(contract))
@@ -226,23 +381,23 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
             None => return Ok(()),
         }
     }
-    for ((_, first, last, crn, fate), intervention) in people.into_iter().zip(interventions) {
-        let intervention_id = intervention.id;
+    for (&(_, first, last, crn, gender, ethnicity, fate), intervention) in
+        people.into_iter().zip(interventions)
+    {
         let person = ServiceUserPatch {
             first_name: Patch::Set(first.into()),
             last_name: Patch::Set(last.into()),
             date_of_birth: Patch::Set(today() - chrono::Duration::days(365 * 23)),
-            gender: Patch::Set(Gender::Female),
-            ethnicity: Patch::Set(
-                "White: English, Welsh, Scottish, Northern Irish or British".into(),
-            ),
+            gender: Patch::Set(gender),
+            ethnicity: Patch::Set(ethnicity.into()),
             ..Default::default()
         };
+        let p = &actors.practitioner;
         let draft = referrals::create_draft(
             services,
-            &practitioner,
-            &practitioner_scope,
-            Some(intervention_id),
+            p,
+            &actors.practitioner_scope,
+            Some(intervention.id),
             crn,
             Some(&person),
         )
@@ -250,52 +405,206 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
         let update = complete(services, &intervention).await?;
         referrals::update_draft(
             services,
-            &practitioner,
-            &practitioner_scope,
+            p,
+            &actors.practitioner_scope,
             draft.id,
             &update,
             None,
         )
         .await?;
-        if matches!(fate, Fate::Draft) {
+        if fate == Fate::Draft {
             continue;
         }
-        let sent = referrals::send(services, &practitioner, &practitioner_scope, draft.id).await?;
-        match fate {
-            Fate::Assigned => {
-                referrals::assign(
-                    services,
-                    &provider,
-                    &provider_scope,
-                    sent.id,
-                    &provider.user_id,
-                    None,
-                )
-                .await?;
-                referrals::add_case_note(
-                    services,
-                    &provider,
-                    &provider_scope,
-                    sent.id,
-                    "First contact",
-                    "Introductory call booked (demo data).",
-                )
-                .await?;
-            }
-            Fate::Withdrawn => {
-                referrals::withdraw(
-                    services,
-                    &practitioner,
-                    &practitioner_scope,
-                    sent.id,
-                    "MOV",
-                    None,
-                    None,
-                )
-                .await?;
-            }
-            Fate::Draft | Fate::Sent => {}
-        }
+        let sent = referrals::send(services, p, &actors.practitioner_scope, draft.id).await?;
+        deliver(services, &actors, sent.id, fate).await?;
     }
+    Ok(())
+}
+
+/// A start time that has passed, on the day the demo referrals are sent.
+fn earlier_today() -> DateTime<Utc> {
+    let now = Utc::now().trunc_subsecs(6);
+    (now - chrono::Duration::hours(1)).max(uk_day_start(uk_date(now)))
+}
+
+fn appointment(kind: AppointmentKind, session: Option<i32>, at: DateTime<Utc>) -> AppointmentInput {
+    AppointmentInput {
+        kind,
+        session_number: session,
+        starts_at: at,
+        duration_minutes: 60,
+        method: DeliveryMethod::InPersonProbationOffice,
+        session_type: SessionType::OneToOne,
+        probation_office_code: Some("CRSEXTL".into()),
+        address: None,
+        reschedule: None,
+    }
+}
+
+fn attended(summary: &str) -> FeedbackInput {
+    FeedbackInput {
+        attendance: Some(Attendance::Yes),
+        did_session_happen: Some(true),
+        session_summary: Some(summary.into()),
+        session_response: Some("Engaged and keen to continue (demo data).".into()),
+        notify_probation_practitioner: Some(false),
+        ..Default::default()
+    }
+}
+
+/// Takes a sent demo referral as far as its fate, as the provider and practitioner would.
+async fn deliver(
+    services: &Services,
+    actors: &Actors,
+    id: uuid::Uuid,
+    fate: Fate,
+) -> anyhow::Result<()> {
+    let (p, p_scope) = (&actors.practitioner, &actors.practitioner_scope);
+    let (sp, sp_scope) = (&actors.provider, &actors.provider_scope);
+    let withdraw =
+        |code: &'static str| referrals::withdraw(services, p, p_scope, id, code, None, None);
+    if fate == Fate::Cancelled {
+        withdraw("MOV").await?;
+        return Ok(());
+    }
+    if fate == Fate::Sent {
+        return Ok(());
+    }
+    referrals::assign(services, sp, sp_scope, id, &sp.user_id, None).await?;
+    referrals::add_case_note(
+        services,
+        sp,
+        sp_scope,
+        id,
+        "First contact",
+        "Introductory call booked (demo data).",
+    )
+    .await?;
+    if fate == Fate::Assigned {
+        return Ok(());
+    }
+    if fate == Fate::AssessmentBooked {
+        let at = Utc::now().trunc_subsecs(0) + chrono::Duration::days(3);
+        delivery::schedule_appointment(
+            services,
+            sp,
+            sp_scope,
+            id,
+            &appointment(AppointmentKind::Assessment, None, at),
+        )
+        .await?;
+        return Ok(());
+    }
+    let session = |kind, number| appointment(kind, number, earlier_today());
+    let assessment = delivery::schedule_appointment(
+        services,
+        sp,
+        sp_scope,
+        id,
+        &session(AppointmentKind::Assessment, None),
+    )
+    .await?;
+    delivery::record_feedback(
+        services,
+        sp,
+        sp_scope,
+        assessment.id,
+        &attended("Initial assessment: housing history and goals (demo data)."),
+    )
+    .await?;
+    if fate == Fate::AssessmentCompleted {
+        return Ok(());
+    }
+    let sessions = if fate == Fate::AwaitingReport || fate == Fate::Completed {
+        2
+    } else {
+        3
+    };
+    let activities = [
+        "Find and secure a tenancy".to_owned(),
+        "Set up a household budget".to_owned(),
+    ];
+    let manual = services.clone().with_delivery_policy(DeliveryPolicy {
+        auto_approve_action_plans: fate != Fate::ActionPlanSubmitted,
+    });
+    delivery::submit_action_plan(&manual, sp, sp_scope, id, sessions, &activities).await?;
+    if fate == Fate::ActionPlanSubmitted {
+        return Ok(());
+    }
+    let held = if fate == Fate::InDelivery || fate == Fate::PrematurelyEnded {
+        1
+    } else {
+        sessions
+    };
+    for number in 1..=held {
+        let booked = delivery::schedule_appointment(
+            services,
+            sp,
+            sp_scope,
+            id,
+            &session(AppointmentKind::Session, Some(number)),
+        )
+        .await?;
+        delivery::record_feedback(
+            services,
+            sp,
+            sp_scope,
+            booked.id,
+            &attended("Viewed two flats and compared rents (demo data)."),
+        )
+        .await?;
+    }
+    if fate == Fate::InDelivery {
+        // A missed session with concerns: the practitioner is notified; it is booked again.
+        let missed = delivery::schedule_appointment(
+            services,
+            sp,
+            sp_scope,
+            id,
+            &session(AppointmentKind::Session, Some(2)),
+        )
+        .await?;
+        let no_show = FeedbackInput {
+            attendance: Some(Attendance::No),
+            no_attendance_information: Some("Did not arrive; phone off (demo data).".into()),
+            notify_probation_practitioner: Some(true),
+            concerns: Some("Has missed contact twice this week (demo data).".into()),
+            ..Default::default()
+        };
+        delivery::record_feedback(services, sp, sp_scope, missed.id, &no_show).await?;
+        let again = Utc::now().trunc_subsecs(0) + chrono::Duration::days(2);
+        delivery::schedule_appointment(
+            services,
+            sp,
+            sp_scope,
+            id,
+            &appointment(AppointmentKind::Session, Some(2), again),
+        )
+        .await?;
+        return Ok(());
+    }
+    if fate == Fate::PrematurelyEnded {
+        withdraw("NOT").await?;
+    }
+    if fate == Fate::AwaitingReport {
+        return Ok(());
+    }
+    let level = if fate == Fate::Completed {
+        AchievementLevel::Achieved
+    } else {
+        AchievementLevel::PartiallyAchieved
+    };
+    let outcomes: Vec<OutcomeInput> = db::referrals::selections(&services.db, &[id])
+        .await?
+        .into_iter()
+        .flat_map(|(_, c)| c.desired_outcome_ids)
+        .map(|outcome| OutcomeInput {
+            desired_outcome_id: Some(outcome),
+            level,
+            progression_comments: Some("Progress recorded at the last session (demo data).".into()),
+            additional_task_comments: None,
+        })
+        .collect();
+    delivery::submit_end_of_service_report(services, sp, sp_scope, id, &outcomes, None).await?;
     Ok(())
 }

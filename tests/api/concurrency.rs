@@ -59,3 +59,63 @@ async fn twenty_concurrent_assignments_with_one_version_let_exactly_one_through(
         1
     );
 }
+
+/// Feedback locks its appointment: of ten concurrent recordings exactly one is kept.
+#[tokio::test]
+async fn ten_concurrent_feedback_recordings_keep_exactly_one() {
+    use crate::delivery_steps::*;
+    let app = TestApp::spawn().await;
+    let owner = app.token(&pp("pp-1"));
+    let provider = app.token(&harbour("sp-1"));
+    let id = assigned_referral(&app, &owner, &provider, "Cam").await;
+    let appointment = schedule(
+        &app,
+        &provider,
+        &id,
+        phone("ASSESSMENT", None, &past_start()),
+    )
+    .await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (client, address, token, appointment) = (
+            app.client.clone(),
+            app.address.clone(),
+            provider.clone(),
+            appointment.clone(),
+        );
+        let input = if i % 2 == 0 { attended() } else { missed() };
+        tasks.push(tokio::spawn(async move {
+            let body =
+                json!({ "query": FEEDBACK, "variables": { "id": appointment, "input": input } });
+            let response = client
+                .post(format!("{address}/graphql"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.json::<serde_json::Value>().await.unwrap()
+        }));
+    }
+    let mut kept = Vec::new();
+    for task in tasks {
+        let body = task.await.unwrap();
+        match body.get("errors") {
+            None => {
+                kept.push(body["data"]["recordAppointmentFeedback"]["feedback"]["attended"].clone())
+            }
+            Some(_) => assert_eq!(first_code(&body), "CONFLICT", "{body}"),
+        }
+    }
+    assert_eq!(kept.len(), 1);
+    let query = "query($id: ID!) { referral(id: $id) { status appointments { feedback { attended } } history { kind } } }";
+    let after = ok(&app, &provider, query, json!({ "id": id }), "referral").await;
+    assert_eq!(after["appointments"][0]["feedback"]["attended"], kept[0]);
+    let recorded = after["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "APPOINTMENT_FEEDBACK_RECORDED")
+        .count();
+    assert_eq!(recorded, 1);
+}

@@ -730,3 +730,61 @@ async fn a_referral_page_with_delivery_children_costs_the_same_for_any_size() {
         "statements for 1 and 3 referrals: {costs:?}"
     );
 }
+
+/// A developer's first start shows every status, with completed and ended referrals carrying
+/// their reports, and a notification for the practitioner.
+#[tokio::test]
+async fn the_demo_data_covers_every_status() {
+    let app = TestApp::spawn_with(Options {
+        full_demo: true,
+        ..Default::default()
+    })
+    .await;
+    let users = crs_api::demo::demo_users();
+    let practitioner = app.token(&users[0].claims);
+    let schema = crs_api::graphql::sdl();
+    let all: Vec<&str> = schema
+        .split("enum ReferralStatus {")
+        .nth(1)
+        .unwrap()
+        .split('}')
+        .next()
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    let query = "query($all: [ReferralStatus!]) { referrals(first: 100, filter: { status: $all }) {
+        edges { node { status concludedAt
+        endOfServiceReport { outcomes { achievementLevel } } sessions { sessionNumber } } } } }";
+    let data = app.data(&practitioner, query, json!({ "all": all })).await;
+    let nodes: Vec<&Value> = data["referrals"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    let statuses: std::collections::BTreeSet<&str> = nodes
+        .iter()
+        .map(|n| n["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(all.len(), 11);
+    assert_eq!(statuses.len(), all.len(), "statuses present: {statuses:?}");
+    for node in &nodes {
+        let reported = !node["endOfServiceReport"].is_null();
+        let status = node["status"].as_str().unwrap();
+        assert_eq!(
+            reported,
+            ["COMPLETED", "PREMATURELY_ENDED"].contains(&status),
+            "{node}"
+        );
+        assert_eq!(
+            node["concludedAt"].is_string(),
+            ["COMPLETED", "PREMATURELY_ENDED", "CANCELLED"].contains(&status)
+        );
+    }
+    let notified = app
+        .data(&practitioner, "{ notifications { totalCount } }", json!({}))
+        .await;
+    assert!(notified["notifications"]["totalCount"].as_u64().unwrap() >= 1);
+}
