@@ -21,6 +21,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // How far delivery had got when the referral was withdrawn: what it concludes from.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("referral")
+                    .add_column(string_null("withdrawal_delivery_state"))
+                    .to_owned(),
+            )
+            .await?;
 
         manager
             .create_table(
@@ -151,6 +160,18 @@ impl MigrationTrait for Migration {
                         .check(Expr::cust(
                             "attended IS NULL OR attended IN ('YES', 'LATE', 'NO')",
                         ))
+                        .check(Expr::cust(
+                            "(feedback_submitted_at IS NULL) = (attended IS NULL)",
+                        ))
+                        .check(Expr::cust(
+                            "delivery_method IN ('PHONE_CALL', 'VIDEO_CALL', \
+                             'IN_PERSON_PROBATION_OFFICE', 'IN_PERSON_OTHER')",
+                        ))
+                        .check(Expr::cust("session_type IN ('ONE_TO_ONE', 'GROUP')"))
+                        .check(Expr::cust(
+                            "reschedule_requested_by IS NULL OR reschedule_requested_by IN \
+                             ('SERVICE_PROVIDER', 'PERSON_ON_PROBATION', 'PROBATION_PRACTITIONER')",
+                        ))
                         .foreign_key(&mut fk("appointment", "referral_id", "referral", "id"))
                         .foreign_key(&mut fk(
                             "appointment",
@@ -167,6 +188,15 @@ impl MigrationTrait for Migration {
                 "appointment",
                 &["referral_id", "kind", "session_number", "created_at"],
             ))
+            .await?;
+        // At most one open booking (not moved, no feedback) per assessment or session.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX appointment_one_open_booking_key \
+                 ON appointment (referral_id, kind, COALESCE(session_number, 0)) \
+                 WHERE superseded_at IS NULL AND feedback_submitted_at IS NULL",
+            )
             .await?;
 
         manager
@@ -233,7 +263,9 @@ impl MigrationTrait for Migration {
                         .col(uuid("id").primary_key())
                         .col(uuid("referral_id"))
                         .col(string("recipient_id"))
-                        .col(string("kind"))
+                        .col(string("kind").check(Expr::cust(
+                            "kind IN ('APPOINTMENT_NOT_ATTENDED', 'CONCERNS_RAISED')",
+                        )))
                         .col(uuid_null("appointment_id"))
                         .col(timestamp_with_time_zone("notified_at"))
                         .col(timestamp_with_time_zone_null("read_at"))
@@ -271,14 +303,16 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("referral")
-                    .drop_column("initial_contact_at")
-                    .to_owned(),
-            )
-            .await?;
+        for column in ["withdrawal_delivery_state", "initial_contact_at"] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("referral")
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         Ok(())
     }
 }

@@ -163,8 +163,9 @@ pub async fn insert_appointment(
     Ok(())
 }
 
-/// Marks an appointment as replaced, if it is still live and without feedback; `false` if it
-/// was not.
+/// Marks an appointment as replaced, if it is still live and without feedback (`false` if it
+/// was not). Done before its replacement is inserted, so at most one open booking exists at any
+/// moment (a unique index holds that); [`link_replacement`] then points it at the replacement.
 pub async fn supersede(
     db: &impl ConnectionTrait,
     appointment_id: Uuid,
@@ -172,7 +173,6 @@ pub async fn supersede(
 ) -> Result<bool, AppError> {
     let result = appointment::Entity::update_many()
         .set(appointment::ActiveModel {
-            superseded_by_id: Set(Some(s.by_appointment_id)),
             superseded_at: Set(Some(s.at)),
             rescheduled_by: Set(Some(s.by.0.clone())),
             reschedule_reason: Set(Some(s.reason.clone())),
@@ -181,11 +181,28 @@ pub async fn supersede(
             ..Default::default()
         })
         .filter(appointment::Column::Id.eq(appointment_id))
-        .filter(appointment::Column::SupersededById.is_null())
+        .filter(appointment::Column::SupersededAt.is_null())
         .filter(appointment::Column::FeedbackSubmittedAt.is_null())
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Points a superseded appointment at the appointment that replaced it.
+pub async fn link_replacement(
+    db: &impl ConnectionTrait,
+    appointment_id: Uuid,
+    replacement_id: Uuid,
+) -> Result<(), AppError> {
+    appointment::Entity::update_many()
+        .set(appointment::ActiveModel {
+            superseded_by_id: Set(Some(replacement_id)),
+            ..Default::default()
+        })
+        .filter(appointment::Column::Id.eq(appointment_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Records feedback on a live appointment without feedback; `false` if it had some already
@@ -212,7 +229,7 @@ pub async fn record_feedback(
             ..Default::default()
         })
         .filter(appointment::Column::Id.eq(appointment_id))
-        .filter(appointment::Column::SupersededById.is_null())
+        .filter(appointment::Column::SupersededAt.is_null())
         .filter(appointment::Column::FeedbackSubmittedAt.is_null())
         .exec(db)
         .await?;

@@ -16,6 +16,7 @@ use super::entities::{
 };
 use crate::domain::actor::UserId;
 use crate::domain::catalogue::Gender;
+use crate::domain::conclusion::DeliveryState;
 use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory, ServiceUser};
 use crate::domain::referral::{
     CaseNote, EventKind, PageCursor, Referral, ReferralAccess, ReferralEvent, ReferralQuery,
@@ -82,6 +83,16 @@ fn to_referral(
             comments: r.withdrawal_comments,
             at,
             by: UserId(by),
+            delivery_state: r
+                .withdrawal_delivery_state
+                .as_deref()
+                .and_then(DeliveryState::from_code)
+                .ok_or_else(|| {
+                    internal(
+                        "referral row",
+                        format!("unknown withdrawal state on referral {}", r.id),
+                    )
+                })?,
         }),
         _ => None,
     };
@@ -149,14 +160,16 @@ fn search_key(name: &str) -> String {
 fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveModel, AppError> {
     let d = &r.details;
     let person = &d.service_user;
-    let (reason_code, comments, withdrawn_at, withdrawn_by) = match &r.withdrawal {
+    let (reason_code, comments, withdrawn_at, withdrawn_by, withdrawal_state) = match &r.withdrawal
+    {
         Some(w) => (
             Some(w.reason_code.clone()),
             w.comments.clone(),
             Some(w.at),
             Some(w.by.0.clone()),
+            Some(w.delivery_state.code().to_owned()),
         ),
-        None => (None, None, None, None),
+        None => (None, None, None, None, None),
     };
     let disabilities = if person.disabilities.is_empty() {
         None
@@ -189,6 +202,7 @@ fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveMod
         withdrawal_comments: Set(comments),
         withdrawn_at: Set(withdrawn_at),
         withdrawn_by: Set(withdrawn_by),
+        withdrawal_delivery_state: Set(withdrawal_state),
         first_name: Set(person.first_name.clone()),
         last_name: Set(person.last_name.clone()),
         first_name_key: Set(person.first_name.as_deref().map(search_key)),

@@ -31,6 +31,23 @@ impl DeliveryState {
         DeliveryState::Completed,
     ];
 
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            DeliveryState::NotDeliveringYet => "NOT_DELIVERING_YET",
+            DeliveryState::MissingFirstSubstantiveAppointment => {
+                "MISSING_FIRST_SUBSTANTIVE_APPOINTMENT"
+            }
+            DeliveryState::InProgress => "IN_PROGRESS",
+            DeliveryState::Completed => "COMPLETED",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// The delivery state of these facts.
     pub fn of(plan_approved: bool, sessions: SessionCounts, initial_contact: bool) -> Self {
         if !plan_approved {
@@ -72,7 +89,8 @@ pub enum Conclusion {
     AlreadyConcluded,
 }
 
-/// The conclusion rule. `withdrawn`: the practitioner asked to end the referral;
+/// The conclusion rule. `delivery`: how far delivery got (for a withdrawn referral, when it was
+/// withdrawn); `withdrawn`: the practitioner asked to end the referral;
 /// `report_submitted`: the end-of-service report is in; `concluded`: it concluded before.
 ///
 /// - Withdrawn before anyone was seen in delivery: cancelled at once, no report.
@@ -133,13 +151,15 @@ pub struct Progress {
     pub sessions: SessionCounts,
     /// A delivery session has been attended.
     pub initial_contact: bool,
-    pub withdrawn: bool,
+    /// The delivery state when the practitioner withdrew the referral, if they did.
+    pub withdrawn_at_state: Option<DeliveryState>,
     pub report_submitted: bool,
     /// The status it concluded in, if it has.
     pub concluded: Option<ReferralStatus>,
 }
 
 impl Progress {
+    /// How far delivery has got by the facts recorded so far.
     pub fn delivery_state(&self) -> DeliveryState {
         DeliveryState::of(
             self.plan == PlanState::Approved,
@@ -148,10 +168,14 @@ impl Progress {
         )
     }
 
+    /// The conclusion. A withdrawn referral concludes from the state it was withdrawn in:
+    /// feedback recorded afterwards (say, the remaining sessions marked as missed) never turns
+    /// an early end into a completion.
     pub fn conclusion(&self) -> Conclusion {
         conclusion(
-            self.delivery_state(),
-            self.withdrawn,
+            self.withdrawn_at_state
+                .unwrap_or_else(|| self.delivery_state()),
+            self.withdrawn_at_state.is_some(),
             self.report_submitted,
             self.concluded.is_some(),
         )
@@ -231,6 +255,13 @@ mod tests {
     }
 
     #[test]
+    fn delivery_state_codes_round_trip() {
+        for state in DeliveryState::ALL {
+            assert_eq!(DeliveryState::from_code(state.code()), Some(state));
+        }
+    }
+
+    #[test]
     fn a_report_is_required_once_someone_was_seen_in_delivery() {
         assert!(!NotDeliveringYet.requires_report());
         assert!(!MissingFirstSubstantiveAppointment.requires_report());
@@ -266,7 +297,7 @@ mod tests {
             plan: PlanState::None,
             sessions: SessionCounts::default(),
             initial_contact: false,
-            withdrawn: false,
+            withdrawn_at_state: None,
             report_submitted: false,
             concluded: None,
         }
@@ -316,10 +347,15 @@ mod tests {
             planned: 3,
             recorded: 0,
         };
-        p.withdrawn = true;
+        p.withdrawn_at_state = Some(p.delivery_state());
         assert_eq!(status(&p), Cancelled);
+        p.withdrawn_at_state = None;
         p.initial_contact = true;
         p.sessions.recorded = 1;
+        p.withdrawn_at_state = Some(p.delivery_state());
+        assert_eq!(status(&p), AwaitingEndOfServiceReport);
+        // The remaining sessions recorded after the withdrawal change nothing.
+        p.sessions.recorded = 3;
         assert_eq!(status(&p), AwaitingEndOfServiceReport);
         p.report_submitted = true;
         assert_eq!(status(&p), PrematurelyEnded);

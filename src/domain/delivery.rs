@@ -1257,7 +1257,7 @@ pub fn progress(
             recorded: u32::try_from(recorded).unwrap_or(u32::MAX),
         },
         initial_contact: referral.initial_contact_at.is_some(),
-        withdrawn: referral.withdrawal.is_some(),
+        withdrawn_at_state: referral.withdrawal.as_ref().map(|w| w.delivery_state),
         report_submitted,
         concluded: referral.concluded_at.map(|_| referral.status),
     }

@@ -449,6 +449,7 @@ mod records {
     use super::{EventKind, Party, ReferralStatus};
     use crate::domain::actor::{Scope, UserId};
     use crate::domain::catalogue::Intervention;
+    use crate::domain::conclusion::DeliveryState;
     use crate::domain::draft::DraftDetails;
 
     /// Why and when a practitioner withdrew a referral.
@@ -458,6 +459,9 @@ mod records {
         pub comments: Option<String>,
         pub at: DateTime<Utc>,
         pub by: UserId,
+        /// How far delivery had got when it was withdrawn: what it concludes from, whatever is
+        /// recorded afterwards.
+        pub delivery_state: DeliveryState,
     }
 
     /// A referral, draft or sent.

@@ -61,16 +61,24 @@ impl Facts {
         })
     }
 
-    /// Moves the referral to the status its facts give, concluding it (once) when they say so.
-    pub fn settle(&self, referral: &mut Referral, at: DateTime<Utc>) {
-        let progress = delivery::progress(
+    fn progress(&self, referral: &Referral) -> conclusion::Progress {
+        delivery::progress(
             referral,
             &self.appointments,
             &self.plans,
             &self.sessions,
             self.report.is_some(),
-        );
-        let status = conclusion::status(&progress);
+        )
+    }
+
+    /// How far delivery has got by these facts.
+    pub fn delivery_state(&self, referral: &Referral) -> conclusion::DeliveryState {
+        self.progress(referral).delivery_state()
+    }
+
+    /// Moves the referral to the status its facts give, concluding it (once) when they say so.
+    pub fn settle(&self, referral: &mut Referral, at: DateTime<Utc>) {
+        let status = conclusion::status(&self.progress(referral));
         if status.is_concluded() && referral.concluded_at.is_none() {
             referral.concluded_at = Some(at);
         }
@@ -132,9 +140,28 @@ pub async fn schedule_appointment(
         AppointmentKind::Assessment => Action::ScheduleAssessment,
         AppointmentKind::Session => Action::ScheduleSession,
     };
-    let Locked {
-        txn, mut referral, ..
-    } = lock(services, principal, scope, referral_id, action, None).await?;
+    let Opened {
+        txn,
+        mut referral,
+        party,
+    } = open(services, principal, scope, referral_id, action, None).await?;
+    let facts = Facts::load(&txn, referral_id).await?;
+    // Moving an appointment whose feedback is recorded is a change to something locked,
+    // whatever the referral's status has become since.
+    if let Some(reschedule) = &input.reschedule
+        && let Some(target) = facts
+            .appointments
+            .iter()
+            .find(|a| a.id == reschedule.appointment_id)
+    {
+        if target.feedback.is_some() {
+            return Err(conflict(delivery::BookingConflict::FeedbackRecorded));
+        }
+        if target.superseded.is_some() {
+            return Err(conflict(delivery::BookingConflict::NotLatest));
+        }
+    }
+    decide(referral.status, action, party).map_err(refused)?;
     if referral.withdrawal.is_some() {
         return Err(withdrawn_refusal());
     }
@@ -142,7 +169,6 @@ pub async fn schedule_appointment(
     let sent_at = referral.sent_at.unwrap_or(referral.created_at);
     let checked = delivery::check_appointment(input, sent_at, at)
         .map_err(|fields| AppError::bad_input("the appointment is invalid", fields))?;
-    let facts = Facts::load(&txn, referral_id).await?;
     if let Some(number) = checked.session_number
         && !facts.sessions.iter().any(|s| s.number == number)
     {
@@ -168,7 +194,6 @@ pub async fn schedule_appointment(
         superseded: None,
         feedback: None,
     };
-    db::delivery::insert_appointment(&txn, &appointment).await?;
     let (kind, replaces) = match (booking, checked.reschedule) {
         (Booking::Replace(old), Some((_, reason, requested_by))) => {
             let supersession = Supersession {
@@ -181,9 +206,14 @@ pub async fn schedule_appointment(
             if !db::delivery::supersede(&txn, old, &supersession).await? {
                 return Err(conflict(delivery::BookingConflict::FeedbackRecorded));
             }
+            db::delivery::insert_appointment(&txn, &appointment).await?;
+            db::delivery::link_replacement(&txn, old, appointment.id).await?;
             (EventKind::AppointmentRescheduled, Some(old))
         }
-        _ => (EventKind::AppointmentScheduled, None),
+        _ => {
+            db::delivery::insert_appointment(&txn, &appointment).await?;
+            (EventKind::AppointmentScheduled, None)
+        }
     };
     let step = settle_step(
         &txn,
@@ -247,17 +277,23 @@ pub async fn record_feedback(
     }
     decide(referral.status, action, party).map_err(refused)?;
     let at = now();
-    let feedback = delivery::check_feedback(input, &principal.user_id, at)
-        .map_err(|fields| AppError::bad_input("the feedback is invalid", fields))?;
-    if appointment.starts_at > at {
-        return Err(AppError::bad_input(
-            "feedback can be recorded once the appointment has started",
-            vec![FieldError::new(
-                "appointmentId",
-                delivery_code::APPOINTMENT_NOT_STARTED,
-            )],
-        ));
-    }
+    let not_started = (appointment.starts_at > at)
+        .then(|| FieldError::new("appointmentId", delivery_code::APPOINTMENT_NOT_STARTED));
+    let feedback = match delivery::check_feedback(input, &principal.user_id, at) {
+        Ok(feedback) if not_started.is_none() => feedback,
+        Ok(_) => {
+            return Err(AppError::bad_input(
+                "feedback can be recorded once the appointment has started",
+                not_started.into_iter().collect(),
+            ));
+        }
+        Err(fields) => {
+            return Err(AppError::bad_input(
+                "the feedback is invalid",
+                not_started.into_iter().chain(fields).collect(),
+            ));
+        }
+    };
     if !db::delivery::record_feedback(&txn, appointment_id, &feedback).await? {
         return Err(AppError::Conflict(
             "feedback on this appointment is already recorded and cannot be changed".into(),
@@ -442,14 +478,14 @@ pub async fn approve_action_plan(
     if plan.approval.is_some() {
         return Ok(plan);
     }
+    decide(referral.status, Action::ApproveActionPlan, party).map_err(refused)?;
+    if referral.withdrawal.is_some() {
+        return Err(withdrawn_refusal());
+    }
     if facts.plans.iter().any(|p| p.revision > plan.revision) {
         return Err(AppError::Conflict(
             "a later revision of the action plan was submitted: approve that one".into(),
         ));
-    }
-    decide(referral.status, Action::ApproveActionPlan, party).map_err(refused)?;
-    if referral.withdrawal.is_some() {
-        return Err(withdrawn_refusal());
     }
     let at = now();
     let before = referral.clone();

@@ -13,6 +13,7 @@ use super::Services;
 use crate::db;
 use crate::db::referrals::SaveError;
 use crate::domain::actor::{Principal, Scope, UserId, resolve_scope};
+use crate::domain::conclusion::DeliveryState;
 use crate::domain::draft::{
     self, DraftContext, DraftDetails, DraftUpdate, SelectedCategory, ServiceUserPatch, code,
 };
@@ -742,19 +743,23 @@ pub async fn withdraw(
     }
     let before = referral.clone();
     let at = now();
-    referral.withdrawal = Some(Withdrawal {
+    let mut withdrawal = Withdrawal {
         reason_code: reason_code.clone(),
         comments,
         at,
         by: principal.user_id.clone(),
-    });
+        delivery_state: DeliveryState::NotDeliveringYet,
+    };
     match decision {
         Decision::MoveTo(status) => {
+            referral.withdrawal = Some(withdrawal);
             referral.status = status;
             referral.concluded_at = status.is_concluded().then_some(at);
         }
         Decision::Proceed | Decision::AlreadyDone => {
             let facts = super::delivery::Facts::load(&txn, id).await?;
+            withdrawal.delivery_state = facts.delivery_state(&referral);
+            referral.withdrawal = Some(withdrawal);
             facts.settle(&mut referral, at);
         }
     }

@@ -119,3 +119,47 @@ async fn ten_concurrent_feedback_recordings_keep_exactly_one() {
         .count();
     assert_eq!(recorded, 1);
 }
+
+/// Ten concurrent bookings of the same assessment: one is booked, the others are told to
+/// reschedule it instead.
+#[tokio::test]
+async fn ten_concurrent_bookings_of_one_assessment_book_it_once() {
+    use crate::delivery_steps::*;
+    let app = TestApp::spawn().await;
+    let owner = app.token(&pp("pp-1"));
+    let provider = app.token(&harbour("sp-1"));
+    let id = assigned_referral(&app, &owner, &provider, "Dee").await;
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (client, address, token, id) = (
+            app.client.clone(),
+            app.address.clone(),
+            provider.clone(),
+            id.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let input = phone("ASSESSMENT", None, &future_start());
+            let body = json!({ "query": SCHEDULE, "variables": { "id": id, "input": input } });
+            let response = client
+                .post(format!("{address}/graphql"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.json::<serde_json::Value>().await.unwrap()
+        }));
+    }
+    let mut booked = 0;
+    for task in tasks {
+        let body = task.await.unwrap();
+        match body.get("errors") {
+            None => booked += 1,
+            Some(_) => assert_eq!(first_code(&body), "CONFLICT", "{body}"),
+        }
+    }
+    assert_eq!(booked, 1);
+    let query = "query($id: ID!) { referral(id: $id) { appointments { id } } }";
+    let after = ok(&app, &provider, query, json!({ "id": id }), "referral").await;
+    assert_eq!(after["appointments"].as_array().unwrap().len(), 1);
+}

@@ -282,10 +282,31 @@ async fn rescheduling_keeps_the_old_appointment_in_history() {
             json!({ "id": id, "input": reschedule_of(&second, &future_start()) }),
         )
         .await;
-    assert!(
-        ["CONFLICT", "INVALID_TRANSITION"].contains(&first_code(&body)),
-        "{body}"
-    );
+    assert_eq!(first_code(&body), "CONFLICT", "{body}");
+}
+
+#[tokio::test]
+async fn a_session_is_rescheduled_like_an_assessment() {
+    let app = TestApp::spawn().await;
+    let Actors { pp, sp } = actors(&app);
+    let id = delivering_referral(&app, &pp, &sp, "Sol", 2).await;
+    let first = schedule(&app, &sp, &id, phone("SESSION", Some(1), &future_start())).await;
+    let mut moved = reschedule_of(&first, &past_start());
+    moved["kind"] = json!("SESSION");
+    moved["sessionNumber"] = json!(1);
+    let second = schedule(&app, &sp, &id, moved.clone()).await;
+    let after = delivery(&app, &pp, &id).await;
+    let session = &after["sessions"][0];
+    assert_eq!(session["appointment"]["id"], second.as_str());
+    assert_eq!(session["history"][0]["id"], first.as_str());
+    assert_eq!(session["history"][0]["superseded"], true);
+    record(&app, &sp, &second, attended()).await;
+    let mut again = moved;
+    again["reschedule"]["appointmentId"] = json!(second);
+    let (_, body) = app
+        .gql(&sp, SCHEDULE, json!({ "id": id, "input": again }))
+        .await;
+    assert_eq!(first_code(&body), "CONFLICT", "{body}");
 }
 
 #[tokio::test]
@@ -313,6 +334,7 @@ async fn feedback_waits_for_the_start_time_and_locks_the_appointment() {
     assert_eq!(
         fields(&body),
         [
+            pair("appointmentId", "APPOINTMENT_NOT_STARTED"),
             pair("lateReason", "CONDITIONAL_FIELD_MUST_BE_SET"),
             pair("didSessionHappen", "CONDITIONAL_FIELD_MUST_BE_SET"),
             pair("concerns", "CONDITIONAL_FIELD_MUST_BE_SET"),
@@ -501,6 +523,14 @@ async fn sessions_mark_initial_contact_and_then_await_the_report() {
     let after = delivery(&app, &pp, &id).await;
     assert_eq!(after["status"], "AWAITING_END_OF_SERVICE_REPORT");
     assert!(after["concludedAt"].is_null());
+    // Until the report is in, a missed session can be caught up: delivery resumes.
+    let catch_up = schedule(&app, &sp, &id, phone("SESSION", Some(3), &past_start())).await;
+    assert_eq!(delivery(&app, &pp, &id).await["status"], "IN_DELIVERY");
+    record(&app, &sp, &catch_up, attended()).await;
+    assert_eq!(
+        delivery(&app, &pp, &id).await["status"],
+        "AWAITING_END_OF_SERVICE_REPORT"
+    );
 }
 
 #[tokio::test]
@@ -656,6 +686,82 @@ async fn withdrawal_during_delivery_waits_for_the_report_then_ends_prematurely()
         kinds[kinds.len() - 2..],
         ["WITHDRAWN", "END_OF_SERVICE_REPORT_SUBMITTED"]
     );
+}
+
+#[tokio::test]
+async fn sessions_recorded_after_a_withdrawal_never_turn_it_into_a_completion() {
+    let app = TestApp::spawn().await;
+    let Actors { pp, sp } = actors(&app);
+    let id = delivering_referral(&app, &pp, &sp, "Pip", 3).await;
+    hold_session(&app, &sp, &id, 1, attended()).await;
+    let booked: Vec<String> = {
+        let mut ids = Vec::new();
+        for n in [2, 3] {
+            ids.push(schedule(&app, &sp, &id, phone("SESSION", Some(n), &past_start())).await);
+        }
+        ids
+    };
+    ok(
+        &app,
+        &pp,
+        WITHDRAW_PLAIN,
+        json!({ "id": id }),
+        "withdrawReferral",
+    )
+    .await;
+    // The provider records what happened at the sessions already booked: nobody came.
+    for appointment in &booked {
+        record(&app, &sp, appointment, missed()).await;
+    }
+    let waiting = delivery(&app, &pp, &id).await;
+    assert_eq!(waiting["status"], "AWAITING_END_OF_SERVICE_REPORT");
+    assert!(
+        waiting["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["feedbackRecorded"] == true)
+    );
+    let report = full_report(&app, &sp, &id).await;
+    ok(
+        &app,
+        &sp,
+        SUBMIT_REPORT,
+        json!({ "id": id, "input": report }),
+        "submitEndOfServiceReport",
+    )
+    .await;
+    assert_eq!(
+        delivery(&app, &pp, &id).await["status"],
+        "PREMATURELY_ENDED"
+    );
+}
+
+#[tokio::test]
+async fn withdrawal_after_every_session_is_recorded_still_completes_with_the_report() {
+    let app = TestApp::spawn().await;
+    let Actors { pp, sp } = actors(&app);
+    let id = delivering_referral(&app, &pp, &sp, "Ros", 1).await;
+    hold_session(&app, &sp, &id, 1, attended()).await;
+    let withdrawn = ok(
+        &app,
+        &pp,
+        WITHDRAW_PLAIN,
+        json!({ "id": id }),
+        "withdrawReferral",
+    )
+    .await;
+    assert_eq!(withdrawn["status"], "AWAITING_END_OF_SERVICE_REPORT");
+    let report = full_report(&app, &sp, &id).await;
+    ok(
+        &app,
+        &sp,
+        SUBMIT_REPORT,
+        json!({ "id": id, "input": report }),
+        "submitEndOfServiceReport",
+    )
+    .await;
+    assert_eq!(delivery(&app, &pp, &id).await["status"], "COMPLETED");
 }
 
 #[tokio::test]

@@ -126,6 +126,7 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
     .await;
     record(&app, &tokens[1], &no_show, missed()).await;
     let planned = assessed_referral(&app, &owner, &tokens[1], "Gil").await;
+    let assessed = assessed_referral(&app, &owner, &tokens[1], "Hew").await;
     let planned_plan = submit_plan(&app, &tokens[1], &planned, 2).await["id"].clone();
     let notification = app
         .data(
@@ -268,7 +269,7 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
         (
             "submitActionPlan",
             "mutation($id: ID!) { submitActionPlan(referralId: $id, input: { numberOfSessions: 2, activities: [\"Find a tenancy\"] }) { id } }",
-            json!({ "id": to_assess }),
+            json!({ "id": assessed }),
             [
                 Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
             ],

@@ -55,6 +55,8 @@ pub struct Model {
     pub probation_office: Option<String>,
     /// When the person first attended a delivery session.
     pub initial_contact_at: Option<DateTimeUtc>,
+    /// How far delivery had got when the referral was withdrawn.
+    pub withdrawal_delivery_state: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
