@@ -1,9 +1,36 @@
 //! No lost update: concurrent changes with the same expected version let exactly one through.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, first_code};
 use crate::journey::*;
+
+/// Posts `n` operations at once, as `token`; `body(i)` is the i-th request body. Returns the
+/// response bodies.
+async fn concurrently(
+    app: &TestApp,
+    token: &str,
+    n: usize,
+    body: impl Fn(usize) -> Value,
+) -> Vec<Value> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let request = app
+                .client
+                .post(format!("{}/graphql", app.address))
+                .bearer_auth(token)
+                .json(&body(i));
+            tokio::spawn(
+                async move { request.send().await.unwrap().json::<Value>().await.unwrap() },
+            )
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for task in tasks {
+        bodies.push(task.await.unwrap());
+    }
+    bodies
+}
 
 #[tokio::test]
 async fn twenty_concurrent_assignments_with_one_version_let_exactly_one_through() {
@@ -12,30 +39,16 @@ async fn twenty_concurrent_assignments_with_one_version_let_exactly_one_through(
     let (id, _) = sent_referral(&app, &owner, "CRS-ACC-J-01", "Alex", "Smith").await;
     let provider = app.token(&harbour("sp-1"));
     seen(&app, &provider).await;
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (client, address, token, id) = (
-            app.client.clone(),
-            app.address.clone(),
-            provider.clone(),
-            id.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let body = json!({ "query": ASSIGN, "variables": { "id": id, "to": "sp-1", "v": 3 } });
-            let response = client
-                .post(format!("{address}/graphql"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            response.json::<serde_json::Value>().await.unwrap()
-        }));
-    }
+    let bodies = concurrently(
+        &app,
+        &provider,
+        20,
+        |_| json!({ "query": ASSIGN, "variables": { "id": id, "to": "sp-1", "v": 3 } }),
+    )
+    .await;
     let mut succeeded = 0;
     let mut conflicts = 0;
-    for task in tasks {
-        let body = task.await.unwrap();
+    for body in bodies {
         match body.get("errors") {
             None => succeeded += 1,
             Some(_) => {
@@ -75,31 +88,13 @@ async fn ten_concurrent_feedback_recordings_keep_exactly_one() {
         phone("ASSESSMENT", None, &past_start()),
     )
     .await;
-    let mut tasks = Vec::new();
-    for i in 0..10 {
-        let (client, address, token, appointment) = (
-            app.client.clone(),
-            app.address.clone(),
-            provider.clone(),
-            appointment.clone(),
-        );
+    let bodies = concurrently(&app, &provider, 10, |i| {
         let input = if i % 2 == 0 { attended() } else { missed() };
-        tasks.push(tokio::spawn(async move {
-            let body =
-                json!({ "query": FEEDBACK, "variables": { "id": appointment, "input": input } });
-            let response = client
-                .post(format!("{address}/graphql"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            response.json::<serde_json::Value>().await.unwrap()
-        }));
-    }
+        json!({ "query": FEEDBACK, "variables": { "id": appointment, "input": input } })
+    })
+    .await;
     let mut kept = Vec::new();
-    for task in tasks {
-        let body = task.await.unwrap();
+    for body in bodies {
         match body.get("errors") {
             None => {
                 kept.push(body["data"]["recordAppointmentFeedback"]["feedback"]["attended"].clone())
@@ -129,30 +124,13 @@ async fn ten_concurrent_bookings_of_one_assessment_book_it_once() {
     let owner = app.token(&pp("pp-1"));
     let provider = app.token(&harbour("sp-1"));
     let id = assigned_referral(&app, &owner, &provider, "Dee").await;
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let (client, address, token, id) = (
-            app.client.clone(),
-            app.address.clone(),
-            provider.clone(),
-            id.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let input = phone("ASSESSMENT", None, &future_start());
-            let body = json!({ "query": SCHEDULE, "variables": { "id": id, "input": input } });
-            let response = client
-                .post(format!("{address}/graphql"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            response.json::<serde_json::Value>().await.unwrap()
-        }));
-    }
+    let bodies = concurrently(&app, &provider, 10, |_| {
+        let input = phone("ASSESSMENT", None, &future_start());
+        json!({ "query": SCHEDULE, "variables": { "id": id, "input": input } })
+    })
+    .await;
     let mut booked = 0;
-    for task in tasks {
-        let body = task.await.unwrap();
+    for body in bodies {
         match body.get("errors") {
             None => booked += 1,
             Some(_) => assert_eq!(first_code(&body), "CONFLICT", "{body}"),

@@ -583,6 +583,31 @@ async fn the_report_covers_every_desired_outcome_and_completes_once() {
 
 const WITHDRAW_PLAIN: &str = "mutation($id: ID!) { withdrawReferral(id: $id, reasonCode: \"MIS\") { id status concludedAt } }";
 
+/// The practitioner withdraws the referral (which must be accepted).
+async fn withdraw(app: &TestApp, pp: &str, id: &str) -> Value {
+    ok(
+        app,
+        pp,
+        WITHDRAW_PLAIN,
+        json!({ "id": id }),
+        "withdrawReferral",
+    )
+    .await
+}
+
+/// The provider submits a report achieving every desired outcome (which must be accepted).
+async fn report(app: &TestApp, sp: &str, id: &str) -> Value {
+    let input = full_report(app, sp, id).await;
+    ok(
+        app,
+        sp,
+        SUBMIT_REPORT,
+        json!({ "id": id, "input": input }),
+        "submitEndOfServiceReport",
+    )
+    .await
+}
+
 #[tokio::test]
 async fn withdrawal_before_contact_cancels_at_once() {
     let app = TestApp::spawn().await;
@@ -596,27 +621,13 @@ async fn withdrawal_before_contact_cancels_at_once() {
         phone("ASSESSMENT", None, &future_start()),
     )
     .await;
-    let cancelled = ok(
-        &app,
-        &pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": booked }),
-        "withdrawReferral",
-    )
-    .await;
+    let cancelled = withdraw(&app, &pp, &booked).await;
     assert_eq!(cancelled["status"], "CANCELLED");
     assert!(cancelled["concludedAt"].is_string());
     // In delivery but nobody seen in a session yet: cancelled too, no report needed.
     let delivering = delivering_referral(&app, &pp, &sp, "Max", 2).await;
     hold_session(&app, &sp, &delivering, 1, missed()).await;
-    let cancelled = ok(
-        &app,
-        &pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": delivering }),
-        "withdrawReferral",
-    )
-    .await;
+    let cancelled = withdraw(&app, &pp, &delivering).await;
     assert_eq!(cancelled["status"], "CANCELLED");
     // A report after cancellation is refused and concludes nothing again.
     let before = delivery(&app, &pp, &delivering).await;
@@ -640,14 +651,7 @@ async fn withdrawal_during_delivery_waits_for_the_report_then_ends_prematurely()
     let Actors { pp, sp } = actors(&app);
     let id = delivering_referral(&app, &pp, &sp, "Ned", 3).await;
     hold_session(&app, &sp, &id, 1, attended()).await;
-    let withdrawn = ok(
-        &app,
-        &pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": id }),
-        "withdrawReferral",
-    )
-    .await;
+    let withdrawn = withdraw(&app, &pp, &id).await;
     assert_eq!(withdrawn["status"], "AWAITING_END_OF_SERVICE_REPORT");
     assert!(withdrawn["concludedAt"].is_null());
     // No more sessions are booked once withdrawn; withdrawing again changes nothing.
@@ -660,24 +664,9 @@ async fn withdrawal_during_delivery_waits_for_the_report_then_ends_prematurely()
         .await;
     assert_eq!(first_code(&body), "INVALID_TRANSITION");
     let version = delivery(&app, &pp, &id).await["version"].clone();
-    ok(
-        &app,
-        &pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": id }),
-        "withdrawReferral",
-    )
-    .await;
+    withdraw(&app, &pp, &id).await;
     assert_eq!(delivery(&app, &pp, &id).await["version"], version);
-    let report = full_report(&app, &sp, &id).await;
-    ok(
-        &app,
-        &sp,
-        SUBMIT_REPORT,
-        json!({ "id": id, "input": report }),
-        "submitEndOfServiceReport",
-    )
-    .await;
+    report(&app, &sp, &id).await;
     let ended = delivery(&app, &pp, &id).await;
     assert_eq!(ended["status"], "PREMATURELY_ENDED");
     assert!(ended["concludedAt"].is_string());
@@ -701,14 +690,7 @@ async fn sessions_recorded_after_a_withdrawal_never_turn_it_into_a_completion() 
         }
         ids
     };
-    ok(
-        &app,
-        &pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": id }),
-        "withdrawReferral",
-    )
-    .await;
+    withdraw(&app, &pp, &id).await;
     // The provider records what happened at the sessions already booked: nobody came.
     for appointment in &booked {
         record(&app, &sp, appointment, missed()).await;
@@ -722,15 +704,7 @@ async fn sessions_recorded_after_a_withdrawal_never_turn_it_into_a_completion() 
             .iter()
             .all(|s| s["feedbackRecorded"] == true)
     );
-    let report = full_report(&app, &sp, &id).await;
-    ok(
-        &app,
-        &sp,
-        SUBMIT_REPORT,
-        json!({ "id": id, "input": report }),
-        "submitEndOfServiceReport",
-    )
-    .await;
+    report(&app, &sp, &id).await;
     assert_eq!(
         delivery(&app, &pp, &id).await["status"],
         "PREMATURELY_ENDED"
@@ -743,24 +717,9 @@ async fn withdrawal_after_every_session_is_recorded_still_completes_with_the_rep
     let Actors { pp, sp } = actors(&app);
     let id = delivering_referral(&app, &pp, &sp, "Ros", 1).await;
     hold_session(&app, &sp, &id, 1, attended()).await;
-    let withdrawn = ok(
-        &app,
-        &pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": id }),
-        "withdrawReferral",
-    )
-    .await;
+    let withdrawn = withdraw(&app, &pp, &id).await;
     assert_eq!(withdrawn["status"], "AWAITING_END_OF_SERVICE_REPORT");
-    let report = full_report(&app, &sp, &id).await;
-    ok(
-        &app,
-        &sp,
-        SUBMIT_REPORT,
-        json!({ "id": id, "input": report }),
-        "submitEndOfServiceReport",
-    )
-    .await;
+    report(&app, &sp, &id).await;
     assert_eq!(delivery(&app, &pp, &id).await["status"], "COMPLETED");
 }
 
