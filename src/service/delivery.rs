@@ -244,11 +244,11 @@ pub async fn record_feedback(
 ) -> Result<Appointment, AppError> {
     // Both kinds of feedback are the provider's: refuse other roles before any look-up.
     require(principal, scope, Action::RecordSessionFeedback)?;
-    let Some((referral_id, kind)) =
-        db::delivery::referral_of_appointment(&services.db, appointment_id).await?
-    else {
-        return Err(AppError::NotFound);
-    };
+    // An unknown appointment goes through the same scoped look-up (of the nil id, which never
+    // exists) as another organisation's, so the two cannot be told apart.
+    let (referral_id, kind) = db::delivery::referral_of_appointment(&services.db, appointment_id)
+        .await?
+        .unwrap_or((Uuid::nil(), AppointmentKind::Session));
     let action = match kind {
         AppointmentKind::Assessment => Action::RecordAssessmentFeedback,
         AppointmentKind::Session => Action::RecordSessionFeedback,
@@ -452,9 +452,10 @@ pub async fn approve_action_plan(
     plan_id: Uuid,
 ) -> Result<ActionPlan, AppError> {
     require(principal, scope, Action::ApproveActionPlan)?;
-    let Some(referral_id) = db::delivery::referral_of_plan(&services.db, plan_id).await? else {
-        return Err(AppError::NotFound);
-    };
+    // An unknown plan goes through the same scoped look-up as another organisation's.
+    let referral_id = db::delivery::referral_of_plan(&services.db, plan_id)
+        .await?
+        .unwrap_or(Uuid::nil());
     let Opened {
         txn,
         mut referral,

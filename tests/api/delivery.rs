@@ -853,3 +853,44 @@ async fn the_demo_data_covers_every_status() {
         .await;
     assert!(notified["notifications"]["totalCount"].as_u64().unwrap() >= 1);
 }
+
+/// Another organisation's appointment or plan, an unknown id and a malformed id get the same
+/// answer after the same number of SQL statements.
+#[tokio::test]
+async fn foreign_unknown_and_malformed_delivery_ids_look_the_same() {
+    let app = TestApp::spawn().await;
+    let Actors { pp, sp } = actors(&app);
+    let northern = app.token(&northern("sp-3"));
+    let other_pp = app.token(&crate::journey::pp("pp-2"));
+    let id = delivering_referral(&app, &pp, &sp, "Tam", 1).await;
+    let appointment = schedule(&app, &sp, &id, phone("SESSION", Some(1), &past_start())).await;
+    let plan = delivery(&app, &pp, &id).await["actionPlan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    seen(&app, &northern).await;
+    seen(&app, &other_pp).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let feedback = |id: &str| json!({ "id": id, "input": attended() });
+    let approval = |id: &str| json!({ "id": id });
+    let cases: [(&String, &str, &dyn Fn(&str) -> Value); 2] = [
+        (&northern, FEEDBACK, &feedback),
+        (&other_pp, APPROVE_PLAN, &approval),
+    ];
+    for (token, query, variables) in cases {
+        let real = if query == FEEDBACK {
+            &appointment
+        } else {
+            &plan
+        };
+        let mut answers = Vec::new();
+        for target in [real.as_str(), unknown.as_str(), "not-an-id"] {
+            let before = app.statements().await;
+            let (status, body) = app.gql(token, query, variables(target)).await;
+            answers.push((status, body, app.statements().await - before));
+        }
+        assert_eq!(answers[0].1["errors"][0]["extensions"]["code"], "NOT_FOUND");
+        assert_eq!(answers[0], answers[1], "{query}");
+        assert_eq!(answers[1], answers[2], "{query}");
+    }
+}
