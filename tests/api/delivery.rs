@@ -854,6 +854,9 @@ async fn the_demo_data_covers_every_status() {
     assert!(notified["notifications"]["totalCount"].as_u64().unwrap() >= 1);
 }
 
+/// Builds an operation's variables around an id.
+type Variables<'a> = &'a dyn Fn(&str) -> Value;
+
 /// Another organisation's appointment or plan, an unknown id and a malformed id get the same
 /// answer after the same number of SQL statements.
 #[tokio::test]
@@ -873,7 +876,7 @@ async fn foreign_unknown_and_malformed_delivery_ids_look_the_same() {
     let unknown = uuid::Uuid::new_v4().to_string();
     let feedback = |id: &str| json!({ "id": id, "input": attended() });
     let approval = |id: &str| json!({ "id": id });
-    let cases: [(&String, &str, &dyn Fn(&str) -> Value); 2] = [
+    let cases: [(&String, &str, Variables); 2] = [
         (&northern, FEEDBACK, &feedback),
         (&other_pp, APPROVE_PLAN, &approval),
     ];
