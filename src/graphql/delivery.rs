@@ -17,7 +17,7 @@ use super::loaders::{
     ServiceCategoryById, SessionsOfReferral,
 };
 use super::paging;
-use super::query::parse_uuid;
+use super::query::{id_or_nil, parse_uuid};
 use super::referral::{ListTotals, Referral, User};
 use super::types::{DesiredOutcome, ServiceCategory};
 use crate::domain::delivery as dom;
@@ -690,7 +690,7 @@ impl ScheduleAppointmentInput {
             }),
             reschedule: self.reschedule.as_ref().map(|r| dom::RescheduleInput {
                 // A malformed id names no appointment, like an unknown one.
-                appointment_id: parse_uuid(&r.appointment_id).unwrap_or(uuid::Uuid::nil()),
+                appointment_id: id_or_nil(&r.appointment_id),
                 reason: Some(r.reason.clone()),
                 requested_by: Some(r.requested_by.into()),
             }),
@@ -766,10 +766,6 @@ pub struct EndOfServiceReportInput {
     pub outcomes: Vec<EndOfServiceReportOutcomeInput>,
     /// Anything else to report.
     pub further_information: Option<String>,
-}
-
-fn id_or_nil(id: &ID) -> uuid::Uuid {
-    parse_uuid(id).unwrap_or(uuid::Uuid::nil())
 }
 
 /// Entry points of service delivery.

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::context::{caller, forget_referral_children, services};
 use super::delivery::DeliveryMutation;
-use super::query::{Gender, parse_uuid};
+use super::query::{Gender, id_or_nil, parse_uuid};
 use super::referral::{CaseNote, LocationType, Referral};
 use super::scalars::Date;
 use crate::domain::actor::UserId;
@@ -13,12 +13,6 @@ use crate::domain::draft::{DraftUpdate, LocationInput as DomainLocation, Patch, 
 use crate::domain::referral::Action;
 use crate::error::{AppError, FieldError, field_code};
 use crate::service::referrals as journey;
-
-/// An id that is not a UUID names nothing: the nil id never exists, so the service answers
-/// exactly as for an unknown id, after its role checks.
-fn id_or_nil(id: &ID) -> Uuid {
-    parse_uuid(id).unwrap_or(Uuid::nil())
-}
 
 fn patch<T: Clone>(value: &MaybeUndefined<T>) -> Patch<T> {
     match value {

@@ -29,6 +29,12 @@ pub fn parse_uuid(id: &ID) -> Option<Uuid> {
         .then_some(parsed)
 }
 
+/// The id named by `id`, or the nil id for a malformed one: the nil id never exists, so the
+/// service answers exactly as for an unknown id, after its role checks.
+pub fn id_or_nil(id: &ID) -> Uuid {
+    parse_uuid(id).unwrap_or(Uuid::nil())
+}
+
 /// A person's gender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum Gender {
@@ -211,7 +217,7 @@ impl CatalogueAndReferralQuery {
     /// One intervention by id, open or not; null when unknown.
     async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Intervention>> {
         // A malformed id names nothing: the nil id, after the service's role check.
-        let id = parse_uuid(&id).unwrap_or(Uuid::nil());
+        let id = id_or_nil(&id);
         let found =
             service::catalogue::intervention(services(ctx)?, &caller(ctx)?.scope, id).await?;
         Ok(found.map(Intervention))
@@ -220,7 +226,7 @@ impl CatalogueAndReferralQuery {
     /// A referral by id; null when unknown or outside the caller's scope (the two look the same).
     async fn referral(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Referral>> {
         let caller = caller(ctx)?;
-        let id = parse_uuid(&id).unwrap_or(Uuid::nil());
+        let id = id_or_nil(&id);
         let found =
             service::referrals::get(services(ctx)?, &caller.principal, &caller.scope, id).await?;
         Ok(found.map(Referral))

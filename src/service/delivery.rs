@@ -266,9 +266,7 @@ pub async fn record_feedback(
         .cloned()
         .ok_or(AppError::NotFound)?;
     if appointment.feedback.is_some() {
-        return Err(AppError::Conflict(
-            "feedback on this appointment is already recorded and cannot be changed".into(),
-        ));
+        return Err(conflict(delivery::BookingConflict::FeedbackRecorded));
     }
     if appointment.superseded.is_some() {
         return Err(AppError::Conflict(
@@ -295,9 +293,7 @@ pub async fn record_feedback(
         }
     };
     if !db::delivery::record_feedback(&txn, appointment_id, &feedback).await? {
-        return Err(AppError::Conflict(
-            "feedback on this appointment is already recorded and cannot be changed".into(),
-        ));
+        return Err(conflict(delivery::BookingConflict::FeedbackRecorded));
     }
     let before = referral.clone();
     if kind == AppointmentKind::Session
