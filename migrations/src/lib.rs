@@ -12,6 +12,7 @@ mod m20261122_000004_create_app_user;
 mod m20261122_000005_create_referrals;
 mod m20261122_000006_record_user_groups;
 mod m20261122_000007_create_delivery;
+mod m20261130_000008_dashboard_counts_and_indexes;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_referrals::Migration),
             Box::new(m20261122_000006_record_user_groups::Migration),
             Box::new(m20261122_000007_create_delivery::Migration),
+            Box::new(m20261130_000008_dashboard_counts_and_indexes::Migration),
         ]
     }
 }

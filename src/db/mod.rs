@@ -2,6 +2,7 @@
 //! Functions here return domain types, never entities.
 
 pub mod catalogue;
+pub mod dashboard;
 pub mod delivery;
 pub mod entities;
 pub mod import;

@@ -2,10 +2,10 @@
 //! outside it is never loaded, so it cannot be told apart from one that does not exist.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{LockType, Query};
+use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
@@ -19,8 +19,7 @@ use crate::domain::catalogue::Gender;
 use crate::domain::conclusion::DeliveryState;
 use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory, ServiceUser};
 use crate::domain::referral::{
-    CaseNote, EventKind, PageCursor, Referral, ReferralAccess, ReferralEvent, ReferralQuery,
-    ReferralStatus, Search, Withdrawal,
+    CaseNote, EventKind, Referral, ReferralAccess, ReferralEvent, ReferralStatus, Withdrawal,
 };
 use crate::error::{AppError, internal};
 
@@ -57,7 +56,7 @@ fn gender_from(code: &str) -> Option<Gender> {
     }
 }
 
-fn to_referral(
+pub(super) fn to_referral(
     r: referral::Model,
     i: intervention::Model,
     c: contract::Model,
@@ -308,151 +307,6 @@ pub async fn find_by_reference(
         Some(id) => find(db, access, id, false).await,
         None => Ok(None),
     }
-}
-
-fn query_condition(access: &ReferralAccess, query: &ReferralQuery) -> Condition {
-    let mut condition = Condition::all().add(visible(access));
-    match &query.statuses {
-        Some(statuses) => {
-            condition =
-                condition.add(referral::Column::Status.is_in(statuses.iter().map(|s| s.code())));
-        }
-        None => {
-            condition = condition.add(referral::Column::Status.ne(ReferralStatus::Draft.code()))
-        }
-    }
-    if let Some(open) = query.open {
-        let concluded = [
-            ReferralStatus::Completed,
-            ReferralStatus::Cancelled,
-            ReferralStatus::PrematurelyEnded,
-        ]
-        .map(|s| s.code());
-        condition = condition.add(if open {
-            referral::Column::Status.is_not_in(concluded)
-        } else {
-            referral::Column::Status.is_in(concluded)
-        });
-    }
-    match query.unassigned {
-        Some(true) => condition = condition.add(referral::Column::AssignedToId.is_null()),
-        Some(false) => condition = condition.add(referral::Column::AssignedToId.is_not_null()),
-        None => {}
-    }
-    if let Some(user) = &query.assigned_to {
-        condition = condition.add(referral::Column::AssignedToId.eq(user.0.clone()));
-    }
-    match &query.search {
-        Some(Search::Reference(reference)) => {
-            condition = condition.add(referral::Column::Reference.eq(reference.clone()))
-        }
-        Some(Search::Name(words)) => {
-            // One word: a last name. Several: any split into first and last names.
-            let mut any = Condition::any();
-            if let [last] = words.as_slice() {
-                any = any.add(referral::Column::LastNameKey.eq(last.clone()));
-            }
-            for split in 1..words.len() {
-                any = any.add(
-                    Condition::all()
-                        .add(referral::Column::FirstNameKey.eq(words[..split].join(" ")))
-                        .add(referral::Column::LastNameKey.eq(words[split..].join(" "))),
-                );
-            }
-            condition = condition.add(any);
-        }
-        None => {}
-    }
-    if let Some(reference) = &query.contract_reference {
-        condition = condition.add(
-            referral::Column::ContractId.in_subquery(
-                Query::select()
-                    .column(contract::Column::Id)
-                    .from(contract::Entity)
-                    .and_where(contract::Column::Reference.eq(reference.clone()))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(category) = query.service_category_id {
-        condition = condition.add(
-            referral::Column::Id.in_subquery(
-                Query::select()
-                    .column(referral_service_category::Column::ReferralId)
-                    .from(referral_service_category::Entity)
-                    .and_where(referral_service_category::Column::ServiceCategoryId.eq(category))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(from) = query.sent_from {
-        condition = condition.add(referral::Column::SentAt.gte(from));
-    }
-    if let Some(before) = query.sent_before {
-        condition = condition.add(referral::Column::SentAt.lt(before));
-    }
-    condition
-}
-
-/// One dashboard page, newest first, after `cursor`; one statement. The bool says whether more
-/// rows follow.
-pub async fn list_page(
-    db: &impl ConnectionTrait,
-    access: &ReferralAccess,
-    query: &ReferralQuery,
-    cursor: Option<PageCursor>,
-    limit: u64,
-) -> Result<(Vec<Referral>, bool), AppError> {
-    let mut condition = query_condition(access, query);
-    if let Some(cursor) = cursor {
-        condition = condition.add(
-            Condition::any()
-                .add(referral::Column::ListedAt.lt(cursor.listed_at))
-                .add(
-                    Condition::all()
-                        .add(referral::Column::ListedAt.eq(cursor.listed_at))
-                        .add(referral::Column::Id.lt(cursor.id)),
-                ),
-        );
-    }
-    let rows = referral::Entity::find()
-        .find_also_related(intervention::Entity)
-        .find_also_related(contract::Entity)
-        .filter(condition)
-        .order_by_desc(referral::Column::ListedAt)
-        .order_by_desc(referral::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let mut page = Vec::with_capacity(rows.len());
-    for row in rows
-        .into_iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-    {
-        match row {
-            (r, Some(i), Some(c)) => page.push(to_referral(r, i, c)?),
-            (r, _, _) => {
-                return Err(internal(
-                    "referral row",
-                    format!("referral {} has no intervention", r.id),
-                ));
-            }
-        }
-    }
-    Ok((page, more))
-}
-
-/// How many referrals match, whatever the page.
-pub async fn count(
-    db: &impl ConnectionTrait,
-    access: &ReferralAccess,
-    query: &ReferralQuery,
-) -> Result<u64, AppError> {
-    Ok(referral::Entity::find()
-        .filter(query_condition(access, query))
-        .count(db)
-        .await?)
 }
 
 /// The selected categories (with level and outcomes) of the given referrals; two statements.

@@ -106,8 +106,8 @@ pub async fn list(
     }
     let limit = u64::try_from(first).unwrap_or(20);
     let (referrals, has_next_page) =
-        db::referrals::list_page(&services.db, &access, query, cursor, limit).await?;
-    let total_count = db::referrals::count(&services.db, &access, query).await?;
+        db::dashboard::list_page(&services.db, &access, query, cursor, limit).await?;
+    let total_count = db::dashboard::count(&services.db, &access, query).await?;
     Ok(Page {
         referrals,
         has_next_page,

@@ -20,6 +20,7 @@ pub mod notification;
 pub mod pcc_area;
 pub mod probation_delivery_unit;
 pub mod referral;
+pub mod referral_count;
 pub mod referral_desired_outcome;
 pub mod referral_event;
 pub mod referral_service_category;

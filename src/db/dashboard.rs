@@ -1,0 +1,350 @@
+//! Dashboard SQL: one page of referrals and how many match, each one statement whatever the
+//! page size or the number of referrals stored.
+//!
+//! - A provider's page is read contract by contract: for each contract in scope the newest
+//!   matching rows come off the `(contract_id, listed_at, id)` index (at most a page each), and
+//!   the merged page keeps the newest. The work is a page per contract, not the contract's
+//!   history, so it does not grow with the number of referrals. A search by name or reference
+//!   and "assigned to me" are selective on their own indexes and are read in one piece.
+//! - `totalCount` sums the counters of `referral_count` (kept by triggers) when the filters are
+//!   ones it keys by (status, open, assigned or not, contract); other filters count rows.
+
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, UnionType,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, SelectThree, Statement, TopologyStar,
+};
+use uuid::Uuid;
+
+use super::entities::{
+    contract, intervention, referral, referral_count, referral_service_category,
+};
+use super::referrals::{to_referral, visible};
+use crate::domain::referral::{
+    PageCursor, Referral, ReferralAccess, ReferralQuery, ReferralStatus, Search,
+};
+use crate::error::{AppError, internal};
+
+/// The concluded statuses (`open: false`).
+const CONCLUDED: [ReferralStatus; 3] = [
+    ReferralStatus::Completed,
+    ReferralStatus::Cancelled,
+    ReferralStatus::PrematurelyEnded,
+];
+
+/// Rows matching `query` within `access`.
+fn query_condition(access: &ReferralAccess, query: &ReferralQuery) -> Condition {
+    let mut condition = Condition::all().add(visible(access));
+    match &query.statuses {
+        Some(statuses) => {
+            condition =
+                condition.add(referral::Column::Status.is_in(statuses.iter().map(|s| s.code())));
+        }
+        None => {
+            condition = condition.add(referral::Column::Status.ne(ReferralStatus::Draft.code()))
+        }
+    }
+    if let Some(open) = query.open {
+        let concluded = CONCLUDED.map(|s| s.code());
+        condition = condition.add(if open {
+            referral::Column::Status.is_not_in(concluded)
+        } else {
+            referral::Column::Status.is_in(concluded)
+        });
+    }
+    match query.unassigned {
+        Some(true) => condition = condition.add(referral::Column::AssignedToId.is_null()),
+        Some(false) => condition = condition.add(referral::Column::AssignedToId.is_not_null()),
+        None => {}
+    }
+    if let Some(user) = &query.assigned_to {
+        condition = condition.add(referral::Column::AssignedToId.eq(user.0.clone()));
+    }
+    match &query.search {
+        Some(Search::Reference(reference)) => {
+            condition = condition.add(referral::Column::Reference.eq(reference.clone()))
+        }
+        Some(Search::Name(words)) => {
+            // One word: a last name. Several: any split into first and last names.
+            let mut any = Condition::any();
+            if let [last] = words.as_slice() {
+                any = any.add(referral::Column::LastNameKey.eq(last.clone()));
+            }
+            for split in 1..words.len() {
+                any = any.add(
+                    Condition::all()
+                        .add(referral::Column::FirstNameKey.eq(words[..split].join(" ")))
+                        .add(referral::Column::LastNameKey.eq(words[split..].join(" "))),
+                );
+            }
+            condition = condition.add(any);
+        }
+        None => {}
+    }
+    if let Some(reference) = &query.contract_reference {
+        condition = condition
+            .add(referral::Column::ContractId.in_subquery(contract_by_reference(reference)));
+    }
+    if let Some(category) = query.service_category_id {
+        condition = condition.add(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(referral_service_category::Entity)
+                .and_where(
+                    Expr::col((
+                        referral_service_category::Entity,
+                        referral_service_category::Column::ReferralId,
+                    ))
+                    .equals((referral::Entity, referral::Column::Id)),
+                )
+                .and_where(referral_service_category::Column::ServiceCategoryId.eq(category))
+                .to_owned(),
+        ));
+    }
+    // A sent referral is listed at its sending time: the same bounds on `listed_at` let the
+    // dashboard indexes read just the range.
+    if let Some(from) = query.sent_from {
+        condition = condition
+            .add(referral::Column::SentAt.gte(from))
+            .add(referral::Column::ListedAt.gte(from));
+    }
+    if let Some(before) = query.sent_before {
+        condition = condition
+            .add(referral::Column::SentAt.lt(before))
+            .add(referral::Column::ListedAt.lt(before));
+    }
+    condition
+}
+
+fn contract_by_reference(reference: &str) -> SelectStatement {
+    Query::select()
+        .column(contract::Column::Id)
+        .from(contract::Entity)
+        .and_where(contract::Column::Reference.eq(reference.to_owned()))
+        .to_owned()
+}
+
+/// Rows after `cursor` in dashboard order (newest first). The plain bound on `listed_at` lets
+/// an index start at the cursor.
+fn after(cursor: PageCursor) -> Condition {
+    Condition::all()
+        .add(referral::Column::ListedAt.lte(cursor.listed_at))
+        .add(
+            Condition::any()
+                .add(referral::Column::ListedAt.lt(cursor.listed_at))
+                .add(
+                    Condition::all()
+                        .add(referral::Column::ListedAt.eq(cursor.listed_at))
+                        .add(referral::Column::Id.lt(cursor.id)),
+                ),
+        )
+}
+
+/// Whether `query` picks few rows through an index of its own (a name, a reference, an
+/// assignee), so the page is best read in one piece rather than contract by contract.
+fn is_selective(query: &ReferralQuery) -> bool {
+    query.search.is_some() || query.assigned_to.is_some()
+}
+
+/// The ids of the newest `limit` matching rows, read contract by contract: each contract gives
+/// at most `limit` rows off its index, and the newest `limit` of those are kept.
+fn newest_by_contract(
+    contract_ids: &[Uuid],
+    query: &ReferralQuery,
+    cursor: Option<PageCursor>,
+    limit: u64,
+) -> SelectStatement {
+    let mut branches: Option<SelectStatement> = None;
+    for (i, id) in contract_ids.iter().enumerate() {
+        let mut condition = query_condition(&ReferralAccess::Contracts(vec![*id]), query);
+        if let Some(cursor) = cursor {
+            condition = condition.add(after(cursor));
+        }
+        let branch = Query::select()
+            .column(referral::Column::Id)
+            .column(referral::Column::ListedAt)
+            .from(referral::Entity)
+            .cond_where(condition)
+            .order_by(referral::Column::ListedAt, Order::Desc)
+            .order_by(referral::Column::Id, Order::Desc)
+            .limit(limit)
+            .to_owned();
+        // Each branch keeps its own ORDER BY and LIMIT inside a sub-select.
+        let wrapped = Query::select()
+            .column(Asterisk)
+            .from_subquery(branch, Alias::new(format!("c{i}")))
+            .to_owned();
+        match &mut branches {
+            None => branches = Some(wrapped),
+            Some(union) => {
+                union.union(UnionType::All, wrapped);
+            }
+        }
+    }
+    let branches = branches.unwrap_or_else(|| {
+        // No contract: nothing matches.
+        Query::select()
+            .column(referral::Column::Id)
+            .column(referral::Column::ListedAt)
+            .from(referral::Entity)
+            .and_where(Expr::val(1).eq(0))
+            .to_owned()
+    });
+    Query::select()
+        .column(Alias::new("id"))
+        .from_subquery(branches, Alias::new("newest"))
+        .order_by(Alias::new("listed_at"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(limit)
+        .to_owned()
+}
+
+type PageSelect =
+    SelectThree<referral::Entity, intervention::Entity, contract::Entity, TopologyStar>;
+
+/// The page query: `limit` rows with their intervention and contract, newest first.
+fn page_select(
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+    cursor: Option<PageCursor>,
+    limit: u64,
+) -> PageSelect {
+    let condition = match access {
+        ReferralAccess::Contracts(ids) if ids.len() > 1 && !is_selective(query) => Condition::all()
+            .add(referral::Column::Id.in_subquery(newest_by_contract(ids, query, cursor, limit))),
+        _ => {
+            let mut condition = query_condition(access, query);
+            if let Some(cursor) = cursor {
+                condition = condition.add(after(cursor));
+            }
+            condition
+        }
+    };
+    referral::Entity::find()
+        .find_also_related(intervention::Entity)
+        .find_also_related(contract::Entity)
+        .filter(condition)
+        .order_by_desc(referral::Column::ListedAt)
+        .order_by_desc(referral::Column::Id)
+        .limit(limit)
+}
+
+/// The SQL of a dashboard page (to inspect its plan).
+pub fn page_statement(
+    backend: DbBackend,
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+    cursor: Option<PageCursor>,
+    limit: u64,
+) -> Statement {
+    page_select(access, query, cursor, limit).build(backend)
+}
+
+/// One dashboard page, newest first, after `cursor`; one statement. The bool says whether more
+/// rows follow.
+pub async fn list_page(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+    cursor: Option<PageCursor>,
+    limit: u64,
+) -> Result<(Vec<Referral>, bool), AppError> {
+    let rows = page_select(access, query, cursor, limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let mut page = Vec::with_capacity(rows.len());
+    for row in rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
+        match row {
+            (r, Some(i), Some(c)) => page.push(to_referral(r, i, c)?),
+            (r, _, _) => {
+                return Err(internal(
+                    "referral row",
+                    format!("referral {} has no intervention", r.id),
+                ));
+            }
+        }
+    }
+    Ok((page, more))
+}
+
+/// The statuses a maintained count adds up for `query`, when its filters are all ones
+/// `referral_count` keys by; `None` when rows must be counted.
+fn counted_statuses(access: &ReferralAccess, query: &ReferralQuery) -> Option<Vec<ReferralStatus>> {
+    let countable = matches!(
+        access,
+        ReferralAccess::Contracts(_) | ReferralAccess::AllSent
+    ) && query.assigned_to.is_none()
+        && query.search.is_none()
+        && query.service_category_id.is_none()
+        && query.sent_from.is_none()
+        && query.sent_before.is_none();
+    if !countable {
+        return None;
+    }
+    // Providers and machine clients never see drafts.
+    Some(
+        ReferralStatus::ALL
+            .into_iter()
+            .filter(|s| *s != ReferralStatus::Draft)
+            .filter(|s| query.statuses.as_ref().is_none_or(|only| only.contains(s)))
+            .filter(|s| query.open.is_none_or(|open| open != CONCLUDED.contains(s)))
+            .collect(),
+    )
+}
+
+/// The count query for `query`: a sum of counters, or a count of rows.
+fn count_select(access: &ReferralAccess, query: &ReferralQuery) -> SelectStatement {
+    let Some(statuses) = counted_statuses(access, query) else {
+        return Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from(referral::Entity)
+            .cond_where(query_condition(access, query))
+            .to_owned();
+    };
+    let mut condition = Condition::all()
+        .add(referral_count::Column::Status.is_in(statuses.iter().map(|s| s.code())));
+    if let ReferralAccess::Contracts(ids) = access {
+        condition = condition.add(referral_count::Column::ContractId.is_in(ids.clone()));
+    }
+    if let Some(reference) = &query.contract_reference {
+        condition = condition
+            .add(referral_count::Column::ContractId.in_subquery(contract_by_reference(reference)));
+    }
+    if let Some(unassigned) = query.unassigned {
+        condition = condition.add(referral_count::Column::Assigned.eq(!unassigned));
+    }
+    Query::select()
+        .expr(Expr::cust("CAST(COALESCE(SUM(referrals), 0) AS BIGINT)"))
+        .from(referral_count::Entity)
+        .cond_where(condition)
+        .to_owned()
+}
+
+/// The SQL counting a dashboard's matches (to inspect its plan).
+pub fn count_statement(
+    backend: DbBackend,
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+) -> Statement {
+    backend.build(&count_select(access, query))
+}
+
+/// How many referrals match, whatever the page; one statement.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+) -> Result<u64, AppError> {
+    let row = db.query_one(&count_select(access, query)).await?;
+    let counted: i64 = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    u64::try_from(counted).map_err(|_| internal("counting referrals", "negative count"))
+}
