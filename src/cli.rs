@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `token`, `schema`, `catalogue import`.
+//! The command line: `serve` (default), `migrate`, `token`, `schema`, `catalogue import`,
+//! `seed synthetic`.
 #![allow(clippy::print_stdout)]
 
 use std::path::PathBuf;
@@ -10,9 +11,9 @@ use crate::config::Settings;
 use crate::domain::actor::Role;
 use crate::http::auth::{Claims, mint};
 use crate::http::metrics::Metrics;
-use crate::service::{Services, catalogue_import};
+use crate::service::{Services, catalogue_import, seed};
 use crate::startup::{Application, open_database};
-use crate::{db, demo, graphql, telemetry};
+use crate::{db, demo, graphql, synthetic, telemetry};
 
 /// GraphQL API of the Commissioned Rehabilitative Services marketplace.
 ///
@@ -39,6 +40,32 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Fill a database with generated data.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SeedCommand {
+    /// A realistic national data set (all regions, 48 providers, about 170 contracts, staff,
+    /// referrals in every status with their delivery records), the same for the same seed,
+    /// size and day. The database must have no referrals yet.
+    Synthetic(SyntheticArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SyntheticArgs {
+    /// How many referrals to make.
+    #[arg(long, default_value_t = 100_000)]
+    referrals: u64,
+    /// The seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The day the data set runs up to (everything happens before it); today by default.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +143,9 @@ pub async fn run() -> ExitCode {
         Command::Catalogue {
             command: CatalogueCommand::Import { file },
         } => import(&settings, file).await,
+        Command::Seed {
+            command: SeedCommand::Synthetic(args),
+        } => seed_synthetic(&settings, args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -222,6 +252,55 @@ async fn import(settings: &Settings, file: PathBuf) -> anyhow::Result<()> {
             "{kind}: {} created, {} updated, {} unchanged",
             tally.created, tally.updated, tally.unchanged
         );
+    }
+    Ok(())
+}
+
+async fn seed_synthetic(settings: &Settings, args: SyntheticArgs) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let metrics = Metrics::new()?;
+    let db = open_database(settings, &metrics).await?;
+    db::migrate(&db).await?;
+    let options = synthetic::Options {
+        referrals: args.referrals,
+        seed: args.seed,
+        as_of: args
+            .as_of
+            .unwrap_or_else(|| crate::domain::catalogue::uk_date(chrono::Utc::now())),
+    };
+    let bar = ProgressBar::new(args.referrals).with_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg:<12} [{bar:40}] {pos}/{len} referrals, {per_sec}, {elapsed_precise} (ETA {eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    bar.set_message("loading");
+    let summary = seed::synthetic(&Services::new(db), options, |progress| match progress {
+        seed::SeedProgress::Referrals { written, .. } => bar.set_position(written),
+        seed::SeedProgress::Step(step) => bar.set_message(step.to_owned()),
+    })
+    .await?;
+    bar.finish_with_message("done");
+    println!(
+        "{} referrals ({} rows) with {} providers, {} contracts, {} delivery units and {} staff \
+         in {:.1} s (seed {}, up to {})",
+        summary.referrals,
+        summary.rows,
+        summary.providers,
+        summary.contracts,
+        summary.probation_delivery_units,
+        summary.staff,
+        summary.seconds,
+        options.seed,
+        options.as_of
+    );
+    if let Some(user) = summary.sample_provider_user {
+        println!(
+            "A caseworker of the busiest provider: {user} (its groups are in app_user.groups)"
+        );
+    }
+    if let Some(user) = summary.sample_practitioner {
+        println!("A practitioner: {user}");
     }
     Ok(())
 }

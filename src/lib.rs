@@ -1,7 +1,8 @@
 //! crs-api: the GraphQL API of the Commissioned Rehabilitative Services marketplace.
 //!
 //! Reading order: `domain` (pure rules) → `db` (all SQL) → `service` (use cases, scope) →
-//! `graphql` (translation) → `http` (tokens, routes) → `startup` (wiring) → `cli`.
+//! `graphql` (translation) → `http` (tokens, routes) → `startup` (wiring) → `cli`. `synthetic`
+//! makes the national data set for benchmarks.
 
 pub mod cli;
 pub mod config;
@@ -13,4 +14,5 @@ pub mod graphql;
 pub mod http;
 pub mod service;
 pub mod startup;
+pub mod synthetic;
 pub mod telemetry;

@@ -117,13 +117,12 @@ pub async fn appointments_of(
         .collect()
 }
 
-/// Adds a new appointment (no feedback, not superseded).
-pub async fn insert_appointment(
-    db: &impl ConnectionTrait,
-    a: &Appointment,
-) -> Result<(), AppError> {
+/// Every stored column of an appointment, its rescheduling and feedback included.
+pub(crate) fn appointment_row(a: &Appointment) -> appointment::ActiveModel {
     let address = a.delivery.address.as_ref();
-    appointment::Entity::insert(appointment::ActiveModel {
+    let superseded = a.superseded.as_ref();
+    let feedback = a.feedback.as_ref();
+    appointment::ActiveModel {
         id: Set(a.id),
         referral_id: Set(a.referral_id),
         kind: Set(a.kind.code().to_owned()),
@@ -140,26 +139,37 @@ pub async fn insert_appointment(
         address_postcode: Set(address.map(|x| x.postcode.clone())),
         created_by: Set(a.created_by.0.clone()),
         created_at: Set(a.created_at),
-        updated_at: Set(a.created_at),
-        superseded_by_id: Set(None),
-        superseded_at: Set(None),
-        rescheduled_by: Set(None),
-        reschedule_reason: Set(None),
-        reschedule_requested_by: Set(None),
-        attended: Set(None),
-        did_session_happen: Set(None),
-        late_reason: Set(None),
-        no_session_reason: Set(None),
-        no_attendance_information: Set(None),
-        session_summary: Set(None),
-        session_response: Set(None),
-        concerns: Set(None),
-        notify_probation_practitioner: Set(None),
-        feedback_submitted_at: Set(None),
-        feedback_submitted_by: Set(None),
-    })
-    .exec_without_returning(db)
-    .await?;
+        updated_at: Set(feedback
+            .map(|f| f.submitted_at)
+            .or(superseded.map(|s| s.at))
+            .unwrap_or(a.created_at)),
+        superseded_by_id: Set(superseded.map(|s| s.by_appointment_id)),
+        superseded_at: Set(superseded.map(|s| s.at)),
+        rescheduled_by: Set(superseded.map(|s| s.by.0.clone())),
+        reschedule_reason: Set(superseded.map(|s| s.reason.clone())),
+        reschedule_requested_by: Set(superseded.map(|s| s.requested_by.code().to_owned())),
+        attended: Set(feedback.map(|f| f.attendance.code().to_owned())),
+        did_session_happen: Set(feedback.map(|f| f.session_happened)),
+        late_reason: Set(feedback.and_then(|f| f.late_reason.clone())),
+        no_session_reason: Set(feedback.and_then(|f| f.no_session_reason.clone())),
+        no_attendance_information: Set(feedback.and_then(|f| f.no_attendance_information.clone())),
+        session_summary: Set(feedback.and_then(|f| f.session_summary.clone())),
+        session_response: Set(feedback.and_then(|f| f.session_response.clone())),
+        concerns: Set(feedback.and_then(|f| f.concerns.clone())),
+        notify_probation_practitioner: Set(feedback.map(|f| f.notify_probation_practitioner)),
+        feedback_submitted_at: Set(feedback.map(|f| f.submitted_at)),
+        feedback_submitted_by: Set(feedback.map(|f| f.submitted_by.0.clone())),
+    }
+}
+
+/// Adds a new appointment (no feedback, not superseded).
+pub async fn insert_appointment(
+    db: &impl ConnectionTrait,
+    a: &Appointment,
+) -> Result<(), AppError> {
+    appointment::Entity::insert(appointment_row(a))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -313,34 +323,53 @@ pub async fn plans_of(
         .collect())
 }
 
-/// Adds a submitted plan and its activities.
-pub async fn insert_plan(db: &impl ConnectionTrait, plan: &ActionPlan) -> Result<(), AppError> {
-    action_plan::Entity::insert(action_plan::ActiveModel {
+/// The rows of an action plan (with its approval, if any) and its activities.
+pub(crate) fn plan_rows(
+    plan: &ActionPlan,
+) -> (
+    action_plan::ActiveModel,
+    Vec<action_plan_activity::ActiveModel>,
+) {
+    let approval = plan.approval.as_ref();
+    let row = action_plan::ActiveModel {
         id: Set(plan.id),
         referral_id: Set(plan.referral_id),
         revision: Set(plan.revision),
         number_of_sessions: Set(plan.number_of_sessions),
         submitted_at: Set(plan.submitted_at),
         submitted_by: Set(plan.submitted_by.0.clone()),
-        approved_at: Set(None),
-        approved_by: Set(None),
-        approved_automatically: Set(false),
+        approved_at: Set(approval.map(|a| a.at)),
+        approved_by: Set(approval.and_then(|a| a.by.as_ref().map(|u| u.0.clone()))),
+        approved_automatically: Set(approval.is_some_and(|a| a.by.is_none())),
         created_at: Set(plan.submitted_at),
-        updated_at: Set(plan.submitted_at),
-    })
-    .exec_without_returning(db)
-    .await?;
-    action_plan_activity::Entity::insert_many(plan.activities.iter().enumerate().map(
-        |(position, description)| action_plan_activity::ActiveModel {
-            action_plan_id: Set(plan.id),
-            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-            description: Set(description.clone()),
-            created_at: Set(plan.submitted_at),
-            updated_at: Set(plan.submitted_at),
-        },
-    ))
-    .exec_without_returning(db)
-    .await?;
+        updated_at: Set(approval.map_or(plan.submitted_at, |a| a.at)),
+    };
+    let activities = plan
+        .activities
+        .iter()
+        .enumerate()
+        .map(
+            |(position, description)| action_plan_activity::ActiveModel {
+                action_plan_id: Set(plan.id),
+                position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+                description: Set(description.clone()),
+                created_at: Set(plan.submitted_at),
+                updated_at: Set(plan.submitted_at),
+            },
+        )
+        .collect();
+    (row, activities)
+}
+
+/// Adds a submitted plan and its activities.
+pub async fn insert_plan(db: &impl ConnectionTrait, plan: &ActionPlan) -> Result<(), AppError> {
+    let (row, activities) = plan_rows(plan);
+    action_plan::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    action_plan_activity::Entity::insert_many(activities)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -385,6 +414,17 @@ pub async fn sessions_of(
         .collect())
 }
 
+/// The row of a delivery session.
+pub(crate) fn session_row(s: &DeliverySession) -> delivery_session::ActiveModel {
+    delivery_session::ActiveModel {
+        referral_id: Set(s.referral_id),
+        session_number: Set(s.number),
+        action_plan_id: Set(s.action_plan_id),
+        created_at: Set(s.created_at),
+        updated_at: Set(s.created_at),
+    }
+}
+
 /// Adds delivery sessions.
 pub async fn insert_sessions(
     db: &impl ConnectionTrait,
@@ -393,15 +433,9 @@ pub async fn insert_sessions(
     if sessions.is_empty() {
         return Ok(());
     }
-    delivery_session::Entity::insert_many(sessions.iter().map(|s| delivery_session::ActiveModel {
-        referral_id: Set(s.referral_id),
-        session_number: Set(s.number),
-        action_plan_id: Set(s.action_plan_id),
-        created_at: Set(s.created_at),
-        updated_at: Set(s.created_at),
-    }))
-    .exec_without_returning(db)
-    .await?;
+    delivery_session::Entity::insert_many(sessions.iter().map(session_row))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -454,12 +488,14 @@ pub async fn reports_of(
         .collect())
 }
 
-/// Adds a submitted report and its outcomes.
-pub async fn insert_report(
-    db: &impl ConnectionTrait,
+/// The rows of an end-of-service report and its outcomes.
+pub(crate) fn report_rows(
     report: &EndOfServiceReport,
-) -> Result<(), AppError> {
-    end_of_service_report::Entity::insert(end_of_service_report::ActiveModel {
+) -> (
+    end_of_service_report::ActiveModel,
+    Vec<end_of_service_report_outcome::ActiveModel>,
+) {
+    let row = end_of_service_report::ActiveModel {
         id: Set(report.id),
         referral_id: Set(report.referral_id),
         further_information: Set(report.further_information.clone()),
@@ -467,15 +503,13 @@ pub async fn insert_report(
         submitted_by: Set(report.submitted_by.0.clone()),
         created_at: Set(report.submitted_at),
         updated_at: Set(report.submitted_at),
-    })
-    .exec_without_returning(db)
-    .await?;
-    if report.outcomes.is_empty() {
-        return Ok(());
-    }
+    };
     let at: DateTime<Utc> = report.submitted_at;
-    end_of_service_report_outcome::Entity::insert_many(report.outcomes.iter().enumerate().map(
-        |(i, o)| end_of_service_report_outcome::ActiveModel {
+    let outcomes = report
+        .outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| end_of_service_report_outcome::ActiveModel {
             report_id: Set(report.id),
             desired_outcome_id: Set(o.desired_outcome_id),
             service_category_id: Set(o.service_category_id),
@@ -485,9 +519,25 @@ pub async fn insert_report(
             // Creation times keep the order the outcomes were given in.
             created_at: Set(at + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0))),
             updated_at: Set(at),
-        },
-    ))
-    .exec_without_returning(db)
-    .await?;
+        })
+        .collect();
+    (row, outcomes)
+}
+
+/// Adds a submitted report and its outcomes.
+pub async fn insert_report(
+    db: &impl ConnectionTrait,
+    report: &EndOfServiceReport,
+) -> Result<(), AppError> {
+    let (row, outcomes) = report_rows(report);
+    end_of_service_report::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    end_of_service_report_outcome::Entity::insert_many(outcomes)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }

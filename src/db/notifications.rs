@@ -48,12 +48,9 @@ fn readable(recipient: &UserId, access: &ReferralAccess, unread_only: bool) -> C
     condition
 }
 
-/// Adds notifications.
-pub async fn insert(db: &impl ConnectionTrait, items: &[Notification]) -> Result<(), AppError> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    notification::Entity::insert_many(items.iter().map(|n| notification::ActiveModel {
+/// The row of a notification.
+pub(crate) fn notification_row(n: &Notification) -> notification::ActiveModel {
+    notification::ActiveModel {
         id: Set(n.id),
         referral_id: Set(n.referral_id),
         recipient_id: Set(n.recipient.0.clone()),
@@ -62,10 +59,18 @@ pub async fn insert(db: &impl ConnectionTrait, items: &[Notification]) -> Result
         notified_at: Set(n.notified_at),
         read_at: Set(n.read_at),
         created_at: Set(n.notified_at),
-        updated_at: Set(n.notified_at),
-    }))
-    .exec_without_returning(db)
-    .await?;
+        updated_at: Set(n.read_at.unwrap_or(n.notified_at)),
+    }
+}
+
+/// Adds notifications.
+pub async fn insert(db: &impl ConnectionTrait, items: &[Notification]) -> Result<(), AppError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    notification::Entity::insert_many(items.iter().map(notification_row))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

@@ -156,7 +156,10 @@ fn search_key(name: &str) -> String {
 }
 
 /// Every stored column of `referral` from the record.
-fn to_row(r: &Referral, updated_at: DateTime<Utc>) -> Result<referral::ActiveModel, AppError> {
+pub(crate) fn to_row(
+    r: &Referral,
+    updated_at: DateTime<Utc>,
+) -> Result<referral::ActiveModel, AppError> {
     let d = &r.details;
     let person = &d.service_user;
     let (reason_code, comments, withdrawn_at, withdrawn_by, withdrawal_state) = match &r.withdrawal
@@ -402,6 +405,44 @@ pub async fn save(
     }
 }
 
+/// The rows of a referral's selected categories and their desired outcomes.
+pub(crate) fn selection_rows(
+    referral_id: Uuid,
+    categories: &[SelectedCategory],
+    now: DateTime<Utc>,
+) -> (
+    Vec<referral_service_category::ActiveModel>,
+    Vec<referral_desired_outcome::ActiveModel>,
+) {
+    // Creation times keep the practitioner's order of categories.
+    let category_rows = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| referral_service_category::ActiveModel {
+            referral_id: Set(referral_id),
+            service_category_id: Set(c.service_category_id),
+            complexity_level_id: Set(c.complexity_level_id),
+            created_at: Set(now + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0))),
+            updated_at: Set(now),
+        })
+        .collect();
+    let outcome_rows = categories
+        .iter()
+        .flat_map(|c| {
+            c.desired_outcome_ids
+                .iter()
+                .map(move |o| referral_desired_outcome::ActiveModel {
+                    referral_id: Set(referral_id),
+                    service_category_id: Set(c.service_category_id),
+                    desired_outcome_id: Set(*o),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+        })
+        .collect();
+    (category_rows, outcome_rows)
+}
+
 /// Replaces the selected categories and outcomes of a referral.
 pub async fn replace_selections(
     db: &impl ConnectionTrait,
@@ -417,49 +458,23 @@ pub async fn replace_selections(
         .filter(referral_service_category::Column::ReferralId.eq(referral_id))
         .exec(db)
         .await?;
-    if categories.is_empty() {
-        return Ok(());
+    let (category_rows, outcome_rows) = selection_rows(referral_id, categories, now);
+    if !category_rows.is_empty() {
+        referral_service_category::Entity::insert_many(category_rows)
+            .exec_without_returning(db)
+            .await?;
     }
-    // Creation times keep the practitioner's order of categories.
-    referral_service_category::Entity::insert_many(categories.iter().enumerate().map(|(i, c)| {
-        referral_service_category::ActiveModel {
-            referral_id: Set(referral_id),
-            service_category_id: Set(c.service_category_id),
-            complexity_level_id: Set(c.complexity_level_id),
-            created_at: Set(now + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0))),
-            updated_at: Set(now),
-        }
-    }))
-    .exec_without_returning(db)
-    .await?;
-    let outcomes: Vec<_> = categories
-        .iter()
-        .flat_map(|c| {
-            c.desired_outcome_ids
-                .iter()
-                .map(move |o| referral_desired_outcome::ActiveModel {
-                    referral_id: Set(referral_id),
-                    service_category_id: Set(c.service_category_id),
-                    desired_outcome_id: Set(*o),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                })
-        })
-        .collect();
-    if !outcomes.is_empty() {
-        referral_desired_outcome::Entity::insert_many(outcomes)
+    if !outcome_rows.is_empty() {
+        referral_desired_outcome::Entity::insert_many(outcome_rows)
             .exec_without_returning(db)
             .await?;
     }
     Ok(())
 }
 
-/// Appends an event.
-pub async fn insert_event(
-    db: &impl ConnectionTrait,
-    event: &ReferralEvent,
-) -> Result<(), AppError> {
-    referral_event::Entity::insert(referral_event::ActiveModel {
+/// The row of an event.
+pub(crate) fn event_row(event: &ReferralEvent) -> referral_event::ActiveModel {
+    referral_event::ActiveModel {
         id: Set(event.id),
         referral_id: Set(event.referral_id),
         at: Set(event.at),
@@ -470,9 +485,17 @@ pub async fn insert_event(
         detail: Set(event.detail.clone()),
         created_at: Set(event.at),
         updated_at: Set(event.at),
-    })
-    .exec_without_returning(db)
-    .await?;
+    }
+}
+
+/// Appends an event.
+pub async fn insert_event(
+    db: &impl ConnectionTrait,
+    event: &ReferralEvent,
+) -> Result<(), AppError> {
+    referral_event::Entity::insert(event_row(event))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -508,9 +531,9 @@ pub async fn events_of(
         .collect()
 }
 
-/// Adds a case note.
-pub async fn insert_case_note(db: &impl ConnectionTrait, note: &CaseNote) -> Result<(), AppError> {
-    case_note::Entity::insert(case_note::ActiveModel {
+/// The row of a case note.
+pub(crate) fn case_note_row(note: &CaseNote) -> case_note::ActiveModel {
+    case_note::ActiveModel {
         id: Set(note.id),
         referral_id: Set(note.referral_id),
         author_id: Set(note.author_id.0.clone()),
@@ -519,9 +542,14 @@ pub async fn insert_case_note(db: &impl ConnectionTrait, note: &CaseNote) -> Res
         sent_at: Set(note.sent_at),
         created_at: Set(note.sent_at),
         updated_at: Set(note.sent_at),
-    })
-    .exec_without_returning(db)
-    .await?;
+    }
+}
+
+/// Adds a case note.
+pub async fn insert_case_note(db: &impl ConnectionTrait, note: &CaseNote) -> Result<(), AppError> {
+    case_note::Entity::insert(case_note_row(note))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

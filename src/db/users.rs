@@ -34,15 +34,13 @@ fn group_names(principal: &Principal) -> Vec<String> {
         .collect()
 }
 
-/// Records a user on first sight, or refreshes their name, email, roles, groups and last-seen
-/// time.
-pub async fn record_seen(
-    db: &impl ConnectionTrait,
+/// The row of a user as seen in `principal`'s token at `now`.
+pub(crate) fn user_row(
     principal: &Principal,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<app_user::ActiveModel, AppError> {
     let authorities: Vec<&str> = principal.roles.iter().map(|r| r.authority()).collect();
-    let row = app_user::ActiveModel {
+    Ok(app_user::ActiveModel {
         id: Set(principal.user_id.0.clone()),
         name: Set(principal.name.clone()),
         email: Set(principal.email.clone()),
@@ -50,8 +48,17 @@ pub async fn record_seen(
         updated_at: Set(now),
         authorities: Set(to_json(&authorities)?),
         groups: Set(to_json(&group_names(principal))?),
-    };
-    app_user::Entity::insert(row)
+    })
+}
+
+/// Records a user on first sight, or refreshes their name, email, roles, groups and last-seen
+/// time.
+pub async fn record_seen(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    app_user::Entity::insert(user_row(principal, now)?)
         .on_conflict(
             OnConflict::column(app_user::Column::Id)
                 .update_columns([

@@ -7,6 +7,7 @@
 //!   what a draft needs before it is sent; `reference_number`: reference numbers.
 //! - `delivery`: appointments, feedback, action plans and reports, and their checks;
 //!   `conclusion`: delivery state, the conclusion rule and the status derived from the facts.
+//! - `record`: a referral with everything recorded about it.
 
 pub mod actor;
 pub mod catalogue;
@@ -14,5 +15,6 @@ pub mod conclusion;
 pub mod delivery;
 pub mod draft;
 pub mod onboarding;
+pub mod record;
 pub mod reference_number;
 pub mod referral;

@@ -34,7 +34,7 @@ pub fn intervention_id(reference: &str) -> Uuid {
 }
 
 /// The file as written (JSON).
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CatalogueFile {
     #[serde(default)]
@@ -45,14 +45,14 @@ pub struct CatalogueFile {
     pub contracts: Vec<ContractEntry>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProviderEntry {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PduEntry {
     pub code: String,
@@ -60,7 +60,7 @@ pub struct PduEntry {
     pub pcc_area: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ContractEntry {
     pub reference: String,
@@ -77,7 +77,7 @@ pub struct ContractEntry {
     pub intervention: InterventionEntry,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EligibilityEntry {
     pub minimum_age: i32,
@@ -86,14 +86,14 @@ pub struct EligibilityEntry {
     pub allows_male: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WindowEntry {
     pub opens_on: NaiveDate,
     pub closes_after: Option<NaiveDate>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InterventionEntry {
     pub title: String,

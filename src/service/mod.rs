@@ -6,6 +6,7 @@ pub mod catalogue_import;
 pub mod delivery;
 pub mod notifications;
 pub mod referrals;
+pub mod seed;
 pub mod viewer;
 
 use sea_orm::DatabaseConnection;
