@@ -44,7 +44,7 @@ pub async fn open_database(
     metrics: &Metrics,
 ) -> anyhow::Result<DatabaseConnection> {
     let counter = metrics.db_statements.clone();
-    db::connect(&settings.database, Arc::new(move || counter.inc())).await
+    db::connect(&settings.database, Arc::new(move |_| counter.inc())).await
 }
 
 impl Application {

@@ -536,3 +536,53 @@ async fn insert_rows(txn: &DatabaseTransaction, batch: Batch) -> anyhow::Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn text(value: Value) -> String {
+        let mut out = String::new();
+        copy_text(&value, &mut out).expect("a COPY value");
+        out
+    }
+
+    #[test]
+    fn copy_text_escapes_what_would_split_rows_or_columns() {
+        assert_eq!(
+            text(Value::String(Some("a\tb\nc\\d\re".into()))),
+            "a\\tb\\nc\\\\d\\re"
+        );
+        assert_eq!(text(Value::String(None)), "\\N");
+        assert_eq!(text(Value::Bool(Some(true))), "t");
+        assert_eq!(text(Value::Int(Some(-3))), "-3");
+        assert_eq!(
+            text(Value::Uuid(Some(Uuid::from_u128(1)))),
+            "00000000-0000-0000-0000-000000000001"
+        );
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 1, 9, 5, 0)
+            .single()
+            .unwrap_or_default();
+        assert_eq!(
+            text(Value::ChronoDateTimeUtc(Some(at))),
+            "2026-03-01 09:05:00.000000+00"
+        );
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+        assert_eq!(text(Value::ChronoDate(Some(day))), "2026-03-01");
+        assert!(copy_text(&Value::Double(Some(1.5)), &mut String::new()).is_err());
+    }
+
+    #[test]
+    fn every_column_of_a_batch_is_set() {
+        let mut batch = Batch::default();
+        let unset = <crate::db::entities::case_note::ActiveModel as ActiveModelTrait>::default();
+        assert!(
+            batch.push([unset]).is_err(),
+            "a row with unset columns is refused"
+        );
+    }
+}

@@ -88,20 +88,15 @@ fn query_condition(access: &ReferralAccess, query: &ReferralQuery) -> Condition 
             .add(referral::Column::ContractId.in_subquery(contract_by_reference(reference)));
     }
     if let Some(category) = query.service_category_id {
-        condition = condition.add(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(referral_service_category::Entity)
-                .and_where(
-                    Expr::col((
-                        referral_service_category::Entity,
-                        referral_service_category::Column::ReferralId,
-                    ))
-                    .equals((referral::Entity, referral::Column::Id)),
-                )
-                .and_where(referral_service_category::Column::ServiceCategoryId.eq(category))
-                .to_owned(),
-        ));
+        condition = condition.add(
+            referral::Column::Id.in_subquery(
+                Query::select()
+                    .column(referral_service_category::Column::ReferralId)
+                    .from(referral_service_category::Entity)
+                    .and_where(referral_service_category::Column::ServiceCategoryId.eq(category))
+                    .take(),
+            ),
+        );
     }
     // A sent referral is listed at its sending time: the same bounds on `listed_at` let the
     // dashboard indexes read just the range.
@@ -123,7 +118,7 @@ fn contract_by_reference(reference: &str) -> SelectStatement {
         .column(contract::Column::Id)
         .from(contract::Entity)
         .and_where(contract::Column::Reference.eq(reference.to_owned()))
-        .to_owned()
+        .take()
 }
 
 /// Rows after `cursor` in dashboard order (newest first). The plain bound on `listed_at` lets
@@ -170,12 +165,12 @@ fn newest_by_contract(
             .order_by(referral::Column::ListedAt, Order::Desc)
             .order_by(referral::Column::Id, Order::Desc)
             .limit(limit)
-            .to_owned();
+            .take();
         // Each branch keeps its own ORDER BY and LIMIT inside a sub-select.
         let wrapped = Query::select()
             .column(Asterisk)
             .from_subquery(branch, Alias::new(format!("c{i}")))
-            .to_owned();
+            .take();
         match &mut branches {
             None => branches = Some(wrapped),
             Some(union) => {
@@ -190,7 +185,7 @@ fn newest_by_contract(
             .column(referral::Column::ListedAt)
             .from(referral::Entity)
             .and_where(Expr::val(1).eq(0))
-            .to_owned()
+            .take()
     });
     Query::select()
         .column(Alias::new("id"))
@@ -198,7 +193,7 @@ fn newest_by_contract(
         .order_by(Alias::new("listed_at"), Order::Desc)
         .order_by(Alias::new("id"), Order::Desc)
         .limit(limit)
-        .to_owned()
+        .take()
 }
 
 type PageSelect =
@@ -305,7 +300,7 @@ fn count_select(access: &ReferralAccess, query: &ReferralQuery) -> SelectStateme
             .expr(Expr::cust("COUNT(*)"))
             .from(referral::Entity)
             .cond_where(query_condition(access, query))
-            .to_owned();
+            .take();
     };
     let mut condition = Condition::all()
         .add(referral_count::Column::Status.is_in(statuses.iter().map(|s| s.code())));
@@ -323,7 +318,7 @@ fn count_select(access: &ReferralAccess, query: &ReferralQuery) -> SelectStateme
         .expr(Expr::cust("CAST(COALESCE(SUM(referrals), 0) AS BIGINT)"))
         .from(referral_count::Entity)
         .cond_where(condition)
-        .to_owned()
+        .take()
 }
 
 /// The SQL counting a dashboard's matches (to inspect its plan).

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, SqlErr, Statement,
 };
 use uuid::Uuid;
 
@@ -292,17 +292,31 @@ pub async fn find_many(
         .collect()
 }
 
+/// The id of the visible referral with this reference number.
+fn by_reference(access: &ReferralAccess, reference: &str) -> Select<referral::Entity> {
+    referral::Entity::find()
+        .select_only()
+        .column(referral::Column::Id)
+        .filter(referral::Column::Reference.eq(reference))
+        .filter(visible(access))
+}
+
+/// The SQL of a reference look-up (to inspect its plan).
+pub fn reference_statement(
+    backend: DbBackend,
+    access: &ReferralAccess,
+    reference: &str,
+) -> Statement {
+    by_reference(access, reference).build(backend)
+}
+
 /// The visible sent referral with this reference number.
 pub async fn find_by_reference(
     db: &impl ConnectionTrait,
     access: &ReferralAccess,
     reference: &str,
 ) -> Result<Option<Referral>, AppError> {
-    let row = referral::Entity::find()
-        .select_only()
-        .column(referral::Column::Id)
-        .filter(referral::Column::Reference.eq(reference))
-        .filter(visible(access))
+    let row = by_reference(access, reference)
         .into_tuple::<Uuid>()
         .one(db)
         .await?;

@@ -42,6 +42,20 @@ pub fn sdl() -> String {
         .sdl_with_options(SDLExportOptions::new().sorted_fields())
 }
 
+/// Executes one operation for `caller`, with a fresh set of loaders, and gives every error its
+/// code.
+pub async fn execute(
+    schema: &CrsSchema,
+    services: &Services,
+    caller: context::Caller,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    let request = request.data(caller).data(context::new_loader(services));
+    let mut response = schema.execute(request).await;
+    error::assign_codes(&mut response);
+    response
+}
+
 /// The executable schema with its limits. In production introspection and field suggestions
 /// are off.
 pub fn build(services: Services, limits: GraphqlLimits, production: bool) -> CrsSchema {

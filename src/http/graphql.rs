@@ -15,9 +15,9 @@ use super::AppState;
 use super::auth::bearer_token;
 use super::request_context::RequestId;
 use crate::error::AppError;
-use crate::graphql::context::{Caller, new_loader};
-use crate::graphql::error::{assign_codes, error_body};
-use crate::service;
+use crate::graphql::context::Caller;
+use crate::graphql::error::error_body;
+use crate::{graphql, service};
 
 /// A refusal made before GraphQL runs, coded like every other error.
 fn refuse(state: &AppState, status: StatusCode, error: &AppError) -> HttpResponse {
@@ -126,15 +126,13 @@ pub async fn execute(
     };
 
     let operation_name = request.operation_name.clone();
-    let mut request = request
-        .data(Caller { principal, scope })
-        .data(new_loader(&state.services));
+    let mut request = request;
     if let Some(id) = req.extensions().get::<RequestId>().copied() {
         request = request.data(id);
     }
     let started = Instant::now();
-    let mut response = state.schema.execute(request).await;
-    assign_codes(&mut response);
+    let caller = Caller { principal, scope };
+    let response = graphql::execute(&state.schema, &state.services, caller, request).await;
     // Errors without a path were raised before execution (parse, validation, limits): the
     // operation never ran, so its client-chosen name is not worth a label.
     let rejected = response.errors.iter().any(|e| e.path.is_empty());

@@ -443,7 +443,7 @@ impl<'a, 'r> Life<'a, 'r> {
                 AUTO_APPROVAL_FROM.2,
             )
             .unwrap_or_default()
-            && chance(self.rng, 0.85);
+            && chance(self.rng, 0.8);
         let detail = |automatic: bool| json!({ "actionPlanId": id, "numberOfSessions": sessions, "automatic": automatic });
         let from = self.referral().status;
         self.settle(at);
@@ -458,7 +458,7 @@ impl<'a, 'r> Life<'a, 'r> {
         let (approved_at, by) = if automatic {
             (at, None)
         } else {
-            let approved_at = at + days(self.rng, 0, 7);
+            let approved_at = at + days(self.rng, 0, 10);
             if approved_at >= self.cutoff {
                 self.record.referral.version += 1;
                 return Err(Stop);

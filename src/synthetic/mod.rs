@@ -236,3 +236,213 @@ impl Generator {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::domain::catalogue::{Complexity, uk_date};
+    use crate::domain::conclusion;
+    use crate::domain::delivery;
+    use crate::domain::draft;
+    use crate::domain::onboarding::{self, KnownCodes};
+    use crate::domain::referral::{EventKind, ReferralStatus};
+
+    const AS_OF: (i32, u32, u32) = (2026, 11, 30);
+
+    fn as_of() -> NaiveDate {
+        NaiveDate::from_ymd_opt(AS_OF.0, AS_OF.1, AS_OF.2).unwrap_or_default()
+    }
+
+    /// A small reference catalogue: two regions, three PCC areas, six contract types.
+    fn reference() -> Reference {
+        let category = |n: u128| Uuid::from_u128(n);
+        let mut reference = Reference {
+            regions: [("A", "North East"), ("J", "London")]
+                .iter()
+                .map(|(code, name)| Region {
+                    code: (*code).into(),
+                    name: (*name).into(),
+                })
+                .collect(),
+            pcc_areas: [
+                ("durham", "Durham", "A"),
+                ("northumbria", "Northumbria", "A"),
+                ("metropolitan", "London", "J"),
+            ]
+            .iter()
+            .map(|(code, name, region)| PccArea {
+                code: (*code).into(),
+                name: (*name).into(),
+                region_code: (*region).into(),
+            })
+            .collect(),
+            withdrawal_reasons: [
+                "INE", "MIS", "MOV", "NEE", "NOT", "USE", "WOR", "ACQ", "RET",
+            ]
+            .iter()
+            .chain(&["SEE", "SER", "EAR", "ANO"])
+            .map(|c| (*c).to_owned())
+            .collect(),
+            ..Default::default()
+        };
+        for (code, suffix, categories) in [
+            ("ACC", "AC", vec![1]),
+            ("ETE", "ED", vec![2]),
+            ("PWB", "PE", vec![3, 4]),
+            ("WOS", "WO", vec![1, 3]),
+            ("MTR", "ME", vec![4]),
+            ("DNR", "DE", vec![5]),
+        ] {
+            reference.contract_types.push(ContractType {
+                code: code.into(),
+                name: format!("{code} services"),
+                reference_suffix: suffix.into(),
+            });
+            reference
+                .categories
+                .insert(code.into(), categories.into_iter().map(category).collect());
+        }
+        for n in 1..=5u128 {
+            for (i, complexity) in [Complexity::Low, Complexity::Medium, Complexity::High]
+                .into_iter()
+                .enumerate()
+            {
+                reference.levels.push(ComplexityLevel {
+                    id: Uuid::from_u128(n * 100 + i as u128),
+                    service_category_id: category(n),
+                    complexity,
+                    title: complexity.code().into(),
+                    description: String::new(),
+                });
+                reference.outcomes.push(DesiredOutcome {
+                    id: Uuid::from_u128(n * 1000 + i as u128),
+                    service_category_id: category(n),
+                    description: format!("outcome {i}"),
+                });
+            }
+        }
+        reference
+    }
+
+    fn generate(seed: u64, referrals: u64) -> Vec<ReferralRecord> {
+        let reference = reference();
+        let options = Options {
+            referrals,
+            seed,
+            as_of: as_of(),
+        };
+        let world = World::new(&reference, &options);
+        let known = KnownCodes {
+            contract_types: reference
+                .contract_types
+                .iter()
+                .map(|t| t.code.clone())
+                .collect(),
+            regions: reference.regions.iter().map(|r| r.code.clone()).collect(),
+            pcc_areas: reference.pcc_areas.iter().map(|a| a.code.clone()).collect(),
+            providers: BTreeSet::new(),
+        };
+        let plan = onboarding::plan(world.file.clone(), &known).unwrap_or_else(|problems| {
+            panic!("the generated catalogue is invalid: {problems:?}");
+        });
+        let mut generator =
+            Generator::new(&reference, &world, &plan.contracts, options).expect("open contracts");
+        let mut records = Vec::new();
+        while generator.remaining() > 0 {
+            records.extend(generator.next_chunk(500));
+        }
+        records
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_data_and_another_seed_other_data() {
+        let first = generate(11, 300);
+        assert_eq!(first, generate(11, 300));
+        assert_ne!(first, generate(12, 300));
+    }
+
+    /// Every generated referral is one the service itself could have recorded: complete when
+    /// sent, eligible, its status the one its facts give, its history in order and ending in
+    /// its status, nothing at or after the cut-off, and every status somewhere.
+    #[test]
+    fn every_referral_follows_the_rules_of_the_service() {
+        let records = generate(5, 6000);
+        let cutoff = uk_day_start(as_of());
+        let mut statuses = BTreeSet::new();
+        for record in &records {
+            let r = &record.referral;
+            statuses.insert(r.status);
+            assert!(!record.events.is_empty());
+            assert!(
+                record
+                    .events
+                    .windows(2)
+                    .all(|w| (w[0].at, w[0].id) < (w[1].at, w[1].id)),
+                "history out of order on {}",
+                r.id
+            );
+            assert!(record.events.iter().all(|e| e.at < cutoff));
+            assert_eq!(record.events.last().map(|e| e.to_status), Some(r.status));
+            assert_eq!(record.events[0].kind, EventKind::Created);
+            let Some(sent_at) = r.sent_at else {
+                assert_eq!(r.status, ReferralStatus::Draft);
+                continue;
+            };
+            let sent_on = uk_date(sent_at);
+            assert!(r.intervention.contract.window.is_open_on(sent_on));
+            assert_eq!(
+                draft::missing_for_send(&r.details, sent_on),
+                vec![],
+                "{}",
+                r.id
+            );
+            assert_eq!(
+                draft::eligibility_problems(
+                    &r.details.service_user,
+                    &r.intervention.contract.eligibility,
+                    sent_on
+                ),
+                vec![]
+            );
+            let progress = delivery::progress(
+                r,
+                &record.appointments,
+                &record.plans,
+                &record.sessions,
+                record.report.is_some(),
+            );
+            assert_eq!(conclusion::status(&progress), r.status, "{}", r.id);
+            assert_eq!(r.concluded_at.is_some(), r.status.is_concluded());
+            assert_eq!(
+                record.report.is_some(),
+                matches!(
+                    r.status,
+                    ReferralStatus::Completed | ReferralStatus::PrematurelyEnded
+                )
+            );
+            for a in &record.appointments {
+                if let Some(f) = &a.feedback {
+                    assert!(f.submitted_at > a.starts_at && f.submitted_at < cutoff);
+                }
+            }
+            if let Some(report) = &record.report {
+                let desired: usize = r
+                    .details
+                    .categories
+                    .iter()
+                    .map(|c| c.desired_outcome_ids.len())
+                    .sum();
+                assert_eq!(report.outcomes.len(), desired);
+            }
+        }
+        assert_eq!(
+            statuses.len(),
+            ReferralStatus::ALL.len(),
+            "statuses seen: {statuses:?}"
+        );
+    }
+}

@@ -21,6 +21,8 @@ mod journey;
 mod limits;
 mod matrix;
 mod operations;
+mod plans;
 mod referrals;
 mod schema;
 mod scope;
+mod synthetic;

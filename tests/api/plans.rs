@@ -1,0 +1,175 @@
+//! Every dashboard filter and order, and the reference look-up, is served by an index: the
+//! plans of their statements never read `referral` from end to end. On PostgreSQL sequential
+//! scans are priced out (`enable_seqscan = off`), so a plan that still has one has no index to
+//! use; on SQLite a `SCAN referral` without an index is a full scan.
+
+use crs_api::db::{dashboard, referrals};
+use crs_api::domain::actor::UserId;
+use crs_api::domain::referral::{
+    PageCursor, ReferralAccess, ReferralQuery, ReferralStatus, Search,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use uuid::Uuid;
+
+use crate::helpers::{Options, TestApp};
+use crate::synthetic::seed;
+
+/// The plan of `statement`, one line per step.
+async fn plan(db: &DatabaseConnection, statement: Statement) -> String {
+    let backend = db.get_database_backend();
+    let explain = match backend {
+        DbBackend::Postgres => "EXPLAIN ",
+        _ => "EXPLAIN QUERY PLAN ",
+    };
+    let txn = db.begin().await.unwrap();
+    if backend == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .unwrap();
+    }
+    let rows = txn
+        .query_all_raw(Statement {
+            sql: format!("{explain}{}", statement.sql),
+            ..statement
+        })
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    rows.iter()
+        .map(|row| match backend {
+            DbBackend::Postgres => row.try_get_by_index::<String>(0).unwrap(),
+            _ => row.try_get::<String>("", "detail").unwrap(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn reads_every_referral(plan: &str) -> bool {
+    plan.lines().any(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let postgres = words
+            .windows(4)
+            .any(|w| w == ["Seq", "Scan", "on", "referral"]);
+        let sqlite = words.windows(2).any(|w| w == ["SCAN", "referral"]) && !line.contains("INDEX");
+        postgres || sqlite
+    })
+}
+
+async fn contract_ids(db: &DatabaseConnection, how_many: usize) -> Vec<Uuid> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM contract WHERE reference LIKE 'NAT-%' ORDER BY reference",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .take(how_many)
+        .map(|r| r.try_get_by_index(0).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_dashboard_filter_and_the_reference_look_up_use_an_index() {
+    let app = TestApp::spawn_with(Options::empty()).await;
+    seed(&app, 300).await;
+    let db = &app.db;
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Sqlite {
+        db.execute_unprepared("ANALYZE").await.unwrap();
+    }
+    let accesses = [
+        ReferralAccess::Contracts(contract_ids(db, 12).await),
+        ReferralAccess::Contracts(contract_ids(db, 1).await),
+        ReferralAccess::AllSent,
+        ReferralAccess::Own(UserId("pp-durham-north-1".into())),
+    ];
+    let category = Uuid::parse_str("428ee70f-3001-4399-95a6-ad25eaaede16").unwrap();
+    let day = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let queries = [
+        ReferralQuery::default(),
+        ReferralQuery {
+            statuses: Some(vec![ReferralStatus::Sent, ReferralStatus::Assigned]),
+            ..Default::default()
+        },
+        ReferralQuery {
+            open: Some(true),
+            ..Default::default()
+        },
+        ReferralQuery {
+            open: Some(false),
+            ..Default::default()
+        },
+        ReferralQuery {
+            unassigned: Some(true),
+            ..Default::default()
+        },
+        ReferralQuery {
+            assigned_to: Some(UserId("sp-someone-1".into())),
+            ..Default::default()
+        },
+        ReferralQuery {
+            search: Search::parse("Smith"),
+            ..Default::default()
+        },
+        ReferralQuery {
+            search: Search::parse("Amelia Jones"),
+            ..Default::default()
+        },
+        ReferralQuery {
+            search: Search::parse("AB1234AC"),
+            ..Default::default()
+        },
+        ReferralQuery {
+            contract_reference: Some("NAT-ACC-J".into()),
+            ..Default::default()
+        },
+        ReferralQuery {
+            service_category_id: Some(category),
+            ..Default::default()
+        },
+        ReferralQuery {
+            sent_from: Some(day),
+            sent_before: Some(day + chrono::Duration::days(30)),
+            ..Default::default()
+        },
+    ];
+    let cursor = PageCursor {
+        listed_at: day,
+        id: Uuid::nil(),
+    };
+    let mut checked = 0;
+    for access in &accesses {
+        for query in &queries {
+            for after in [None, Some(cursor)] {
+                let page = plan(
+                    db,
+                    dashboard::page_statement(backend, access, query, after, 21),
+                )
+                .await;
+                assert!(
+                    !reads_every_referral(&page),
+                    "page of {access:?} {query:?} reads every referral:\n{page}"
+                );
+                checked += 1;
+            }
+            let count = plan(db, dashboard::count_statement(backend, access, query)).await;
+            assert!(
+                !reads_every_referral(&count),
+                "count of {access:?} {query:?} reads every referral:\n{count}"
+            );
+        }
+        let lookup = plan(
+            db,
+            referrals::reference_statement(backend, access, "AB1234AC"),
+        )
+        .await;
+        assert!(
+            !reads_every_referral(&lookup),
+            "reference look-up:\n{lookup}"
+        );
+    }
+    assert_eq!(checked, accesses.len() * queries.len() * 2);
+}

@@ -1,0 +1,217 @@
+//! `seed synthetic` on both engines: the national picture it makes, counters that agree with
+//! the referrals, a service that reads and changes the loaded data as its own, and refusal of a
+//! database that already has referrals.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use crs_api::http::auth::Claims;
+use crs_api::service::{Services, seed};
+use crs_api::synthetic::Options;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{Options as AppOptions, TestApp};
+use crate::journey::{ASSIGN, ok, seen};
+
+/// The day the test data runs up to.
+pub fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+}
+
+/// Loads `referrals` synthetic referrals into the app's database.
+pub async fn seed(app: &TestApp, referrals: u64) -> seed::SeedSummary {
+    let options = Options {
+        referrals,
+        seed: 3,
+        as_of: as_of(),
+    };
+    seed::synthetic(&Services::new(app.db.clone()), options, |_| {})
+        .await
+        .expect("seeding")
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index(0).expect("a number")
+}
+
+/// The referrals by (contract, status, assigned), counted from the rows and from the counters.
+async fn counts(db: &DatabaseConnection) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
+    let backend = db.get_database_backend();
+    let read = async |sql: &str| {
+        let rows = db
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .expect("query");
+        rows.iter()
+            .map(|row| {
+                let contract: Uuid = row.try_get_by_index(0).unwrap();
+                let status: String = row.try_get_by_index(1).unwrap();
+                let assigned: bool = row.try_get_by_index(2).unwrap();
+                let n: i64 = row.try_get_by_index(3).unwrap();
+                (format!("{contract}/{status}/{assigned}"), n)
+            })
+            .filter(|(_, n)| *n != 0)
+            .collect::<BTreeMap<_, _>>()
+    };
+    let rows = read(
+        "SELECT contract_id, status, assigned_to_id IS NOT NULL, COUNT(*) FROM referral \
+         GROUP BY contract_id, status, assigned_to_id IS NOT NULL",
+    )
+    .await;
+    let counters =
+        read("SELECT contract_id, status, assigned, referrals FROM referral_count").await;
+    (rows, counters)
+}
+
+/// The generated caseworker with the most contracts, as their token would name them.
+async fn busiest_caseworker(app: &TestApp) -> Claims {
+    let db = &app.db;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, name, groups FROM app_user WHERE id LIKE 'sp-%' ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let mut best: Option<Claims> = None;
+    for row in rows {
+        let groups: Vec<String> =
+            serde_json::from_str(&row.try_get_by_index::<String>(2).unwrap()).unwrap();
+        if best.as_ref().is_none_or(|b| groups.len() > b.groups.len()) {
+            best = Some(Claims {
+                sub: row.try_get_by_index(0).unwrap(),
+                name: row.try_get_by_index(1).unwrap(),
+                email: None,
+                authorities: vec!["ROLE_CRS_PROVIDER".into()],
+                groups,
+            });
+        }
+    }
+    best.expect("generated caseworkers")
+}
+
+const PAGE: &str = "query($first: Int, $f: ReferralFilter) { referrals(first: $first, filter: $f) {
+    totalCount edges { node { id reference status version sentAt
+      serviceUser { crn firstName lastName } assignedTo { id name }
+      intervention { title contract { reference primeProvider { name } subcontractors { name } } }
+      history { kind } } } } }";
+
+#[tokio::test]
+async fn a_seeded_database_is_a_national_picture_the_service_reads_and_changes() {
+    let app = TestApp::spawn_with(AppOptions::empty()).await;
+    let summary = seed(&app, 600).await;
+    assert_eq!(summary.referrals, 600);
+    assert!(summary.providers >= 40, "{summary:?}");
+    assert!(summary.contracts >= 150, "{summary:?}");
+    let db = &app.db;
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT COUNT(DISTINCT COALESCE(c.region_code, a.region_code)) FROM contract c \
+             LEFT JOIN pcc_area a ON a.code = c.pcc_area_code WHERE c.reference LIKE 'NAT-%'"
+        )
+        .await,
+        12,
+        "contracts in every region"
+    );
+    assert!(scalar(db, "SELECT COUNT(*) FROM contract_subcontractor").await > 50);
+    assert!(
+        scalar(db, "SELECT COUNT(DISTINCT status) FROM referral").await >= 9,
+        "most statuses even in a small set"
+    );
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM referral").await, 600);
+    for table in [
+        "referral_event",
+        "appointment",
+        "action_plan",
+        "delivery_session",
+        "end_of_service_report",
+        "case_note",
+        "notification",
+    ] {
+        assert!(
+            scalar(db, &format!("SELECT COUNT(*) FROM {table}")).await > 0,
+            "{table} is filled"
+        );
+    }
+    let (rows, counters) = counts(db).await;
+    assert_eq!(rows, counters, "the counters agree with the referrals");
+
+    // The busiest caseworker's dashboard: every referral of their contracts, counted exactly,
+    // at a constant number of statements.
+    let caseworker = busiest_caseworker(&app).await;
+    let token = app.token(&caseworker);
+    let references: Vec<String> = caseworker
+        .groups
+        .iter()
+        .filter_map(|g| g.strip_prefix("INT_CR_"))
+        .map(|r| format!("'{r}'"))
+        .collect();
+    let in_scope = scalar(
+        db,
+        &format!(
+            "SELECT COUNT(*) FROM referral r JOIN contract c ON c.id = r.contract_id \
+             WHERE r.status <> 'DRAFT' AND c.reference IN ({})",
+            references.join(", ")
+        ),
+    )
+    .await;
+    assert!(in_scope > 20, "{in_scope} referrals in scope");
+    seen(&app, &token).await;
+    let before = app.statements().await;
+    let page = app.data(&token, PAGE, json!({ "first": 20 })).await;
+    let cost = app.statements().await - before;
+    assert_eq!(page["referrals"]["totalCount"], in_scope);
+    let edges = page["referrals"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 20);
+    assert!(cost <= 7, "{cost} statements for a page with histories");
+
+    // An open referral is reassigned through the service like any other; the counters follow.
+    let open = app
+        .data(
+            &token,
+            PAGE,
+            json!({ "first": 1, "f": { "open": true, "unassigned": false } }),
+        )
+        .await;
+    let node = &open["referrals"]["edges"][0]["node"];
+    let version = node["version"].as_i64().unwrap();
+    let assigned = ok(
+        &app,
+        &token,
+        ASSIGN,
+        json!({ "id": node["id"], "to": caseworker.sub, "v": version }),
+        "assignReferral",
+    )
+    .await;
+    assert_eq!(assigned["version"], version + 1);
+    assert_eq!(assigned["assignedTo"]["id"], caseworker.sub.as_str());
+    let (rows, counters) = counts(db).await;
+    assert_eq!(rows, counters);
+}
+
+#[tokio::test]
+async fn seeding_refuses_a_database_that_has_referrals() {
+    let app = TestApp::spawn_with(AppOptions::empty()).await;
+    seed(&app, 50).await;
+    let again = seed::synthetic(
+        &Services::new(app.db.clone()),
+        Options {
+            referrals: 50,
+            seed: 4,
+            as_of: as_of(),
+        },
+        |_| {},
+    )
+    .await;
+    let error = format!("{:#}", again.expect_err("a second load is refused"));
+    assert!(error.contains("already holds referrals"), "{error}");
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM referral").await, 50);
+}
