@@ -21,6 +21,7 @@ use sea_orm::{
 use super::{delivery, notifications, referrals, users};
 use crate::domain::actor::Principal;
 use crate::domain::record::ReferralRecord;
+use crate::domain::referral::EventKind;
 
 /// The tables a bulk load fills, in the order rows are written.
 const TABLES: [&str; 12] = [
@@ -115,7 +116,15 @@ impl Batch {
         let mut batch = Batch::default();
         let mut referral_rows = Vec::with_capacity(records.len());
         for record in records {
-            let row = referrals::to_row(&record.referral, record.referral.created_at)
+            // Last changed by its latest event (case notes leave the referral row alone).
+            let changed_at = record
+                .events
+                .iter()
+                .filter(|e| e.kind != EventKind::CaseNoteAdded)
+                .map(|e| e.at)
+                .max()
+                .unwrap_or(record.referral.created_at);
+            let row = referrals::to_row(&record.referral, changed_at)
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             referral_rows.push(row);
         }
@@ -158,10 +167,11 @@ impl Batch {
                 .flat_map(|r| &r.sessions)
                 .map(delivery::session_row),
         )?;
+        // Newest first: a moved appointment points at its replacement, which must exist.
         batch.push(
             records
                 .iter()
-                .flat_map(|r| &r.appointments)
+                .flat_map(|r| r.appointments.iter().rev())
                 .map(delivery::appointment_row),
         )?;
         let (mut reports, mut achievements) = (Vec::new(), Vec::new());
@@ -292,7 +302,11 @@ enum Target {
         /// Statements that build the dropped keys, indexes and foreign keys again, in order.
         rebuild: Vec<String>,
     },
-    Sqlite(DatabaseTransaction),
+    Sqlite {
+        txn: DatabaseTransaction,
+        /// Statements that create the dropped indexes again.
+        rebuild: Vec<String>,
+    },
 }
 
 impl std::fmt::Debug for Target {
@@ -302,7 +316,10 @@ impl std::fmt::Debug for Target {
                 .debug_struct("Postgres")
                 .field("rebuild", &rebuild.len())
                 .finish_non_exhaustive(),
-            Target::Sqlite(_) => f.write_str("Sqlite"),
+            Target::Sqlite { rebuild, .. } => f
+                .debug_struct("Sqlite")
+                .field("rebuild", &rebuild.len())
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -352,9 +369,12 @@ impl BulkLoad {
                 {
                     bail!(already_has_referrals());
                 }
-                txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+                // Rows go in parents first, so references are checked as they come. A large
+                // page cache keeps the keys' pages in memory while millions of rows go in.
+                txn.execute_unprepared("PRAGMA cache_size = -262144")
                     .await?;
-                Target::Sqlite(txn)
+                let rebuild = drop_sqlite_indexes(&txn).await?;
+                Target::Sqlite { txn, rebuild }
             }
         };
         Ok(BulkLoad { target })
@@ -388,8 +408,10 @@ impl BulkLoad {
                     Prepared::Rows(_) => bail!("rows for PostgreSQL must be COPY text"),
                 }
             }
-            (Target::Sqlite(txn), Prepared::Rows(batch)) => insert_rows(txn, batch).await,
-            (Target::Sqlite(_), Prepared::Copy(_)) => bail!("COPY text cannot load into SQLite"),
+            (Target::Sqlite { txn, .. }, Prepared::Rows(batch)) => insert_rows(txn, batch).await,
+            (Target::Sqlite { .. }, Prepared::Copy(_)) => {
+                bail!("COPY text cannot load into SQLite")
+            }
         }
     }
 
@@ -423,7 +445,13 @@ impl BulkLoad {
                 ))
                 .await?;
             }
-            Target::Sqlite(txn) => {
+            Target::Sqlite { txn, rebuild } => {
+                step("building indexes");
+                for statement in &rebuild {
+                    txn.execute_unprepared(statement)
+                        .await
+                        .with_context(|| format!("rebuilding: {statement}"))?;
+                }
                 step("committing");
                 txn.commit().await.context("committing the load")?;
                 step("analysing");
@@ -513,6 +541,37 @@ async fn drop_keys_and_indexes(tx: &mut sqlx::PgConnection) -> anyhow::Result<Ve
         .chain(add_indexes)
         .chain(add_foreign)
         .collect())
+}
+
+/// Drops the secondary indexes of the bulk tables (keys stay: SQLite cannot drop them);
+/// returns the statements that create them again. Built once over the loaded rows, they cost
+/// far less than kept up row by row.
+async fn drop_sqlite_indexes(txn: &DatabaseTransaction) -> anyhow::Result<Vec<String>> {
+    let tables = TABLES
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = txn
+        .query_all_raw(sea_orm::Statement::from_string(
+            DbBackend::Sqlite,
+            format!(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ({tables}) ORDER BY name"
+            ),
+        ))
+        .await
+        .context("reading the indexes of the referral tables")?;
+    let mut rebuild = Vec::new();
+    for row in rows {
+        let name: String = row.try_get_by_index(0)?;
+        let sql: String = row.try_get_by_index(1)?;
+        txn.execute_unprepared(&format!("DROP INDEX \"{name}\""))
+            .await
+            .with_context(|| format!("dropping index {name}"))?;
+        rebuild.push(sql);
+    }
+    Ok(rebuild)
 }
 
 /// Multi-row `INSERT`s of every table in the batch, as many rows per statement as SQLite binds.
