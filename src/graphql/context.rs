@@ -51,14 +51,13 @@ pub fn forget_referral_children(ctx: &Context<'_>) -> Result<()> {
     Ok(())
 }
 
-/// A fresh loader for one request. A batch is fetched as soon as the resolvers that asked for
-/// its keys have yielded (the keys of sibling fields are gathered in that same pass), without
-/// the default 1 ms wait.
+/// A fresh loader for one request. A batch waits the loader's default 1 ms for the keys of
+/// sibling fields: its fetch runs as a task of its own, which on the server's multi-threaded
+/// runtime may start on another thread before every sibling has asked.
 pub fn new_loader(services: &Services) -> DataLoader<RequestLoader, HashMapCache> {
     DataLoader::with_cache(
         RequestLoader::new(services.clone()),
         tokio::spawn,
         HashMapCache::default(),
     )
-    .delay(std::time::Duration::ZERO)
 }

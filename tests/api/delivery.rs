@@ -772,7 +772,9 @@ async fn other_providers_reach_no_appointment_plan_or_report() {
     assert_eq!(seen["sessions"][0]["feedbackRecorded"], true);
 }
 
-#[tokio::test]
+// On the server's own multi-threaded runtime, where a loader's batch can start on another
+// thread: batching must still hold there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_page_with_delivery_children_costs_the_same_for_any_size() {
     let app = TestApp::spawn().await;
     let Actors { pp, sp } = actors(&app);

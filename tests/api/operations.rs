@@ -143,7 +143,9 @@ async fn database_failures_are_internal_errors_with_no_detail() {
 }
 
 /// Nested catalogue reads cost the same number of statements whatever the number of rows.
-#[tokio::test]
+// On the server's own multi-threaded runtime, where a loader's batch can start on another
+// thread: batching must still hold there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_catalogue_reads_run_a_constant_number_of_statements() {
     const DEEP: &str = "{ interventions { title serviceCategories { name complexityLevels { title } desiredOutcomes { description } }
         contract { reference contractType { name serviceCategories { name } } primeProvider { name } subcontractors { name }

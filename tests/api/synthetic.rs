@@ -41,8 +41,9 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get_by_index(0).expect("a number")
 }
 
-/// The referrals by (contract, status, assigned), counted from the rows and from the counters.
-async fn counts(db: &DatabaseConnection) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
+/// The referrals by (contract, status, assigned), counted from the rows and from the counters
+/// (`referral_count`).
+pub async fn counts(db: &DatabaseConnection) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
     let backend = db.get_database_backend();
     let read = async |sql: &str| {
         let rows = db
@@ -103,7 +104,9 @@ const PAGE: &str = "query($first: Int, $f: ReferralFilter) { referrals(first: $f
       intervention { title contract { reference primeProvider { name } subcontractors { name } } }
       history { kind } } } } }";
 
-#[tokio::test]
+// On the server's own multi-threaded runtime, where a loader's batch can start on another
+// thread: batching must still hold there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seeded_database_is_a_national_picture_the_service_reads_and_changes() {
     let app = TestApp::spawn_with(AppOptions::empty()).await;
     let summary = seed(&app, 600).await;
@@ -172,6 +175,23 @@ async fn a_seeded_database_is_a_national_picture_the_service_reads_and_changes()
     let edges = page["referrals"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 20);
     assert!(cost <= 7, "{cost} statements for a page with histories");
+
+    // The catalogue search over every generated contract, and a referral's history with its
+    // actors, cost a few statements, not one per row.
+    let search = "{ interventions { title contract { reference primeProvider { name } subcontractors { name } } } }";
+    let before = app.statements().await;
+    let found = app.data(&token, search, json!({})).await;
+    let cost = app.statements().await - before;
+    assert!(found["interventions"].as_array().unwrap().len() > 100);
+    assert!(cost <= 5, "{cost} statements for the catalogue search");
+    let detail = "query($id: ID!) { referral(id: $id) { history { kind actor { id name } } } }";
+    let before = app.statements().await;
+    let history = app
+        .data(&token, detail, json!({ "id": edges[0]["node"]["id"] }))
+        .await;
+    let cost = app.statements().await - before;
+    assert!(history["referral"]["history"].as_array().unwrap().len() > 1);
+    assert!(cost <= 4, "{cost} statements for a referral's history");
 
     // An open referral is reassigned through the service like any other; the counters follow.
     let open = app
