@@ -33,6 +33,34 @@ pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<RequestLoader, Has
         .map_err(|_| internal("request context", "no loader attached").into())
 }
 
+/// Fetches the values of `keys` at once, without the loader's gathering wait, and keeps them in
+/// the request's cache, so the field resolvers that ask for them next find them there. For
+/// callers that already hold every key of a batch (a page's assignees, a history's actors).
+pub async fn prime<K>(ctx: &Context<'_>, keys: impl IntoIterator<Item = K>) -> Result<()>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    RequestLoader:
+        async_graphql::dataloader::Loader<K, Error = std::sync::Arc<crate::error::AppError>>,
+{
+    use async_graphql::dataloader::Loader;
+    let keys: Vec<K> = keys
+        .into_iter()
+        .collect::<std::collections::HashSet<K>>()
+        .into_iter()
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let loader = loader(ctx)?;
+    let values = loader
+        .loader()
+        .load(&keys)
+        .await
+        .map_err(super::error::from_loader)?;
+    loader.feed_many(values).await;
+    Ok(())
+}
+
 /// Forgets the cached children of referrals (history, selections, case notes, delivery), so fields read
 /// after a mutation in the same request see its effect.
 pub fn forget_referral_children(ctx: &Context<'_>) -> Result<()> {

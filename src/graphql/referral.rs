@@ -5,7 +5,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::context::loader;
+use super::context::{loader, prime};
 use super::cost;
 use super::delivery::{self, ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
 use super::error::from_loader;
@@ -624,7 +624,6 @@ pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[journey::Referral]) -
                 node.exists()
             })
     };
-    let loader = loader(ctx)?;
     let assignees = async {
         if !selects(&["assignedTo", "name"]) {
             return Ok(());
@@ -633,7 +632,7 @@ pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[journey::Referral]) -
             .iter()
             .filter_map(|r| r.assigned_to_id.clone())
             .map(UserById);
-        loader.load_many(keys).await.map(drop)
+        prime(ctx, keys).await
     };
     let primes = async {
         if !selects(&["intervention", "contract", "primeProvider"]) {
@@ -642,7 +641,7 @@ pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[journey::Referral]) -
         let keys = referrals
             .iter()
             .map(|r| ProviderByCode(r.intervention.contract.prime_provider_code.clone()));
-        loader.load_many(keys).await.map(drop)
+        prime(ctx, keys).await
     };
     let subcontractors = async {
         if !selects(&["intervention", "contract", "subcontractors"]) {
@@ -651,10 +650,10 @@ pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[journey::Referral]) -
         let keys = referrals
             .iter()
             .map(|r| SubcontractorsOfContract(r.intervention.contract.id));
-        loader.load_many(keys).await.map(drop)
+        prime(ctx, keys).await
     };
     let (a, b, c) = futures_util::join!(assignees, primes, subcontractors);
-    a.and(b).and(c).map_err(from_loader)
+    a.and(b).and(c)
 }
 
 /// Builds a referral page from the service's result.

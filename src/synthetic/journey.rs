@@ -110,17 +110,21 @@ impl<'a, 'r> Life<'a, 'r> {
         &self.record.referral
     }
 
-    /// Derives the status from the facts, concluding (once) when they say so.
-    fn settle(&mut self, at: DateTime<Utc>) {
+    /// Everything the status follows from, by the facts recorded so far.
+    fn progress(&self) -> conclusion::Progress {
         let r = &self.record;
-        let progress = delivery::progress(
+        delivery::progress(
             &r.referral,
             &r.appointments,
             &r.plans,
             &r.sessions,
             r.report.is_some(),
-        );
-        let status = conclusion::status(&progress);
+        )
+    }
+
+    /// Derives the status from the facts, concluding (once) when they say so.
+    fn settle(&mut self, at: DateTime<Utc>) {
+        let status = conclusion::status(&self.progress());
         let referral = &mut self.record.referral;
         if status.is_concluded() && referral.concluded_at.is_none() {
             referral.concluded_at = Some(at);
@@ -169,15 +173,7 @@ impl<'a, 'r> Life<'a, 'r> {
     /// it is in (cancelled at once before anyone was seen, otherwise after the report).
     fn withdraw(&mut self, at: DateTime<Utc>, reason: &str) -> Go {
         self.before_cutoff(at)?;
-        let r = &self.record;
-        let state = delivery::progress(
-            &r.referral,
-            &r.appointments,
-            &r.plans,
-            &r.sessions,
-            r.report.is_some(),
-        )
-        .delivery_state();
+        let state = self.progress().delivery_state();
         self.record.referral.withdrawal = Some(Withdrawal {
             reason_code: reason.to_owned(),
             comments: None,
