@@ -13,6 +13,7 @@ use super::referral::{
 use super::scalars::Date;
 use super::types::{
     ContractType, Intervention, Region, ServiceCategory, ServiceProvider, WithdrawalReason,
+    prefetch_interventions,
 };
 use super::viewer::Viewer;
 use crate::domain::catalogue as cat;
@@ -211,6 +212,7 @@ impl CatalogueAndReferralQuery {
         let found =
             service::catalogue::search_interventions(services(ctx)?, &caller(ctx)?.scope, &filter)
                 .await?;
+        prefetch_interventions(ctx, &found).await?;
         Ok(found.into_iter().map(Intervention).collect())
     }
 

@@ -403,3 +403,59 @@ impl WithdrawalReason {
         &self.0.grouping
     }
 }
+
+/// Fetches, at once, what the catalogue search's selection will ask of each intervention's
+/// contract (prime provider, subcontractors, contract type, categories, PCC areas), so the
+/// resolvers find it in the request's cache however they are scheduled.
+pub async fn prefetch_interventions(ctx: &Context<'_>, found: &[cat::Intervention]) -> Result<()> {
+    use super::context::prime;
+
+    let look = ctx.look_ahead();
+    let contract = look.field("contract");
+    let contracts = || found.iter().map(|i| &i.contract);
+    let primes = async {
+        if !contract.field("primeProvider").exists() {
+            return Ok(());
+        }
+        prime(
+            ctx,
+            contracts().map(|c| ProviderByCode(c.prime_provider_code.clone())),
+        )
+        .await
+    };
+    let subcontractors = async {
+        if !contract.field("subcontractors").exists() {
+            return Ok(());
+        }
+        prime(ctx, contracts().map(|c| SubcontractorsOfContract(c.id))).await
+    };
+    let types = async {
+        if !contract.field("contractType").exists() {
+            return Ok(());
+        }
+        prime(
+            ctx,
+            contracts().map(|c| ContractTypeByCode(c.contract_type_code.clone())),
+        )
+        .await
+    };
+    let categories = async {
+        if !look.field("serviceCategories").exists() {
+            return Ok(());
+        }
+        let keys = contracts().map(|c| CategoriesOfContractType(c.contract_type_code.clone()));
+        prime(ctx, keys).await
+    };
+    let areas = async {
+        if !(contract.field("region").exists() || contract.field("pccAreas").exists()) {
+            return Ok(());
+        }
+        let keys = contracts().filter_map(|c| match &c.area {
+            cat::ContractArea::PccArea(area) => Some(PccAreaByCode(area.clone())),
+            cat::ContractArea::Region(_) => None,
+        });
+        prime(ctx, keys).await
+    };
+    let (a, b, c, d, e) = futures_util::join!(primes, subcontractors, types, categories, areas);
+    a.and(b).and(c).and(d).and(e)
+}
