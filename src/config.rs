@@ -82,6 +82,8 @@ pub struct Settings {
     pub demo_data: bool,
     /// Approve action plans as soon as they are submitted.
     pub auto_approve_action_plans: bool,
+    /// Outcome-report counts below this (and above zero) are withheld.
+    pub suppression_threshold: u64,
 }
 
 /// A configuration problem, naming the variable.
@@ -255,6 +257,7 @@ impl Settings {
             max_body_bytes: number("CRS_MAX_BODY_BYTES", 256 * 1024, 1024)?,
             demo_data: flag("CRS_DEMO_DATA", !production)?,
             auto_approve_action_plans: flag("CRS_AUTO_APPROVE_ACTION_PLANS", true)?,
+            suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
         })
     }
 

@@ -15,6 +15,7 @@ use crate::http::auth::TokenVerifier;
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, request_context, routes};
 use crate::service::delivery::DeliveryPolicy;
+use crate::service::outcome_report::{self, ReportPolicy};
 use crate::service::{Services, catalogue_import};
 use crate::{db, graphql};
 
@@ -57,9 +58,22 @@ impl Application {
         if settings.database.migrate_on_start {
             db::migrate(&db).await?;
         }
-        let services = Services::new(db.clone()).with_delivery_policy(DeliveryPolicy {
-            auto_approve_action_plans: settings.auto_approve_action_plans,
-        });
+        let services = Services::new(db.clone())
+            .with_delivery_policy(DeliveryPolicy {
+                auto_approve_action_plans: settings.auto_approve_action_plans,
+            })
+            .with_report_policy(ReportPolicy {
+                suppression_threshold: settings.suppression_threshold,
+            });
+        let backfilled = outcome_report::backfill(&db)
+            .await
+            .context("writing the outcome report's facts")?;
+        if backfilled > 0 {
+            tracing::info!(
+                referrals = backfilled,
+                "outcome report facts written for earlier referrals"
+            );
+        }
         let demo_loaded =
             settings.demo_data && catalogue_import::load_demo_if_empty(&services).await?;
         if settings.demo_data {

@@ -13,6 +13,7 @@ mod m20261122_000005_create_referrals;
 mod m20261122_000006_record_user_groups;
 mod m20261122_000007_create_delivery;
 mod m20261130_000008_dashboard_counts_and_indexes;
+mod m20261201_000009_create_outcome_report_facts;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_record_user_groups::Migration),
             Box::new(m20261122_000007_create_delivery::Migration),
             Box::new(m20261130_000008_dashboard_counts_and_indexes::Migration),
+            Box::new(m20261201_000009_create_outcome_report_facts::Migration),
         ]
     }
 }

@@ -18,14 +18,17 @@ use sea_orm::{
     EntityName, EntityTrait, Iterable, Value,
 };
 
-use super::{delivery, notifications, referrals, users};
+use super::{delivery, notifications, outcome_report, referrals, users};
 use crate::domain::actor::Principal;
+use crate::domain::outcome_report::facts::facts;
 use crate::domain::record::ReferralRecord;
 use crate::domain::referral::EventKind;
 
 /// The tables a bulk load fills, in the order rows are written.
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 14] = [
     "referral",
+    "report_referral",
+    "report_category",
     "referral_service_category",
     "referral_desired_outcome",
     "referral_event",
@@ -129,6 +132,15 @@ impl Batch {
             referral_rows.push(row);
         }
         batch.push(referral_rows)?;
+        // The outcome report's facts, from the same definitions the use cases write them with.
+        let (mut fact_rows, mut category_rows) = (Vec::new(), Vec::new());
+        for facts in records.iter().filter_map(facts) {
+            let (row, rows) = outcome_report::fact_rows(&facts);
+            fact_rows.push(row);
+            category_rows.extend(rows);
+        }
+        batch.push(fact_rows)?;
+        batch.push(category_rows)?;
         let (mut categories, mut outcomes) = (Vec::new(), Vec::new());
         for record in records {
             let (c, o) = referrals::selection_rows(

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod entities;
 pub mod import;
 pub mod notifications;
+pub mod outcome_report;
 pub mod referrals;
 pub mod scope;
 pub mod users;

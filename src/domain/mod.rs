@@ -8,6 +8,8 @@
 //! - `delivery`: appointments, feedback, action plans and reports, and their checks;
 //!   `conclusion`: delivery state, the conclusion rule and the status derived from the facts.
 //! - `record`: a referral with everything recorded about it.
+//! - `outcome_report`: the commissioners' report: facts, measures, dimensions, disclosure control;
+//!   `performance_report`: the provider's per-referral performance report.
 
 pub mod actor;
 pub mod catalogue;
@@ -15,6 +17,8 @@ pub mod conclusion;
 pub mod delivery;
 pub mod draft;
 pub mod onboarding;
+pub mod outcome_report;
+pub mod performance_report;
 pub mod record;
 pub mod reference_number;
 pub mod referral;

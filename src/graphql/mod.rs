@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod error;
 pub mod loaders;
 pub mod mutation;
+pub mod outcome_report;
 pub mod paging;
 pub mod query;
 pub mod referral;

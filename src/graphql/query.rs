@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::context::{caller, services};
 use super::cost;
 use super::delivery::NotificationQuery;
+use super::outcome_report::OutcomeReportQuery;
 use super::paging;
 use super::referral::{
     Referral, ReferralConnection, ReferralStatus, prefetch_page, referral_connection,
@@ -155,10 +156,15 @@ impl ReferralFilter {
     }
 }
 
-/// Entry points for reading: the catalogue, referrals and the caller's notifications.
+/// Entry points for reading: the catalogue, referrals, the caller's notifications and the
+/// outcome report.
 #[derive(Debug, Default, MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(CatalogueAndReferralQuery, NotificationQuery);
+pub struct QueryRoot(
+    CatalogueAndReferralQuery,
+    NotificationQuery,
+    OutcomeReportQuery,
+);
 
 /// Reading the catalogue and referrals.
 #[derive(Debug, Default)]

@@ -4,26 +4,18 @@
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE,
-};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use futures_util::StreamExt;
 
 use super::AppState;
-use super::auth::bearer_token;
+use super::caller::{self, refuse};
 use super::request_context::RequestId;
 use crate::error::AppError;
+use crate::graphql;
 use crate::graphql::context::Caller;
 use crate::graphql::error::error_body;
-use crate::{graphql, service};
-
-/// A refusal made before GraphQL runs, coded like every other error.
-fn refuse(state: &AppState, status: StatusCode, error: &AppError) -> HttpResponse {
-    state.metrics.refused(error.code());
-    HttpResponse::build(status).json(error_body(error))
-}
 
 fn bad_request(message: impl Into<String>) -> AppError {
     AppError::bad_input(message, Vec::new())
@@ -73,19 +65,9 @@ pub async fn execute(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let principal = match bearer_token(header).and_then(|token| state.verifier.verify(token)) {
+    let principal = match caller::authenticate(&req, &state) {
         Ok(principal) => principal,
-        Err(reason) => {
-            tracing::info!(reason = %reason, "unauthenticated request");
-            let mut response = refuse(&state, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
-            let challenge = HeaderValue::from_static("Bearer");
-            response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
-            return response;
-        }
+        Err(refusal) => return *refusal,
     };
     if !is_json(&req) {
         let error = bad_request("send operations as application/json");
@@ -114,15 +96,9 @@ pub async fn execute(
         return refuse(&state, StatusCode::BAD_REQUEST, &error);
     };
 
-    let scope = match service::viewer::resolve(&state.services, &principal).await {
+    let scope = match caller::scope(&state, &principal).await {
         Ok(scope) => scope,
-        Err(error @ AppError::Forbidden(_)) => {
-            return refuse(&state, StatusCode::FORBIDDEN, &error);
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "resolving the caller's scope");
-            return refuse(&state, StatusCode::INTERNAL_SERVER_ERROR, &error);
-        }
+        Err(refusal) => return *refusal,
     };
 
     let operation_name = request.operation_name.clone();

@@ -1,9 +1,12 @@
-//! HTTP: routes, the request-id middleware, authentication and the GraphQL endpoint.
+//! HTTP: routes, the request-id middleware, authentication, the GraphQL endpoint and the report
+//! downloads.
 
 pub mod auth;
+pub mod caller;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod reports;
 pub mod request_context;
 
 use std::sync::Arc;
@@ -43,6 +46,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route(web::post().to(graphql::execute))
                 .route(web::get().to(graphql::graphiql))
                 .default_service(web::to(graphql::method_not_allowed)),
+        )
+        .route(
+            "/reports/outcomes.csv",
+            web::get().to(reports::outcomes_csv),
+        )
+        .route(
+            "/reports/provider-performance.csv",
+            web::get().to(reports::provider_performance_csv),
         )
         .route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))

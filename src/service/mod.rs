@@ -5,6 +5,8 @@ pub mod catalogue;
 pub mod catalogue_import;
 pub mod delivery;
 pub mod notifications;
+pub mod outcome_report;
+pub mod performance_report;
 pub mod referrals;
 pub mod seed;
 pub mod viewer;
@@ -14,12 +16,13 @@ use sea_orm::DatabaseConnection;
 use crate::domain::actor::Scope;
 use crate::error::AppError;
 
-/// What the use cases need: the database, the user registry and the delivery policy.
+/// What the use cases need: the database, the user registry, the delivery and report policies.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: DatabaseConnection,
     pub users: viewer::UserRegistry,
     pub delivery: delivery::DeliveryPolicy,
+    pub reports: outcome_report::ReportPolicy,
 }
 
 impl Services {
@@ -29,7 +32,14 @@ impl Services {
             db,
             users: viewer::UserRegistry::default(),
             delivery: delivery::DeliveryPolicy::default(),
+            reports: outcome_report::ReportPolicy::default(),
         }
+    }
+
+    /// The same services with another report policy.
+    pub fn with_report_policy(mut self, policy: outcome_report::ReportPolicy) -> Self {
+        self.reports = policy;
+        self
     }
 
     /// The same services with another delivery policy.

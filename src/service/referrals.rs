@@ -9,7 +9,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
-use super::Services;
+use super::{Services, outcome_report};
 use crate::db;
 use crate::db::referrals::SaveError;
 use crate::domain::actor::{Principal, Scope, UserId, resolve_scope};
@@ -416,6 +416,9 @@ pub(super) async fn commit_steps(
         recorded.to_status = step.to;
         db::referrals::insert_event(&txn, &recorded).await?;
     }
+    if after.sent_at.is_some() {
+        outcome_report::refresh(&txn, &[after.id]).await?;
+    }
     txn.commit().await?;
     for step in &steps {
         tracing::info!(referral_id = %after.id, user_id = %actor, event = step.kind.code(), status = step.to.code(), "referral changed");
@@ -619,6 +622,7 @@ pub async fn send_with(
         ),
     )
     .await?;
+    outcome_report::refresh(&txn, &[referral.id]).await?;
     txn.commit().await?;
     tracing::info!(referral_id = %referral.id, user_id = %principal.user_id, "referral sent");
     Ok(referral)

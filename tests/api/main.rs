@@ -21,6 +21,7 @@ mod journey;
 mod limits;
 mod matrix;
 mod operations;
+mod outcome_report;
 mod plans;
 mod referrals;
 mod schema;

@@ -139,6 +139,12 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
     let catalogue = [Ok, Ok, Ok, Ok, Ok, Forbidden, Ok];
     let rows: Vec<(&str, &str, Value, [Expect; 7])> = vec![
         ("me", "{ me { id } }", json!({}), [Ok; 7]),
+        (
+            "outcomeReport",
+            "{ outcomeReport(groupBy: [REGION]) { totals { referralsSent } } }",
+            json!({}),
+            [Forbidden, Ok, Ok, Ok, Ok, Forbidden, Forbidden],
+        ),
         ("regions", "{ regions { code } }", json!({}), catalogue),
         (
             "contractTypes",

@@ -235,3 +235,107 @@ async fn seeding_refuses_a_database_that_has_referrals() {
     assert!(error.contains("already holds referrals"), "{error}");
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM referral").await, 50);
 }
+
+const REPORT: &str = "query($by: [ReportDimension!]!) { outcomeReport(groupBy: $by) {
+    rows { dimensions { value } referralsSent open completed cancelled prematurelyEnded
+      withdrawals { referrals } assessmentsAttended assessmentsMissed sessionsPlanned
+      sessionsAttended sessionsMissed outcomesAchieved outcomesPartiallyAchieved
+      outcomesNotAchieved medianDaysToAssignment p90DaysToAssessment medianDaysToFirstSession
+      concludedByDeadline deadlineReached }
+    totals { referralsSent } } }";
+
+#[tokio::test]
+async fn loaded_report_facts_are_the_ones_the_use_cases_write() {
+    let options = AppOptions::empty().with("CRS_SUPPRESSION_THRESHOLD", "2");
+    let app = TestApp::spawn_with(options).await;
+    seed(&app, 400).await;
+    let machine = app.token(&Claims {
+        sub: "m2m".into(),
+        name: None,
+        email: None,
+        authorities: vec!["ROLE_CRS_READ_ALL".into()],
+        groups: Vec::new(),
+    });
+    let groupings = [
+        json!(["REGION", "AGE_BAND"]),
+        json!(["SERVICE_CATEGORY", "COMPLEXITY"]),
+        json!(["QUARTER", "ETHNICITY"]),
+    ];
+    let mut loaded = Vec::new();
+    for by in &groupings {
+        loaded.push(app.data(&machine, REPORT, json!({ "by": by })).await);
+    }
+    let sent = scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM referral WHERE sent_at IS NOT NULL",
+    )
+    .await;
+    assert_eq!(loaded[0]["outcomeReport"]["totals"]["referralsSent"], sent);
+    // The same facts again, from the use cases' definitions over the stored records.
+    for table in ["report_category", "report_referral"] {
+        app.db
+            .execute_unprepared(&format!("DELETE FROM {table}"))
+            .await
+            .unwrap();
+    }
+    let written = crs_api::service::outcome_report::backfill(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(i64::try_from(written).unwrap(), sent);
+    for (by, before) in groupings.iter().zip(loaded) {
+        let after = app.data(&machine, REPORT, json!({ "by": by })).await;
+        assert_eq!(after, before, "{by}");
+    }
+}
+
+#[tokio::test]
+async fn the_performance_report_pages_through_a_providers_referrals() {
+    use crs_api::http::auth::TokenVerifier;
+    use crs_api::service::{performance_report, viewer};
+
+    let app = TestApp::spawn_with(AppOptions::empty()).await;
+    seed(&app, 300).await;
+    let caseworker = busiest_caseworker(&app).await;
+    let token = app.token(&caseworker);
+    let response = app
+        .client
+        .get(format!("{}/reports/provider-performance.csv", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body = response.text().await.unwrap();
+    let text = body.strip_prefix('\u{feff}').unwrap();
+    let downloaded: Vec<String> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[1].to_owned())
+        .collect();
+    let in_scope = app.data(&token, PAGE, json!({ "first": 1 })).await["referrals"]["totalCount"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(downloaded.len() as u64, in_scope);
+    assert!(in_scope > 20, "{in_scope}");
+
+    // Seven at a time gives the same lines in the same order.
+    let services = Services::new(app.db.clone());
+    let principal = TokenVerifier::new(&app.settings.jwt)
+        .unwrap()
+        .verify(&token)
+        .unwrap();
+    let scope = viewer::resolve(&services, &principal).await.unwrap();
+    let query = performance_report::query(&scope, None, None)
+        .unwrap()
+        .paged(7);
+    let (mut paged, mut after) = (Vec::new(), None);
+    loop {
+        let (lines, last) = performance_report::page(&services, &query, after)
+            .await
+            .unwrap();
+        let Some(last) = last else { break };
+        assert!(lines.len() <= 7);
+        paged.extend(lines.iter().map(|l| l.referral_id.to_string()));
+        after = Some(last);
+    }
+    assert_eq!(paged, downloaded);
+}

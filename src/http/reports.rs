@@ -1,0 +1,518 @@
+//! Report downloads, with the same bearer token as `/graphql`:
+//! - `GET /reports/outcomes.csv?groupBy=PCC_AREA,SERVICE_CATEGORY&…`: the outcome report, the
+//!   filters named as in `OutcomeReportFilter` (lists comma-separated or repeated);
+//! - `GET /reports/provider-performance.csv?sentFrom=…&sentTo=…`: a provider user's referrals,
+//!   one line each with the reference service's columns, streamed a page at a time.
+//!
+//! Both are UTF-8 with a byte-order mark, so spreadsheets read the names right.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::AppState;
+use super::caller::{self, refuse};
+use crate::db::outcome_report::SentCursor;
+use crate::domain::draft::code;
+use crate::domain::outcome_report::measures::{Count, Timeliness, WITHDRAWAL_GROUPINGS};
+use crate::domain::outcome_report::{Dimension, ReportFilter};
+use crate::domain::performance_report::PerformanceLine;
+use crate::error::{AppError, FieldError};
+use crate::service::outcome_report::{PublishedRow, Report};
+use crate::service::{self, Services};
+
+/// How a spreadsheet knows the file is UTF-8.
+const BYTE_ORDER_MARK: &str = "\u{feff}";
+
+/// What a withheld count is written as (the ONS convention: confidential).
+const WITHHELD: &str = "[c]";
+
+/// The query string as named values; lists may be comma-separated or repeated.
+#[derive(Debug, Default)]
+struct Parameters(HashMap<String, Vec<String>>);
+
+impl Parameters {
+    fn read(req: &HttpRequest, allowed: &[&str]) -> Result<Parameters, AppError> {
+        let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map_err(|_| {
+                AppError::bad_input(
+                    "the query string could not be read",
+                    vec![FieldError::new("query", code::INVALID_FORMAT)],
+                )
+            })?
+            .into_inner();
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
+        let mut unknown = Vec::new();
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) {
+                unknown.push(FieldError::new(name, code::INVALID_VALUE));
+                continue;
+            }
+            values.entry(name).or_default().extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if !unknown.is_empty() {
+            return Err(AppError::bad_input("unknown query parameters", unknown));
+        }
+        Ok(Parameters(values))
+    }
+
+    fn list(&mut self, name: &str) -> Option<Vec<String>> {
+        self.0.remove(name)
+    }
+
+    fn date(&mut self, name: &'static str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+        let values = self.0.remove(name)?;
+        match values.as_slice() {
+            [one] => NaiveDate::parse_from_str(one, "%Y-%m-%d")
+                .map_err(|_| errors.push(FieldError::new(name, code::INVALID_FORMAT)))
+                .ok(),
+            _ => {
+                errors.push(FieldError::new(name, code::INVALID_FORMAT));
+                None
+            }
+        }
+    }
+}
+
+const OUTCOME_PARAMETERS: [&str; 11] = [
+    "groupBy",
+    "regionCodes",
+    "pccAreaCodes",
+    "probationDeliveryUnitCodes",
+    "providerCodes",
+    "contractReferences",
+    "contractTypeCodes",
+    "serviceCategoryIds",
+    "complexity",
+    "sentFrom",
+    "sentTo",
+];
+
+/// The grouping and filter of an outcome report download.
+fn outcome_request(req: &HttpRequest) -> Result<(Vec<Dimension>, ReportFilter), AppError> {
+    let mut parameters = Parameters::read(req, &OUTCOME_PARAMETERS)?;
+    let mut errors = Vec::new();
+    let dimensions: Vec<Dimension> = parameters
+        .list("groupBy")
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|name| {
+            let found = Dimension::from_code(name);
+            if found.is_none() {
+                errors.push(FieldError::new("groupBy", code::INVALID_VALUE));
+            }
+            found
+        })
+        .collect();
+    let service_category_ids = parameters.list("serviceCategoryIds").map(|ids| {
+        ids.iter()
+            .filter_map(|id| {
+                let parsed = Uuid::try_parse(id).ok().filter(|_| id.len() == 36);
+                if parsed.is_none() {
+                    errors.push(FieldError::new("serviceCategoryIds", code::INVALID_FORMAT));
+                }
+                parsed
+            })
+            .collect()
+    });
+    let complexity = parameters.list("complexity");
+    if complexity
+        .iter()
+        .flatten()
+        .any(|c| !["LOW", "MEDIUM", "HIGH"].contains(&c.as_str()))
+    {
+        errors.push(FieldError::new("complexity", code::INVALID_VALUE));
+    }
+    let filter = ReportFilter {
+        region_codes: parameters.list("regionCodes"),
+        pcc_area_codes: parameters.list("pccAreaCodes"),
+        probation_delivery_unit_codes: parameters.list("probationDeliveryUnitCodes"),
+        provider_codes: parameters.list("providerCodes"),
+        contract_references: parameters.list("contractReferences"),
+        contract_type_codes: parameters.list("contractTypeCodes"),
+        service_category_ids,
+        complexity,
+        sent_from: parameters.date("sentFrom", &mut errors),
+        sent_to: parameters.date("sentTo", &mut errors),
+    };
+    if !errors.is_empty() {
+        return Err(AppError::bad_input("the report request is invalid", errors));
+    }
+    Ok((dimensions, filter))
+}
+
+/// How a refused download is answered.
+fn refusal(state: &AppState, error: &AppError) -> HttpResponse {
+    let status = match error {
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::BadInput { .. } => StatusCode::BAD_REQUEST,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        _ => {
+            tracing::error!(error = %error, "report download failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    refuse(state, status, error)
+}
+
+fn csv_response(file_name: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ));
+    response
+}
+
+/// `GET /reports/outcomes.csv`.
+pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let principal = match caller::authenticate(&req, &state) {
+        Ok(principal) => principal,
+        Err(refused) => return *refused,
+    };
+    let scope = match caller::scope(&state, &principal).await {
+        Ok(scope) => scope,
+        Err(refused) => return *refused,
+    };
+    // Callers who may never run a report are refused before their parameters are read.
+    if let Err(error) = service::outcome_report::access(&scope) {
+        return refusal(&state, &error);
+    }
+    let report = match outcome_request(&req) {
+        Ok((dimensions, filter)) => {
+            service::outcome_report::run(&state.services, &scope, &filter, &dimensions).await
+        }
+        Err(error) => Err(error),
+    };
+    match report.and_then(|report| outcome_csv(&report)) {
+        Ok(body) => csv_response("outcomes.csv").body(body),
+        Err(error) => refusal(&state, &error),
+    }
+}
+
+/// A measure column of the outcome CSV.
+#[derive(Clone, Copy, Debug)]
+enum Measure {
+    Count(Count),
+    AttendanceRate,
+    AttritionRate,
+    AchievementRate,
+    ConcludedByDeadlineRate,
+    Median(Timeliness),
+    P90(Timeliness),
+}
+
+/// The measure columns and their headers.
+const MEASURES: [(&str, Measure); 32] = [
+    ("Referrals sent", Measure::Count(Count::ReferralsSent)),
+    ("Open", Measure::Count(Count::Open)),
+    ("Completed", Measure::Count(Count::Completed)),
+    ("Cancelled", Measure::Count(Count::Cancelled)),
+    ("Ended early", Measure::Count(Count::PrematurelyEnded)),
+    (
+        "Withdrawn: problem with the referral",
+        Measure::Count(Count::WithdrawnProblem),
+    ),
+    (
+        "Withdrawn: the person's circumstances",
+        Measure::Count(Count::WithdrawnUser),
+    ),
+    (
+        "Withdrawn: sentence changed",
+        Measure::Count(Count::WithdrawnSentence),
+    ),
+    (
+        "Withdrawn: completed early",
+        Measure::Count(Count::WithdrawnEarly),
+    ),
+    ("Withdrawn: other", Measure::Count(Count::WithdrawnOther)),
+    (
+        "Assessments attended",
+        Measure::Count(Count::AssessmentsAttended),
+    ),
+    (
+        "Assessments missed",
+        Measure::Count(Count::AssessmentsMissed),
+    ),
+    ("Sessions planned", Measure::Count(Count::SessionsPlanned)),
+    ("Sessions attended", Measure::Count(Count::SessionsAttended)),
+    ("Sessions missed", Measure::Count(Count::SessionsMissed)),
+    (
+        "Appointments attended",
+        Measure::Count(Count::AppointmentsAttended),
+    ),
+    (
+        "Appointments missed",
+        Measure::Count(Count::AppointmentsMissed),
+    ),
+    ("Attendance rate", Measure::AttendanceRate),
+    ("Attrition rate", Measure::AttritionRate),
+    ("Outcomes achieved", Measure::Count(Count::OutcomesAchieved)),
+    (
+        "Outcomes partially achieved",
+        Measure::Count(Count::OutcomesPartiallyAchieved),
+    ),
+    (
+        "Outcomes not achieved",
+        Measure::Count(Count::OutcomesNotAchieved),
+    ),
+    ("Achievement rate", Measure::AchievementRate),
+    (
+        "Median days to assignment",
+        Measure::Median(Timeliness::DaysToAssignment),
+    ),
+    (
+        "90th percentile days to assignment",
+        Measure::P90(Timeliness::DaysToAssignment),
+    ),
+    (
+        "Median days to assessment",
+        Measure::Median(Timeliness::DaysToAssessment),
+    ),
+    (
+        "90th percentile days to assessment",
+        Measure::P90(Timeliness::DaysToAssessment),
+    ),
+    (
+        "Median days to first session",
+        Measure::Median(Timeliness::DaysToFirstSession),
+    ),
+    (
+        "90th percentile days to first session",
+        Measure::P90(Timeliness::DaysToFirstSession),
+    ),
+    (
+        "Concluded by deadline",
+        Measure::Count(Count::ConcludedByDeadline),
+    ),
+    ("Deadline reached", Measure::Count(Count::DeadlineReached)),
+    (
+        "Concluded by deadline rate",
+        Measure::ConcludedByDeadlineRate,
+    ),
+];
+
+/// A measure as written: withheld counts as `[c]`, absent rates and percentiles empty.
+fn measure_cell(row: &PublishedRow, measure: Measure) -> String {
+    let optional = |v: Option<String>| v.unwrap_or_default();
+    match measure {
+        Measure::Count(count) => row
+            .count(count)
+            .map_or_else(|| WITHHELD.to_owned(), |n| n.to_string()),
+        Measure::AttendanceRate => optional(row.rates.attendance.map(|r| r.to_string())),
+        Measure::AttritionRate => optional(row.rates.attrition.map(|r| r.to_string())),
+        Measure::AchievementRate => optional(row.rates.achievement.map(|r| r.to_string())),
+        Measure::ConcludedByDeadlineRate => {
+            optional(row.rates.concluded_by_deadline.map(|r| r.to_string()))
+        }
+        Measure::Median(t) => optional(row.percentiles(t).0.map(|d| d.to_string())),
+        Measure::P90(t) => optional(row.percentiles(t).1.map(|d| d.to_string())),
+    }
+}
+
+fn csv_error(error: impl std::fmt::Display) -> AppError {
+    crate::error::internal("writing a CSV file", error)
+}
+
+/// The outcome report as CSV: a header, a line per row, then the totals.
+fn outcome_csv(report: &Report) -> Result<Vec<u8>, AppError> {
+    debug_assert_eq!(WITHDRAWAL_GROUPINGS.len(), 5);
+    let mut writer = csv::Writer::from_writer(BYTE_ORDER_MARK.as_bytes().to_vec());
+    let mut header: Vec<String> = Vec::new();
+    for dimension in &report.group_by {
+        header.push(dimension.title().to_owned());
+        header.push(format!("{} code", dimension.title()));
+    }
+    header.extend(MEASURES.iter().map(|(name, _)| (*name).to_owned()));
+    header.push("Suppressed".to_owned());
+    writer.write_record(&header).map_err(csv_error)?;
+    let mut write = |dimensions: Vec<String>, row: &PublishedRow| {
+        let mut line = dimensions;
+        line.extend(MEASURES.iter().map(|(_, m)| measure_cell(row, *m)));
+        line.push(if row.suppressed { "yes" } else { "no" }.to_owned());
+        writer.write_record(&line).map_err(csv_error)
+    };
+    for row in &report.rows {
+        let dimensions = row
+            .dimensions
+            .iter()
+            .flat_map(|d| [d.label.clone(), d.value.clone()])
+            .collect();
+        write(dimensions, row)?;
+    }
+    let mut total = vec![String::new(); report.group_by.len() * 2];
+    if let Some(first) = total.first_mut() {
+        *first = "Total".to_owned();
+    }
+    write(total, &report.totals)?;
+    writer.into_inner().map_err(csv_error)
+}
+
+/// The columns of the performance report, as the reference service names them.
+const PERFORMANCE_COLUMNS: [&str; 26] = [
+    "referral_ref",
+    "referral_id",
+    "contract_ref",
+    "organisation_id",
+    "caseworker_id",
+    "service_user_crn",
+    "date_referral_received",
+    "date_saa_first_arranged",
+    "date_saa_first_scheduled_for",
+    "date_saa_first_not_attended",
+    "date_saa_first_attended",
+    "date_saa_first_completed",
+    "saa_attended_on_time",
+    "date_first_action_plan_submitted",
+    "date_of_first_action_plan_approval",
+    "date_of_first_attended_session",
+    "outcomes_to_be_achieved_count",
+    "outcomes_achieved",
+    "count_of_sessions_expected",
+    "count_of_sessions_attended",
+    "end_requested_by_pp_at",
+    "end_requested_by_pp_reason",
+    "date_eosr_submitted",
+    "concluded_at",
+    "referral_end_state",
+    "date_intervention_to_be_completed_by",
+];
+
+/// A time as spreadsheets read it, in UTC.
+fn time(at: Option<DateTime<Utc>>) -> String {
+    at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+fn performance_record(line: &PerformanceLine, reasons: &HashMap<String, String>) -> [String; 26] {
+    let text = |v: Option<String>| v.unwrap_or_default();
+    [
+        text(line.reference.clone()),
+        line.referral_id.to_string(),
+        line.contract_reference.clone(),
+        line.organisation_code.clone(),
+        text(line.caseworker_id.clone()),
+        line.crn.clone(),
+        time(line.received_at),
+        time(line.assessment_first_arranged_at),
+        time(line.assessment_first_scheduled_for),
+        time(line.assessment_first_not_attended),
+        time(line.assessment_first_attended),
+        time(line.assessment_first_completed),
+        text(line.assessment_attended_on_time.map(|b| b.to_string())),
+        time(line.first_action_plan_submitted_at),
+        time(line.first_action_plan_approved_at),
+        time(line.first_attended_session),
+        line.outcomes_to_be_achieved.to_string(),
+        text(line.outcomes_score.map(|s| s.to_string())),
+        text(line.sessions_expected.map(|n| n.to_string())),
+        line.sessions_attended.to_string(),
+        time(line.end_requested_at),
+        text(
+            line.end_requested_reason_code
+                .as_ref()
+                .map(|code| reasons.get(code).cloned().unwrap_or_else(|| code.clone())),
+        ),
+        time(line.end_of_service_report_submitted_at),
+        time(line.concluded_at),
+        text(line.end_state.map(str::to_owned)),
+        text(line.completion_deadline.map(|d| d.to_string())),
+    ]
+}
+
+/// CSV text of some records.
+fn csv_text<R: AsRef<[u8]>>(
+    records: impl IntoIterator<Item = impl IntoIterator<Item = R>>,
+    prefix: &str,
+) -> Result<Bytes, AppError> {
+    let mut writer = csv::Writer::from_writer(prefix.as_bytes().to_vec());
+    for record in records {
+        writer.write_record(record).map_err(csv_error)?;
+    }
+    Ok(Bytes::from(writer.into_inner().map_err(csv_error)?))
+}
+
+/// Where the performance download has got to.
+enum Progress {
+    Header,
+    After(Option<SentCursor>),
+    Done,
+}
+
+/// `GET /reports/provider-performance.csv`.
+pub async fn provider_performance_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let principal = match caller::authenticate(&req, &state) {
+        Ok(principal) => principal,
+        Err(refused) => return *refused,
+    };
+    let scope = match caller::scope(&state, &principal).await {
+        Ok(scope) => scope,
+        Err(refused) => return *refused,
+    };
+    let query = service::performance_report::query(&scope, None, None).and_then(|_| {
+        let mut parameters = Parameters::read(&req, &["sentFrom", "sentTo"])?;
+        let mut errors = Vec::new();
+        let from = parameters.date("sentFrom", &mut errors);
+        let to = parameters.date("sentTo", &mut errors);
+        if !errors.is_empty() {
+            return Err(AppError::bad_input("the report request is invalid", errors));
+        }
+        service::performance_report::query(&scope, from, to)
+    });
+    let query = match query {
+        Ok(query) => query,
+        Err(error) => return refusal(&state, &error),
+    };
+    let reasons = match service::performance_report::reason_descriptions(&state.services).await {
+        Ok(reasons) => reasons,
+        Err(error) => return refusal(&state, &error),
+    };
+    let services: Services = state.services.clone();
+    let user_id = principal.user_id.clone();
+    let lines = futures_util::stream::unfold(Progress::Header, move |progress| {
+        let (services, query, reasons) = (services.clone(), query.clone(), reasons.clone());
+        let user_id = user_id.clone();
+        async move {
+            let after = match progress {
+                Progress::Done => return None,
+                Progress::Header => {
+                    let header = csv_text([PERFORMANCE_COLUMNS], BYTE_ORDER_MARK);
+                    return Some((header, Progress::After(None)));
+                }
+                Progress::After(after) => after,
+            };
+            match service::performance_report::page(&services, &query, after).await {
+                Ok((_, None)) => None,
+                Ok((lines, Some(last))) => {
+                    let records = lines.iter().map(|l| performance_record(l, &reasons));
+                    Some((csv_text(records, ""), Progress::After(Some(last))))
+                }
+                Err(error) => {
+                    // The download stops short; the log says why (ids only).
+                    tracing::error!(error = %error, user_id = %user_id, "performance report failed part way");
+                    Some((Err(error), Progress::Done))
+                }
+            }
+        }
+    });
+    csv_response("provider-performance.csv")
+        .streaming(futures_util::StreamExt::map(lines, |chunk| {
+            chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.code()))
+        }))
+}

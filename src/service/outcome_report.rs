@@ -1,0 +1,276 @@
+//! The outcome report: who may run it and over which referrals, keeping each referral's facts
+//! in step with its changes, and publishing the figures with small counts withheld.
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use super::Services;
+use crate::db;
+use crate::domain::actor::Scope;
+use crate::domain::catalogue::uk_date;
+use crate::domain::draft::code;
+use crate::domain::outcome_report::disclosure::{self, Withheld};
+use crate::domain::outcome_report::facts::facts;
+use crate::domain::outcome_report::measures::{
+    COUNTS, Count, Figures, Percentiles, Rates, Timeliness,
+};
+use crate::domain::outcome_report::{
+    Dimension, ReportAccess, ReportFilter, ReportRequestError, check_request, fixed_label,
+};
+use crate::domain::record::ReferralRecord;
+use crate::domain::referral::ReferralAccess;
+use crate::error::{AppError, FieldError};
+
+/// How the report is published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReportPolicy {
+    /// Counts from 1 to one below this are withheld (`CRS_SUPPRESSION_THRESHOLD`).
+    pub suppression_threshold: u64,
+}
+
+impl Default for ReportPolicy {
+    fn default() -> Self {
+        ReportPolicy {
+            suppression_threshold: 5,
+        }
+    }
+}
+
+/// Everything recorded about these referrals that reports are made from (sent ones only): seven
+/// statements whatever their number.
+pub(crate) async fn records(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<ReferralRecord>, AppError> {
+    let referrals = db::referrals::find_many(db, &ReferralAccess::AllSent, ids).await?;
+    let selections = db::referrals::selections(db, ids).await?;
+    let events = db::referrals::events_of(db, ids).await?;
+    let appointments = db::delivery::appointments_of(db, ids).await?;
+    let plans = db::delivery::plans_of(db, ids).await?;
+    let sessions = db::delivery::sessions_of(db, ids).await?;
+    let reports = db::delivery::reports_of(db, ids).await?;
+    Ok(referrals
+        .into_iter()
+        .map(|referral| {
+            let id = referral.id;
+            ReferralRecord {
+                selections: selections
+                    .iter()
+                    .filter(|(r, _)| *r == id)
+                    .map(|(_, s)| s.clone())
+                    .collect(),
+                events: events
+                    .iter()
+                    .filter(|e| e.referral_id == id)
+                    .cloned()
+                    .collect(),
+                case_notes: Vec::new(),
+                appointments: appointments
+                    .iter()
+                    .filter(|a| a.referral_id == id)
+                    .cloned()
+                    .collect(),
+                plans: plans
+                    .iter()
+                    .filter(|p| p.referral_id == id)
+                    .cloned()
+                    .collect(),
+                sessions: sessions
+                    .iter()
+                    .filter(|s| s.referral_id == id)
+                    .cloned()
+                    .collect(),
+                report: reports.iter().find(|r| r.referral_id == id).cloned(),
+                notifications: Vec::new(),
+                referral,
+            }
+        })
+        .collect())
+}
+
+/// Rewrites the report's facts of these referrals from what is recorded about them; called in
+/// the transaction of every change to a sent referral, so the report never lags the journey.
+pub async fn refresh(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), AppError> {
+    for record in records(db, ids).await? {
+        if let Some(facts) = facts(&record) {
+            db::outcome_report::replace(db, &facts).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the facts of sent referrals that have none (recorded before the report existed), a
+/// batch per transaction. Returns how many were written.
+pub async fn backfill(db: &DatabaseConnection) -> Result<usize, AppError> {
+    const BATCH: u64 = 500;
+    let mut written = 0;
+    loop {
+        let ids = db::outcome_report::referrals_without_facts(db, BATCH).await?;
+        if ids.is_empty() {
+            return Ok(written);
+        }
+        let txn = db.begin().await?;
+        refresh(&txn, &ids).await?;
+        txn.commit().await?;
+        written += ids.len();
+        tracing::info!(referrals = ids.len(), "outcome report facts written");
+    }
+}
+
+/// Which referrals the caller's report may count: a commissioner's regions, a provider user's
+/// contracts, or everything for a machine client; practitioners are refused.
+pub fn access(scope: &Scope) -> Result<ReportAccess, AppError> {
+    match scope {
+        Scope::Commissioner { region_codes } => Ok(ReportAccess::Regions(region_codes.clone())),
+        Scope::Provider(provider) => Ok(ReportAccess::Contracts(provider.contract_ids())),
+        Scope::ReadAll => Ok(ReportAccess::All),
+        Scope::Practitioner => Err(AppError::Forbidden(
+            "outcome reports are for commissioners and providers".into(),
+        )),
+        Scope::NoRole => Err(AppError::Forbidden("the token carries no CRS role".into())),
+    }
+}
+
+/// A dimension value of a published row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DimensionValue {
+    pub dimension: Dimension,
+    /// The code or key.
+    pub value: String,
+    /// The readable name.
+    pub label: String,
+}
+
+/// One published row (or the totals): `None` for a withheld count or a measure built on one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublishedRow {
+    pub dimensions: Vec<DimensionValue>,
+    pub counts: [Option<u64>; COUNTS],
+    pub suppressed: bool,
+    pub rates: Rates,
+    /// Median and 90th percentile per timeliness measure.
+    pub timeliness: [(Option<i64>, Option<i64>); 3],
+}
+
+impl PublishedRow {
+    /// A count, `None` when withheld.
+    pub fn count(&self, count: Count) -> Option<u64> {
+        self.counts[count.index()]
+    }
+
+    /// The median and 90th percentile of a timeliness measure.
+    pub fn percentiles(&self, measure: Timeliness) -> (Option<i64>, Option<i64>) {
+        self.timeliness[measure.index()]
+    }
+}
+
+/// A published report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub group_by: Vec<Dimension>,
+    pub rows: Vec<PublishedRow>,
+    pub totals: PublishedRow,
+    pub suppression_threshold: u64,
+}
+
+fn request_error(error: ReportRequestError) -> AppError {
+    let (field, code) = match error {
+        ReportRequestError::DimensionCount => ("groupBy", code::INVALID_LENGTH),
+        ReportRequestError::RepeatedDimension => ("groupBy", code::INVALID_VALUE),
+        ReportRequestError::DateRange => ("sentTo", code::INVALID_VALUE),
+    };
+    AppError::bad_input(error.to_string(), vec![FieldError::new(field, code)])
+}
+
+/// Runs the report for the caller: the rows grouped by `dimensions` and the totals, over the
+/// referrals the caller may count that match `filter`, with small counts withheld.
+pub async fn run(
+    services: &Services,
+    scope: &Scope,
+    filter: &ReportFilter,
+    dimensions: &[Dimension],
+) -> Result<Report, AppError> {
+    let access = access(scope)?;
+    check_request(dimensions, filter).map_err(request_error)?;
+    let today = uk_date(Utc::now());
+    let mut groups =
+        db::outcome_report::groups(&services.db, &access, filter, dimensions, today).await?;
+    let totals = db::outcome_report::groups(&services.db, &access, filter, &[], today)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| crate::error::internal("outcome report", "no totals row"))?;
+    groups.sort_by(|a, b| a.values.cmp(&b.values));
+
+    let threshold = services.reports.suppression_threshold;
+    let counts: Vec<_> = groups.iter().map(|g| g.figures.counts).collect();
+    let keys: Vec<_> = groups.iter().map(|g| g.values.clone()).collect();
+    let withheld = disclosure::suppress(&counts, &keys, &totals.figures.counts, threshold);
+
+    let rows = groups
+        .iter()
+        .enumerate()
+        .map(|(i, group)| {
+            let dimensions = dimensions
+                .iter()
+                .zip(&group.values)
+                .zip(&group.labels)
+                .map(|((dimension, value), label)| DimensionValue {
+                    dimension: *dimension,
+                    label: label
+                        .clone()
+                        .or_else(|| fixed_label(*dimension, value))
+                        .unwrap_or_else(|| value.clone()),
+                    value: value.clone(),
+                })
+                .collect();
+            publish(dimensions, &group.figures, &withheld, Some(i), threshold)
+        })
+        .collect();
+    Ok(Report {
+        group_by: dimensions.to_vec(),
+        totals: publish(Vec::new(), &totals.figures, &withheld, None, threshold),
+        rows,
+        suppression_threshold: threshold,
+    })
+}
+
+/// A row as published: withheld counts blanked, rates and percentiles only where safe.
+fn publish(
+    dimensions: Vec<DimensionValue>,
+    figures: &Figures,
+    withheld: &Withheld,
+    row: Option<usize>,
+    threshold: u64,
+) -> PublishedRow {
+    let hidden = match row {
+        Some(r) => withheld.rows[r],
+        None => withheld.totals,
+    };
+    let mut counts = [None; COUNTS];
+    for (i, slot) in counts.iter_mut().enumerate() {
+        if !hidden[i] {
+            *slot = Some(figures.counts[i]);
+        }
+    }
+    // A percentile of fewer values than the threshold describes too few people.
+    let percentiles = |p: &Percentiles| {
+        if p.values < threshold {
+            (None, None)
+        } else {
+            (p.median, p.p90)
+        }
+    };
+    PublishedRow {
+        dimensions,
+        counts,
+        suppressed: withheld.any(row),
+        rates: Rates::of(&figures.counts, &hidden),
+        timeliness: [
+            percentiles(&figures.timeliness[0]),
+            percentiles(&figures.timeliness[1]),
+            percentiles(&figures.timeliness[2]),
+        ],
+    }
+}

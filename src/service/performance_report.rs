@@ -1,0 +1,90 @@
+//! The provider performance report: a provider user's referrals, a page at a time, as lines of
+//! the reference service's report.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::Services;
+use super::outcome_report::records;
+use crate::db;
+use crate::db::outcome_report::SentCursor;
+use crate::domain::actor::Scope;
+use crate::domain::catalogue::uk_day_start;
+use crate::domain::performance_report::{PerformanceLine, line};
+use crate::error::AppError;
+
+/// Referrals read per page.
+pub const PAGE: u64 = 500;
+
+/// Which referrals the report covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PerformanceQuery {
+    contract_ids: Vec<Uuid>,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    before: Option<chrono::DateTime<chrono::Utc>>,
+    page: u64,
+}
+
+impl PerformanceQuery {
+    /// The same query read `page` referrals at a time.
+    pub fn paged(mut self, page: u64) -> Self {
+        self.page = page.max(1);
+        self
+    }
+}
+
+/// The report of a provider user's contracts, for referrals sent from `sent_from` to `sent_to`
+/// (UK days, inclusive); anyone else is refused.
+pub fn query(
+    scope: &Scope,
+    sent_from: Option<NaiveDate>,
+    sent_to: Option<NaiveDate>,
+) -> Result<PerformanceQuery, AppError> {
+    let Scope::Provider(provider) = scope else {
+        return Err(AppError::Forbidden(
+            "the performance report is for provider users".into(),
+        ));
+    };
+    Ok(PerformanceQuery {
+        contract_ids: provider.contract_ids(),
+        from: sent_from.map(uk_day_start),
+        before: sent_to.and_then(|d| d.succ_opt()).map(uk_day_start),
+        page: PAGE,
+    })
+}
+
+/// The next page of lines after `after`, and where the page ended (`None`: nothing more).
+pub async fn page(
+    services: &Services,
+    query: &PerformanceQuery,
+    after: Option<SentCursor>,
+) -> Result<(Vec<PerformanceLine>, Option<SentCursor>), AppError> {
+    let positions = db::outcome_report::sent_page(
+        &services.db,
+        &query.contract_ids,
+        query.from,
+        query.before,
+        after,
+        query.page,
+    )
+    .await?;
+    let Some(last) = positions.last().copied() else {
+        return Ok((Vec::new(), None));
+    };
+    let ids: Vec<Uuid> = positions.iter().map(|(_, id)| *id).collect();
+    let mut records = records(&services.db, &ids).await?;
+    let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    records.sort_by_key(|r| order.get(&r.referral.id).copied());
+    Ok((records.iter().map(line).collect(), Some(last)))
+}
+
+/// Withdrawal reason descriptions by code.
+pub async fn reason_descriptions(services: &Services) -> Result<HashMap<String, String>, AppError> {
+    Ok(db::catalogue::list_withdrawal_reasons(&services.db)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.description))
+        .collect())
+}

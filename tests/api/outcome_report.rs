@@ -1,0 +1,837 @@
+//! The outcome report: each measure on crafted journeys with known answers, who may run it over
+//! what, small counts withheld (primary and secondary), and nothing that identifies a person.
+
+use crs_api::db::entities::report_referral;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::delivery_steps::*;
+use crate::helpers::{Options, TestApp, claims, first_code, on_postgres};
+use crate::journey::*;
+
+const REPORT: &str = "query($f: OutcomeReportFilter, $by: [ReportDimension!]!) {
+  outcomeReport(filter: $f, groupBy: $by) { groupBy suppressionThreshold
+    rows { ...measures }
+    totals { ...measures } } }
+fragment measures on OutcomeReportRow {
+  dimensions { dimension value label } suppressed
+  referralsSent open completed cancelled prematurelyEnded withdrawals { grouping referrals }
+  assessmentsAttended assessmentsMissed sessionsPlanned sessionsAttended sessionsMissed
+  appointmentsAttended appointmentsMissed attendanceRate attritionRate
+  outcomesAchieved outcomesPartiallyAchieved outcomesNotAchieved achievementRate
+  medianDaysToAssignment p90DaysToAssignment medianDaysToAssessment p90DaysToAssessment
+  medianDaysToFirstSession p90DaysToFirstSession
+  concludedByDeadline deadlineReached concludedByDeadlineRate }";
+
+fn commissioner(regions: &[&str]) -> crs_api::http::auth::Claims {
+    let groups: Vec<String> = regions.iter().map(|r| format!("INT_RG_{r}")).collect();
+    let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+    claims("cm-1", "ROLE_CRS_COMMISSIONER", &groups)
+}
+
+async fn report(app: &TestApp, token: &str, filter: Value, by: &[&str]) -> Value {
+    app.data(token, REPORT, json!({ "f": filter, "by": by }))
+        .await["outcomeReport"]
+        .clone()
+}
+
+/// A person as the practitioner records them.
+struct Person {
+    first: &'static str,
+    gender: &'static str,
+    ethnicity: &'static str,
+    born: &'static str,
+}
+
+const ASH: Person = Person {
+    first: "Ash",
+    gender: "FEMALE",
+    ethnicity: "White: Irish",
+    born: "2003-05-17",
+};
+
+/// Sends a complete referral for `person` on `contract`; returns its id.
+async fn send(app: &TestApp, pp: &str, contract: &str, person: &Person) -> String {
+    let query =
+        "mutation($input: CreateDraftReferralInput!) { createDraftReferral(input: $input) { id } }";
+    let input = json!({
+        "interventionId": intervention_id(contract),
+        "crn": "X654321",
+        "serviceUser": { "firstName": person.first, "lastName": "Rowe", "dateOfBirth": person.born,
+                         "gender": person.gender, "ethnicity": person.ethnicity }
+    });
+    let id = ok(
+        app,
+        pp,
+        query,
+        json!({ "input": input }),
+        "createDraftReferral",
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (category, level, outcome) = first_choices(app, pp, contract).await;
+    ok(
+        app,
+        pp,
+        UPDATE,
+        json!({ "id": id, "input": complete_input(&category, &level, &outcome) }),
+        "updateDraftReferral",
+    )
+    .await;
+    ok(app, pp, SEND, json!({ "id": id }), "sendReferral").await;
+    id
+}
+
+async fn assign(app: &TestApp, sp: &str, id: &str) {
+    seen(app, sp).await;
+    ok(
+        app,
+        sp,
+        ASSIGN,
+        json!({ "id": id, "to": "sp-1" }),
+        "assignReferral",
+    )
+    .await;
+}
+
+async fn withdraw(app: &TestApp, pp: &str, id: &str, reason: &str) {
+    ok(
+        app,
+        pp,
+        WITHDRAW,
+        json!({ "id": id, "code": reason }),
+        "withdrawReferral",
+    )
+    .await;
+}
+
+/// The provider reports every desired outcome at `level`.
+async fn end_of_service(app: &TestApp, sp: &str, id: &str, level: &str) {
+    let outcomes: Vec<Value> = desired_outcomes(app, sp, id)
+        .await
+        .into_iter()
+        .map(|o| json!({ "desiredOutcomeId": o, "achievementLevel": level }))
+        .collect();
+    ok(
+        app,
+        sp,
+        SUBMIT_REPORT,
+        json!({ "id": id, "input": { "outcomes": outcomes } }),
+        "submitEndOfServiceReport",
+    )
+    .await;
+}
+
+async fn assessed(app: &TestApp, sp: &str, id: &str, attendance: Value) {
+    assign(app, sp, id).await;
+    let appointment = schedule(app, sp, id, phone("ASSESSMENT", None, &past_start())).await;
+    record(app, sp, &appointment, attendance).await;
+}
+
+/// Ten journeys on CRS-ACC-J-01 (region J): four completed (assessment, three sessions with one
+/// missed; two outcomes achieved, two partially), two ended early (one session of two, then
+/// withdrawn, outcomes not achieved), two cancelled (assessment missed, withdrawn as a problem),
+/// two open (one assigned).
+async fn crafted_journeys(app: &TestApp) -> Vec<String> {
+    let pp = app.token(&pp("pp-1"));
+    let sp = app.token(&harbour("sp-1"));
+    let mut ids = Vec::new();
+    for level in [
+        "ACHIEVED",
+        "ACHIEVED",
+        "PARTIALLY_ACHIEVED",
+        "PARTIALLY_ACHIEVED",
+    ] {
+        let id = send(app, &pp, "CRS-ACC-J-01", &ASH).await;
+        assessed(app, &sp, &id, attended()).await;
+        submit_plan(app, &sp, &id, 3).await;
+        hold_session(app, &sp, &id, 1, attended()).await;
+        hold_session(app, &sp, &id, 2, missed()).await;
+        hold_session(app, &sp, &id, 3, attended()).await;
+        end_of_service(app, &sp, &id, level).await;
+        ids.push(id);
+    }
+    for _ in 0..2 {
+        let id = send(app, &pp, "CRS-ACC-J-01", &ASH).await;
+        assessed(app, &sp, &id, attended()).await;
+        submit_plan(app, &sp, &id, 2).await;
+        hold_session(app, &sp, &id, 1, attended()).await;
+        withdraw(app, &pp, &id, "WOR").await;
+        end_of_service(app, &sp, &id, "NOT_ACHIEVED").await;
+        ids.push(id);
+    }
+    for _ in 0..2 {
+        let id = send(app, &pp, "CRS-ACC-J-01", &ASH).await;
+        assessed(app, &sp, &id, missed()).await;
+        withdraw(app, &pp, &id, "INE").await;
+        ids.push(id);
+    }
+    let assigned = send(app, &pp, "CRS-ACC-J-01", &ASH).await;
+    assign(app, &sp, &assigned).await;
+    ids.push(assigned);
+    ids.push(send(app, &pp, "CRS-ACC-J-01", &ASH).await);
+    ids
+}
+
+fn low_threshold() -> Options {
+    Options::default().with("CRS_SUPPRESSION_THRESHOLD", "2")
+}
+
+fn withdrawals(row: &Value) -> Vec<(String, Value)> {
+    row["withdrawals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["grouping"].as_str().unwrap().to_owned(),
+                w["referrals"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_measure_adds_up_the_journeys() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    crafted_journeys(&app).await;
+    let cm = app.token(&commissioner(&["J"]));
+    let data = report(&app, &cm, json!({}), &["REGION"]).await;
+    assert_eq!(data["suppressionThreshold"], 2);
+    assert_eq!(data["groupBy"], json!(["REGION"]));
+    let rows = data["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        row["dimensions"],
+        json!([{ "dimension": "REGION", "value": "J", "label": "London" }])
+    );
+    let expected = json!({
+        "suppressed": false,
+        "referralsSent": 10, "open": 2, "completed": 4, "cancelled": 2, "prematurelyEnded": 2,
+        "assessmentsAttended": 6, "assessmentsMissed": 2,
+        "sessionsPlanned": 16, "sessionsAttended": 10, "sessionsMissed": 4,
+        "appointmentsAttended": 16, "appointmentsMissed": 6,
+        "attendanceRate": 0.7273, "attritionRate": 0.5,
+        "outcomesAchieved": 2, "outcomesPartiallyAchieved": 2, "outcomesNotAchieved": 2,
+        "achievementRate": 0.3333,
+        "medianDaysToAssignment": 0, "p90DaysToAssignment": 0,
+        "medianDaysToAssessment": 0, "p90DaysToAssessment": 0,
+        "medianDaysToFirstSession": 0, "p90DaysToFirstSession": 0,
+        "concludedByDeadline": 8, "deadlineReached": 8, "concludedByDeadlineRate": 1.0,
+    });
+    for (field, value) in expected.as_object().unwrap() {
+        assert_eq!(&row[field], value, "{field}");
+        assert_eq!(&data["totals"][field], value, "totals {field}");
+    }
+    assert_eq!(
+        withdrawals(row),
+        [
+            ("problem".to_owned(), json!(2)),
+            ("user".to_owned(), json!(2)),
+            ("sentence".to_owned(), json!(0)),
+            ("early".to_owned(), json!(0)),
+            ("other".to_owned(), json!(0)),
+        ]
+    );
+    assert_eq!(data["totals"]["dimensions"], json!([]));
+}
+
+#[tokio::test]
+async fn percentiles_are_nearest_rank_on_both_engines() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    crafted_journeys(&app).await;
+    // The nine assigned referrals took 1 to 9 days.
+    let assigned = report_referral::Entity::find()
+        .filter(report_referral::Column::DaysToAssignment.is_not_null())
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(assigned.len(), 9);
+    for (days, row) in (1..).zip(assigned) {
+        let mut row: report_referral::ActiveModel = row.into();
+        row.days_to_assignment = Set(Some(days));
+        row.update(&app.db).await.unwrap();
+    }
+    let cm = app.token(&commissioner(&["J"]));
+    let data = report(&app, &cm, json!({}), &["CONTRACT"]).await;
+    for row in [&data["rows"][0], &data["totals"]] {
+        // Rank ⌈0.5 × 9⌉ = 5 and ⌈0.9 × 9⌉ = 9.
+        assert_eq!(row["medianDaysToAssignment"], 5);
+        assert_eq!(row["p90DaysToAssignment"], 9);
+    }
+}
+
+#[tokio::test]
+async fn facts_rebuilt_from_the_records_give_the_same_report() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    crafted_journeys(&app).await;
+    let cm = app.token(&commissioner(&["J"]));
+    let before = report(&app, &cm, json!({}), &["SERVICE_CATEGORY", "COMPLEXITY"]).await;
+    crs_api::db::entities::report_category::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+    report_referral::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let emptied = report(&app, &cm, json!({}), &["SERVICE_CATEGORY"]).await;
+    assert_eq!(emptied["totals"]["referralsSent"], 0);
+    let written = crs_api::service::outcome_report::backfill(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(written, 10);
+    let after = report(&app, &cm, json!({}), &["SERVICE_CATEGORY", "COMPLEXITY"]).await;
+    assert_eq!(before, after);
+}
+
+/// Seven referrals in London (J) on Harbour Light's contract and three in the North East (A)
+/// on Northern Steps'.
+async fn two_regions(app: &TestApp) {
+    let pp = app.token(&pp("pp-1"));
+    for _ in 0..7 {
+        send(app, &pp, "CRS-ACC-J-01", &ASH).await;
+    }
+    for _ in 0..3 {
+        send(app, &pp, "CRS-ETE-A-01", &ASH).await;
+    }
+}
+
+#[tokio::test]
+async fn commissioners_count_their_regions_and_providers_their_contracts() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    two_regions(&app).await;
+    let sent = |data: &Value| data["totals"]["referralsSent"].clone();
+    let london = app.token(&commissioner(&["J"]));
+    let north_east = app.token(&commissioner(&["A"]));
+    let both = app.token(&commissioner(&["A", "J"]));
+    assert_eq!(
+        sent(&report(&app, &london, json!({}), &["REGION"]).await),
+        7
+    );
+    assert_eq!(
+        sent(&report(&app, &north_east, json!({}), &["REGION"]).await),
+        3
+    );
+    let data = report(&app, &both, json!({}), &["REGION"]).await;
+    assert_eq!(sent(&data), 10);
+    let regions: Vec<&str> = data["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dimensions"][0]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["A", "J"]);
+    // A filter cannot widen the scope.
+    let outside = report(&app, &london, json!({ "regionCodes": ["A"] }), &["REGION"]).await;
+    assert_eq!(sent(&outside), 0);
+    assert_eq!(outside["rows"], json!([]));
+
+    // Providers: their own contracts only, whatever they filter by.
+    let harbour = app.token(&harbour("sp-1"));
+    let northern = app.token(&northern("sp-2"));
+    assert_eq!(
+        sent(&report(&app, &harbour, json!({}), &["CONTRACT"]).await),
+        7
+    );
+    assert_eq!(
+        sent(&report(&app, &northern, json!({}), &["CONTRACT"]).await),
+        3
+    );
+    let foreign = json!({ "contractReferences": ["CRS-ETE-A-01"] });
+    assert_eq!(
+        sent(&report(&app, &harbour, foreign, &["CONTRACT"]).await),
+        0
+    );
+
+    // A machine client counts everything; practitioners and role-less callers are refused.
+    let machine = app.token(&claims("svc", "ROLE_CRS_READ_ALL", &[]));
+    assert_eq!(
+        sent(&report(&app, &machine, json!({}), &["PROVIDER"]).await),
+        10
+    );
+    for refused in [
+        app.token(&pp("pp-1")),
+        app.token(&claims("nobody", "ROLE_OTHER", &[])),
+    ] {
+        let (status, body) = app.gql(&refused, REPORT, json!({ "by": ["REGION"] })).await;
+        assert_eq!(status, 200);
+        assert_eq!(first_code(&body), "FORBIDDEN", "{body}");
+        assert!(body["data"].is_null());
+    }
+}
+
+#[tokio::test]
+async fn filters_narrow_the_count() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    two_regions(&app).await;
+    let cm = app.token(&commissioner(&["A", "J"]));
+    let sent = |data: Value| data["totals"]["referralsSent"].clone();
+    let today = crs_api::domain::catalogue::uk_date(chrono::Utc::now());
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    let cases = [
+        (json!({ "regionCodes": ["J"] }), 7),
+        (json!({ "pccAreaCodes": ["metropolitan"] }), 10),
+        (
+            json!({ "probationDeliveryUnitCodes": ["camden-and-islington"] }),
+            10,
+        ),
+        (json!({ "probationDeliveryUnitCodes": ["elsewhere"] }), 0),
+        (json!({ "providerCodes": ["NORTHERN_STEPS"] }), 3),
+        (json!({ "contractReferences": ["CRS-ACC-J-01"] }), 7),
+        (json!({ "contractTypeCodes": ["ACC"] }), 7),
+        (json!({ "complexity": ["LOW", "MEDIUM", "HIGH"] }), 10),
+        (
+            json!({ "sentFrom": today.to_string(), "sentTo": today.to_string() }),
+            10,
+        ),
+        (json!({ "sentFrom": tomorrow }), 0),
+    ];
+    for (filter, expected) in cases {
+        let data = report(&app, &cm, filter.clone(), &["MONTH"]).await;
+        assert_eq!(sent(data), expected, "{filter}");
+    }
+    // A category of the London contract's type only.
+    let (category, _, _) = first_choices(&app, &app.token(&pp("pp-1")), "CRS-ACC-J-01").await;
+    let data = report(
+        &app,
+        &cm,
+        json!({ "serviceCategoryIds": [category] }),
+        &["SERVICE_CATEGORY"],
+    )
+    .await;
+    assert_eq!(sent(data.clone()), 7);
+    assert_eq!(data["rows"][0]["dimensions"][0]["value"], category.as_str());
+    assert_eq!(data["rows"][0]["dimensions"][0]["label"], "Accommodation");
+}
+
+#[tokio::test]
+async fn bad_groupings_and_filters_are_coded_errors() {
+    let app = TestApp::spawn().await;
+    let cm = app.token(&commissioner(&["J"]));
+    let field = |body: &Value| {
+        (
+            body["errors"][0]["extensions"]["fields"][0]["field"].clone(),
+            body["errors"][0]["extensions"]["fields"][0]["code"].clone(),
+        )
+    };
+    let cases = [
+        (json!({ "by": [] }), ("groupBy", "INVALID_LENGTH")),
+        (
+            json!({ "by": ["REGION", "MONTH", "GENDER"] }),
+            ("groupBy", "INVALID_LENGTH"),
+        ),
+        (
+            json!({ "by": ["MONTH", "MONTH"] }),
+            ("groupBy", "INVALID_VALUE"),
+        ),
+        (
+            json!({ "by": ["MONTH"], "f": { "sentFrom": "2025-02-01", "sentTo": "2025-01-01" } }),
+            ("sentTo", "INVALID_VALUE"),
+        ),
+        (
+            json!({ "by": ["MONTH"], "f": { "serviceCategoryIds": ["not-a-uuid"] } }),
+            ("serviceCategoryIds", "INVALID_FORMAT"),
+        ),
+    ];
+    for (variables, (name, code)) in cases {
+        let (status, body) = app.gql(&cm, REPORT, variables.clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!(first_code(&body), "BAD_USER_INPUT", "{variables}: {body}");
+        assert_eq!(field(&body), (json!(name), json!(code)), "{variables}");
+    }
+    // An unknown dimension is refused by the schema.
+    let (_, body) = app.gql(&cm, REPORT, json!({ "by": ["CRN"] })).await;
+    assert!(body["errors"].is_array());
+    assert!(body["data"].is_null());
+}
+
+#[tokio::test]
+async fn small_counts_are_withheld_with_a_sibling_so_totals_do_not_give_them_away() {
+    let app = TestApp::spawn().await;
+    two_regions(&app).await;
+    let cm = app.token(&commissioner(&["A", "J"]));
+    let data = report(&app, &cm, json!({}), &["REGION"]).await;
+    assert_eq!(data["suppressionThreshold"], 5);
+    let rows = data["rows"].as_array().unwrap();
+    // A has 3 (withheld); J's 7 goes with it, or 10 - 7 would give A away.
+    for row in rows {
+        assert_eq!(row["referralsSent"], Value::Null);
+        assert_eq!(row["open"], Value::Null);
+        assert_eq!(row["suppressed"], true);
+        // Zero counts are published.
+        assert_eq!(row["completed"], 0);
+    }
+    assert_eq!(data["totals"]["referralsSent"], 10);
+    assert_eq!(data["totals"]["open"], 10);
+    assert_eq!(data["totals"]["suppressed"], false);
+}
+
+#[tokio::test]
+async fn a_small_status_is_withheld_with_another_so_the_row_does_not_give_it_away() {
+    let app = TestApp::spawn().await;
+    let pp = app.token(&pp("pp-1"));
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        ids.push(send(&app, &pp, "CRS-ACC-J-01", &ASH).await);
+    }
+    // Two cancelled, six open: cancelled (2) is withheld, and so is open, or 8 - 6 = 2.
+    for id in &ids[..2] {
+        withdraw(&app, &pp, id, "MIS").await;
+    }
+    let cm = app.token(&commissioner(&["J"]));
+    let data = report(&app, &cm, json!({}), &["CONTRACT"]).await;
+    let totals = &data["totals"];
+    assert_eq!(totals["referralsSent"], 8);
+    assert_eq!(totals["cancelled"], Value::Null);
+    assert_eq!(totals["open"], Value::Null);
+    assert_eq!(totals["completed"], 0);
+    // The attrition rate would reveal the withheld cancellations.
+    assert_eq!(totals["attritionRate"], Value::Null);
+    assert_eq!(totals["suppressed"], true);
+}
+
+#[tokio::test]
+async fn a_commissioner_cannot_single_out_a_person() {
+    let app = TestApp::spawn().await;
+    let pp = app.token(&pp("pp-1"));
+    let sp = app.token(&harbour("sp-1"));
+    let rare = Person {
+        first: "Zebedee",
+        gender: "MALE",
+        ethnicity: "Other ethnic group: Arab",
+        born: "1950-01-01",
+    };
+    let id = send(&app, &pp, "CRS-ACC-J-01", &rare).await;
+    assessed(&app, &sp, &id, missed()).await;
+    for _ in 0..6 {
+        send(&app, &pp, "CRS-ACC-J-01", &ASH).await;
+    }
+    let reference = referral(&app, &pp, &id, "reference").await["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cm = app.token(&commissioner(&["J"]));
+    let pairs = [
+        ["ETHNICITY", "AGE_BAND"],
+        ["GENDER", "PROBATION_DELIVERY_UNIT"],
+        ["ETHNICITY", "MONTH"],
+        ["AGE_BAND", "LOCATION_TYPE"],
+    ];
+    for by in pairs {
+        let data = report(&app, &cm, json!({}), &by).await;
+        let text = data.to_string();
+        for secret in [
+            rare.first,
+            "Rowe",
+            "X654321",
+            id.as_str(),
+            reference.as_str(),
+            "1950",
+        ] {
+            assert!(!text.contains(secret), "{by:?} leaks {secret}: {text}");
+        }
+        // The person's own cell counts one: nothing about them is published.
+        for row in data["rows"].as_array().unwrap() {
+            let sent = &row["referralsSent"];
+            assert!(
+                sent.is_null() || sent.as_i64().unwrap() >= 5,
+                "{by:?}: {row}"
+            );
+            assert!(row["assessmentsMissed"].is_null() || row["assessmentsMissed"] == 0);
+        }
+    }
+    // Narrowing by filter to the person's unit and month gives nothing either.
+    let today = crs_api::domain::catalogue::uk_date(chrono::Utc::now()).to_string();
+    let filter = json!({ "probationDeliveryUnitCodes": ["camden-and-islington"],
+                         "sentFrom": today, "sentTo": today });
+    let data = report(&app, &cm, filter, &["ETHNICITY", "GENDER"]).await;
+    let arab_men: Vec<&Value> = data["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["dimensions"][0]["value"] == "OTHER")
+        .collect();
+    assert_eq!(arab_men.len(), 1);
+    assert_eq!(arab_men[0]["referralsSent"], Value::Null);
+    assert_eq!(arab_men[0]["suppressed"], true);
+    assert_eq!(arab_men[0]["dimensions"][0]["label"], "Other ethnic group");
+}
+
+#[tokio::test]
+async fn the_report_costs_the_same_statements_for_any_number_of_groups() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    two_regions(&app).await;
+    let cm = app.token(&commissioner(&["A", "J"]));
+    // The first call records the user; the report's own cost is measured after.
+    seen(&app, &cm).await;
+    let mut costs = Vec::new();
+    for by in [
+        vec!["REGION"],
+        vec!["CONTRACT", "MONTH"],
+        vec!["SERVICE_CATEGORY", "AGE_BAND"],
+    ] {
+        let before = app.statements().await;
+        report(&app, &cm, json!({}), &by).await;
+        costs.push(app.statements().await - before);
+    }
+    // Rows and totals; SQLite adds a histogram statement to each for the percentiles.
+    let expected = if on_postgres() { 2 } else { 4 };
+    assert_eq!(costs, [expected; 3]);
+}
+
+/// `GET path` with a bearer token: status and body.
+async fn download(app: &TestApp, token: &str, path: &str) -> (u16, String, String) {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, kind, response.text().await.unwrap())
+}
+
+/// The records of a CSV body (after its byte-order mark).
+fn csv_records(body: &str) -> Vec<Vec<String>> {
+    let text = body.strip_prefix('\u{feff}').expect("a byte-order mark");
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+fn csv_header(body: &str) -> Vec<String> {
+    let text = body.strip_prefix('\u{feff}').unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The CSV column of each GraphQL count and rate.
+const CSV_COLUMNS: [(&str, &str); 12] = [
+    ("Referrals sent", "referralsSent"),
+    ("Open", "open"),
+    ("Completed", "completed"),
+    ("Cancelled", "cancelled"),
+    ("Ended early", "prematurelyEnded"),
+    ("Assessments attended", "assessmentsAttended"),
+    ("Sessions planned", "sessionsPlanned"),
+    ("Appointments missed", "appointmentsMissed"),
+    ("Attendance rate", "attendanceRate"),
+    ("Outcomes partially achieved", "outcomesPartiallyAchieved"),
+    ("Median days to assignment", "medianDaysToAssignment"),
+    ("Concluded by deadline", "concludedByDeadline"),
+];
+
+fn as_csv(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn the_csv_download_has_the_same_numbers_as_graphql() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    crafted_journeys(&app).await;
+    two_regions(&app).await;
+    let cm = app.token(&commissioner(&["A", "J"]));
+    let data = report(
+        &app,
+        &cm,
+        json!({ "contractTypeCodes": ["ACC", "ETE"] }),
+        &["REGION", "CONTRACT_TYPE"],
+    )
+    .await;
+    let (status, kind, body) = download(
+        &app,
+        &cm,
+        "/reports/outcomes.csv?groupBy=REGION,CONTRACT_TYPE&contractTypeCodes=ACC&contractTypeCodes=ETE",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(kind, "text/csv; charset=utf-8");
+    let header = csv_header(&body);
+    assert_eq!(
+        header[..4],
+        [
+            "Region",
+            "Region code",
+            "Contract type",
+            "Contract type code"
+        ]
+    );
+    let records = csv_records(&body);
+    let rows = data["rows"].as_array().unwrap();
+    assert_eq!(
+        records.len(),
+        rows.len() + 1,
+        "a line per row and the totals"
+    );
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (record, row) in records.iter().zip(rows.iter().chain([&data["totals"]])) {
+        for (name, field) in CSV_COLUMNS {
+            assert_eq!(record[column(name)], as_csv(&row[field]), "{name}");
+        }
+    }
+    for (record, row) in records.iter().zip(rows) {
+        assert_eq!(record[0], row["dimensions"][0]["label"].as_str().unwrap());
+        assert_eq!(record[1], row["dimensions"][0]["value"].as_str().unwrap());
+        assert_eq!(record[3], row["dimensions"][1]["value"].as_str().unwrap());
+    }
+    let totals = records.last().unwrap();
+    assert_eq!(totals[0], "Total");
+    assert_eq!(totals[column("Referrals sent")], "20");
+}
+
+#[tokio::test]
+async fn withheld_counts_are_marked_in_the_csv() {
+    let app = TestApp::spawn().await;
+    two_regions(&app).await;
+    let cm = app.token(&commissioner(&["A", "J"]));
+    let (status, _, body) = download(&app, &cm, "/reports/outcomes.csv?groupBy=REGION").await;
+    assert_eq!(status, 200);
+    let header = csv_header(&body);
+    let sent = header.iter().position(|h| h == "Referrals sent").unwrap();
+    let suppressed = header.iter().position(|h| h == "Suppressed").unwrap();
+    let records = csv_records(&body);
+    assert_eq!(records.len(), 3);
+    for region in &records[..2] {
+        assert_eq!(region[sent], "[c]");
+        assert_eq!(region[suppressed], "yes");
+    }
+    assert_eq!(records[2][sent], "10");
+    // A region's name with a comma or quote stays one cell: every line has every column.
+    assert!(records.iter().all(|r| r.len() == header.len()));
+}
+
+#[tokio::test]
+async fn report_downloads_refuse_with_coded_errors() {
+    let app = TestApp::spawn().await;
+    let cm = app.token(&commissioner(&["J"]));
+    let code = |body: &str| -> String {
+        let value: Value = serde_json::from_str(body).unwrap();
+        value["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let cases = [
+        (
+            cm.as_str(),
+            "/reports/outcomes.csv?groupBy=REGION&crn=X1",
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            cm.as_str(),
+            "/reports/outcomes.csv?groupBy=PERSON",
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (cm.as_str(), "/reports/outcomes.csv", 400, "BAD_USER_INPUT"),
+        (
+            cm.as_str(),
+            "/reports/outcomes.csv?groupBy=MONTH&sentFrom=yesterday",
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            cm.as_str(),
+            "/reports/provider-performance.csv",
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            "not-a-token",
+            "/reports/outcomes.csv?groupBy=REGION",
+            401,
+            "UNAUTHENTICATED",
+        ),
+    ];
+    for (token, path, status, expected) in cases {
+        let (got, _, body) = download(&app, token, path).await;
+        assert_eq!((got, code(&body)), (status, expected.to_owned()), "{path}");
+    }
+    let pp = app.token(&pp("pp-1"));
+    let (status, _, body) = download(&app, &pp, "/reports/outcomes.csv?groupBy=REGION").await;
+    assert_eq!((status, code(&body)), (403, "FORBIDDEN".to_owned()));
+    let sp = app.token(&harbour("sp-1"));
+    let (status, _, body) = download(
+        &app,
+        &sp,
+        "/reports/provider-performance.csv?sentTo=2025-13-01",
+    )
+    .await;
+    assert_eq!((status, code(&body)), (400, "BAD_USER_INPUT".to_owned()));
+}
+
+#[tokio::test]
+async fn providers_download_a_line_per_referral_of_their_contracts() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    let ids = crafted_journeys(&app).await;
+    two_regions(&app).await;
+    let sp = app.token(&harbour("sp-1"));
+    let (status, kind, body) = download(&app, &sp, "/reports/provider-performance.csv").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(kind, "text/csv; charset=utf-8");
+    let header = csv_header(&body);
+    assert_eq!(header[0], "referral_ref");
+    assert_eq!(header.len(), 26);
+    let records = csv_records(&body);
+    // Harbour Light's ten journeys and seven London referrals; none of Northern Steps'.
+    assert_eq!(records.len(), 17);
+    assert!(
+        records
+            .iter()
+            .all(|r| r[2] == "CRS-ACC-J-01" && r[3] == "HARBOUR_LIGHT")
+    );
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let line = |id: &str| records.iter().find(|r| r[1] == id).unwrap();
+    let completed = line(&ids[0]);
+    assert_eq!(completed[column("referral_end_state")], "completed");
+    assert_eq!(completed[column("count_of_sessions_expected")], "3");
+    assert_eq!(completed[column("count_of_sessions_attended")], "2");
+    assert_eq!(completed[column("outcomes_achieved")], "1");
+    assert_eq!(completed[column("saa_attended_on_time")], "true");
+    assert_eq!(completed[column("caseworker_id")], "sp-1");
+    let partial = line(&ids[2]);
+    assert_eq!(partial[column("outcomes_achieved")], "0.5");
+    let cancelled = line(&ids[6]);
+    assert_eq!(cancelled[column("referral_end_state")], "cancelled");
+    assert_eq!(
+        cancelled[column("end_requested_by_pp_reason")],
+        "Ineligible referral"
+    );
+    assert!(!cancelled[column("date_saa_first_not_attended")].is_empty());
+    assert!(cancelled[column("date_saa_first_attended")].is_empty());
+    let open = line(&ids[9]);
+    assert_eq!(open[column("referral_end_state")], "");
+    assert_eq!(open[column("caseworker_id")], "");
+    // Northern Steps sees its three only; a day with nothing sent gives the header alone.
+    let northern = app.token(&northern("sp-2"));
+    let (_, _, body) = download(&app, &northern, "/reports/provider-performance.csv").await;
+    assert_eq!(csv_records(&body).len(), 3);
+    let (_, _, body) = download(
+        &app,
+        &sp,
+        "/reports/provider-performance.csv?sentFrom=2021-01-01&sentTo=2021-01-31",
+    )
+    .await;
+    assert!(csv_records(&body).is_empty());
+    assert_eq!(csv_header(&body).len(), 26);
+}
