@@ -1,6 +1,7 @@
-//! The outcome report's SQL: each sent referral's facts (written with every change to it), and
-//! one `GROUP BY` over them for the rows and one for the totals, filtered by the caller's access
-//! in the same statement.
+//! The reports' SQL: each sent referral's facts (written with every change to it); the contracts
+//! a report may count (the caller's and the filter's regions resolved to contract ids); one
+//! `GROUP BY` over the facts for the rows and one for the totals, filtered by those contracts in
+//! the same statement; and the pages of the provider performance report.
 //!
 //! Percentiles: PostgreSQL computes them with `percentile_disc` in the same statements; SQLite,
 //! which has no ordered-set aggregates, returns a histogram of each timeliness measure per group
@@ -158,6 +159,46 @@ impl Sql {
     }
 }
 
+/// The contracts a report may count (`None`: every contract).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reach(pub Option<Vec<Uuid>>);
+
+/// The contracts within `access` and the filter's regions, in at most one statement. Regions
+/// are resolved to contracts here so the report statements filter on `contract_id`, which the
+/// planner estimates well, rather than on an expression over the joined contract.
+pub async fn reach(
+    db: &impl ConnectionTrait,
+    access: &ReportAccess,
+    filter: &ReportFilter,
+) -> Result<Reach, AppError> {
+    let (base, regions) = match (access, &filter.region_codes) {
+        (ReportAccess::All, None) => return Ok(Reach(None)),
+        (ReportAccess::Contracts(ids), None) => return Ok(Reach(Some(ids.clone()))),
+        (ReportAccess::All, Some(codes)) => (None, codes.clone()),
+        (ReportAccess::Contracts(ids), Some(codes)) => (Some(ids), codes.clone()),
+        (ReportAccess::Regions(mine), None) => (None, mine.clone()),
+        (ReportAccess::Regions(mine), Some(codes)) => (
+            None,
+            mine.iter().filter(|c| codes.contains(c)).cloned().collect(),
+        ),
+    };
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.text = format!(
+        "SELECT c.id FROM contract c LEFT JOIN pcc_area ca ON ca.code = c.pcc_area_code \
+         WHERE {REGION} IN {}",
+        sql.list(&regions)
+    );
+    let rows = db.query_all_raw(sql.statement()).await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: Uuid = row.try_get("", "id")?;
+        if base.is_none_or(|allowed| allowed.contains(&id)) {
+            ids.push(id);
+        }
+    }
+    Ok(Reach(Some(ids)))
+}
+
 /// The region of a referral: its contract's, or its contract's PCC area's.
 const REGION: &str = "COALESCE(c.region_code, ca.region_code)";
 
@@ -215,7 +256,7 @@ fn timeliness_column(measure: Timeliness) -> &'static str {
 fn from_where(
     sql: &mut Sql,
     dimensions: &[Dimension],
-    access: &ReportAccess,
+    contracts: &Reach,
     filter: &ReportFilter,
     per_category: bool,
     extra: Option<String>,
@@ -236,15 +277,10 @@ fn from_where(
         text.push_str(dimension_sql(*dimension).2);
     }
     let mut conditions: Vec<String> = Vec::new();
-    match access {
-        ReportAccess::Regions(codes) => conditions.push(format!("{REGION} IN {}", sql.list(codes))),
-        ReportAccess::Contracts(ids) => {
-            conditions.push(format!("f.contract_id IN {}", sql.list(ids)))
-        }
-        ReportAccess::All => {}
+    if let Some(ids) = &contracts.0 {
+        conditions.push(format!("f.contract_id IN {}", sql.list(ids)));
     }
-    let lists: [(&str, &Option<Vec<String>>); 6] = [
-        (REGION, &filter.region_codes),
+    let lists: [(&str, &Option<Vec<String>>); 5] = [
         ("u.pcc_area_code", &filter.pcc_area_codes),
         (
             "f.probation_delivery_unit_code",
@@ -423,7 +459,7 @@ pub struct Group {
 /// totals): two statements on PostgreSQL, three on SQLite.
 pub async fn groups(
     db: &impl ConnectionTrait,
-    access: &ReportAccess,
+    contracts: &Reach,
     filter: &ReportFilter,
     dimensions: &[Dimension],
     today: NaiveDate,
@@ -449,7 +485,7 @@ pub async fn groups(
         }
     }
     sql.text = format!("SELECT {}", select.join(", "));
-    from_where(&mut sql, dimensions, access, filter, per_category, None);
+    from_where(&mut sql, dimensions, contracts, filter, per_category, None);
     if !group_by.is_empty() {
         sql.text
             .push_str(&format!(" GROUP BY {}", group_by.join(", ")));
@@ -489,7 +525,7 @@ pub async fn groups(
         });
     }
     if !postgres {
-        percentiles_from_histograms(db, access, filter, dimensions, &mut groups).await?;
+        percentiles_from_histograms(db, contracts, filter, dimensions, &mut groups).await?;
     }
     Ok(groups)
 }
@@ -502,7 +538,7 @@ fn count_alias(count: Count) -> String {
 /// `percentile_disc`).
 async fn percentiles_from_histograms(
     db: &impl ConnectionTrait,
-    access: &ReportAccess,
+    contracts: &Reach,
     filter: &ReportFilter,
     dimensions: &[Dimension],
     groups: &mut [Group],
@@ -524,7 +560,7 @@ async fn percentiles_from_histograms(
         from_where(
             &mut sql,
             dimensions,
-            access,
+            contracts,
             filter,
             per_category,
             Some(present),

@@ -194,9 +194,10 @@ pub async fn run(
     let access = access(scope)?;
     check_request(dimensions, filter).map_err(request_error)?;
     let today = uk_date(Utc::now());
+    let reach = db::outcome_report::reach(&services.db, &access, filter).await?;
     let mut groups =
-        db::outcome_report::groups(&services.db, &access, filter, dimensions, today).await?;
-    let totals = db::outcome_report::groups(&services.db, &access, filter, &[], today)
+        db::outcome_report::groups(&services.db, &reach, filter, dimensions, today).await?;
+    let totals = db::outcome_report::groups(&services.db, &reach, filter, &[], today)
         .await?
         .into_iter()
         .next()
