@@ -47,9 +47,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("report_referral", &["contract_id"]))
-            .await?;
+        // No index on contract_id: reports add up large shares of the table, and an index only
+        // tempts the planner into a loop of bitmap scans where one scan is cheaper.
         manager
             .create_table(
                 Table::create()

@@ -261,8 +261,26 @@ fn from_where(
     per_category: bool,
     extra: Option<String>,
 ) {
-    let mut text = String::from(
-        " FROM report_referral f JOIN contract c ON c.id = f.contract_id \
+    let mut text = String::from(" FROM report_referral f");
+    let mut conditions: Vec<String> = Vec::new();
+    if let Some(ids) = &contracts.0 {
+        if sql.backend == DbBackend::Postgres && !ids.is_empty() {
+            // A join PostgreSQL hashes: a list of parameters in `IN` is compared one by one
+            // for every row under a generic plan.
+            let rows: Vec<String> = ids
+                .iter()
+                .map(|id| format!("({}::uuid)", sql.bind(*id)))
+                .collect();
+            text.push_str(&format!(
+                " JOIN (VALUES {}) AS reach (id) ON reach.id = f.contract_id",
+                rows.join(", ")
+            ));
+        } else {
+            conditions.push(format!("f.contract_id IN {}", sql.list(ids)));
+        }
+    }
+    text.push_str(
+        " JOIN contract c ON c.id = f.contract_id \
          LEFT JOIN pcc_area ca ON ca.code = c.pcc_area_code \
          LEFT JOIN probation_delivery_unit u ON u.code = f.probation_delivery_unit_code \
          LEFT JOIN withdrawal_reason w ON w.code = f.withdrawal_reason_code",
@@ -275,10 +293,6 @@ fn from_where(
     }
     for dimension in dimensions {
         text.push_str(dimension_sql(*dimension).2);
-    }
-    let mut conditions: Vec<String> = Vec::new();
-    if let Some(ids) = &contracts.0 {
-        conditions.push(format!("f.contract_id IN {}", sql.list(ids)));
     }
     let lists: [(&str, &Option<Vec<String>>); 5] = [
         ("u.pcc_area_code", &filter.pcc_area_codes),
