@@ -195,19 +195,14 @@ pub async fn run(
     check_request(dimensions, filter).map_err(request_error)?;
     let today = uk_date(Utc::now());
     let reach = db::outcome_report::reach(&services.db, &access, filter).await?;
-    let mut groups =
+    let db::outcome_report::Grouped { mut groups, totals } =
         db::outcome_report::groups(&services.db, &reach, filter, dimensions, today).await?;
-    let totals = db::outcome_report::groups(&services.db, &reach, filter, &[], today)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| crate::error::internal("outcome report", "no totals row"))?;
     groups.sort_by(|a, b| a.values.cmp(&b.values));
 
     let threshold = services.reports.suppression_threshold;
     let counts: Vec<_> = groups.iter().map(|g| g.figures.counts).collect();
     let keys: Vec<_> = groups.iter().map(|g| g.values.clone()).collect();
-    let withheld = disclosure::suppress(&counts, &keys, &totals.figures.counts, threshold);
+    let withheld = disclosure::suppress(&counts, &keys, &totals.counts, threshold);
 
     let rows = groups
         .iter()
@@ -231,7 +226,7 @@ pub async fn run(
         .collect();
     Ok(Report {
         group_by: dimensions.to_vec(),
-        totals: publish(Vec::new(), &totals.figures, &withheld, None, threshold),
+        totals: publish(Vec::new(), &totals, &withheld, None, threshold),
         rows,
         suppression_threshold: threshold,
     })
