@@ -17,13 +17,13 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{self, refuse};
-use crate::db::outcome_report::SentCursor;
 use crate::domain::draft::code;
 use crate::domain::outcome_report::measures::{Count, Timeliness, WITHDRAWAL_GROUPINGS};
 use crate::domain::outcome_report::{Dimension, ReportFilter};
 use crate::domain::performance_report::PerformanceLine;
 use crate::error::{AppError, FieldError};
 use crate::service::outcome_report::{PublishedRow, Report};
+use crate::service::performance_report::PerformanceCursor;
 use crate::service::{self, Services};
 
 /// How a spreadsheet knows the file is UTF-8.
@@ -448,7 +448,7 @@ fn csv_text<R: AsRef<[u8]>>(
 /// Where the performance download has got to.
 enum Progress {
     Header,
-    After(Option<SentCursor>),
+    After(Option<PerformanceCursor>),
     Done,
 }
 

@@ -55,29 +55,53 @@ pub fn query(
     })
 }
 
+/// Where the report has got to: a contract (by position in the caller's scope) and the last
+/// referral read in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerformanceCursor {
+    contract: usize,
+    after: Option<SentCursor>,
+}
+
 /// The next page of lines after `after`, and where the page ended (`None`: nothing more).
+/// Lines come contract by contract, oldest first within each, so every page is a range of one
+/// contract's index.
 pub async fn page(
     services: &Services,
     query: &PerformanceQuery,
-    after: Option<SentCursor>,
-) -> Result<(Vec<PerformanceLine>, Option<SentCursor>), AppError> {
-    let positions = db::outcome_report::sent_page(
-        &services.db,
-        &query.contract_ids,
-        query.from,
-        query.before,
-        after,
-        query.page,
-    )
-    .await?;
-    let Some(last) = positions.last().copied() else {
-        return Ok((Vec::new(), None));
-    };
-    let ids: Vec<Uuid> = positions.iter().map(|(_, id)| *id).collect();
-    let mut records = records(&services.db, &ids).await?;
-    let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    records.sort_by_key(|r| order.get(&r.referral.id).copied());
-    Ok((records.iter().map(line).collect(), Some(last)))
+    after: Option<PerformanceCursor>,
+) -> Result<(Vec<PerformanceLine>, Option<PerformanceCursor>), AppError> {
+    let mut cursor = after.unwrap_or_default();
+    loop {
+        let Some(contract) = query.contract_ids.get(cursor.contract) else {
+            return Ok((Vec::new(), None));
+        };
+        let positions = db::outcome_report::sent_page(
+            &services.db,
+            *contract,
+            query.from,
+            query.before,
+            cursor.after,
+            query.page,
+        )
+        .await?;
+        let Some(last) = positions.last().copied() else {
+            cursor = PerformanceCursor {
+                contract: cursor.contract + 1,
+                after: None,
+            };
+            continue;
+        };
+        let ids: Vec<Uuid> = positions.iter().map(|(_, id)| *id).collect();
+        let mut records = records(&services.db, &ids).await?;
+        let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        records.sort_by_key(|r| order.get(&r.referral.id).copied());
+        let next = PerformanceCursor {
+            contract: cursor.contract,
+            after: Some(last),
+        };
+        return Ok((records.iter().map(line).collect(), Some(next)));
+    }
 }
 
 /// Withdrawal reason descriptions by code.

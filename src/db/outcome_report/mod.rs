@@ -194,14 +194,14 @@ pub async fn reach(
     Ok(Reach(Some(ids)))
 }
 
-/// A position in the performance report: the last referral written (sending time and id).
+/// A position in one contract's sent referrals: the last one read (sending time and id).
 pub type SentCursor = (chrono::DateTime<chrono::Utc>, Uuid);
 
-/// The next `limit` sent referrals of `contract_ids` sent in `[from, before)`, oldest first,
-/// after `after`: one statement on the `(contract_id, listed_at, id)` index.
+/// The next `limit` sent referrals of one contract sent in `[from, before)`, oldest first,
+/// after `after`: a range of the `(contract_id, listed_at, id)` index.
 pub async fn sent_page(
     db: &impl ConnectionTrait,
-    contract_ids: &[Uuid],
+    contract_id: Uuid,
     from: Option<chrono::DateTime<chrono::Utc>>,
     before: Option<chrono::DateTime<chrono::Utc>>,
     after: Option<SentCursor>,
@@ -215,7 +215,7 @@ pub async fn sent_page(
         .select_only()
         .column(referral::Column::ListedAt)
         .column(referral::Column::Id)
-        .filter(referral::Column::ContractId.is_in(contract_ids.iter().copied()))
+        .filter(referral::Column::ContractId.eq(contract_id))
         .filter(referral::Column::Status.ne(ReferralStatus::Draft.code()));
     if let Some(from) = from {
         select = select.filter(referral::Column::ListedAt.gte(from));
