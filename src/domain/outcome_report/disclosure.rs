@@ -1,13 +1,15 @@
 //! Statistical disclosure control for the outcome report.
 //!
-//! Primary suppression: any count from 1 to `threshold - 1` is withheld. Secondary suppression:
+//! Primary suppression: any count from 1 to `threshold - 1` is withheld, and a row about fewer
+//! referrals than the threshold withholds every count (zeros included). Secondary suppression:
 //! a withheld count must not be recoverable by subtraction, so wherever counts add up to a
 //! published figure (a row's statuses to its referrals sent, assessments and sessions to
 //! appointments, the rows of a measure to the report's totals, and in a two-dimension report the
 //! rows sharing a value to what the one-dimension report for that value would publish), an
 //! equation left with a single withheld count gets a second one: the smallest non-zero count
 //! still published in it (a zero only when nothing else is left). This repeats until every
-//! equation has none or at least two withheld counts.
+//! equation has none or at least two withheld counts (an equation whose sum is a published zero
+//! needs nothing: every part of it is zero).
 
 use std::collections::HashMap;
 
@@ -160,6 +162,12 @@ pub fn suppress(
     }
 
     let primary = |counts: &Counts| {
+        // A row about fewer referrals than the threshold publishes nothing about them, zeros
+        // and counts of appointments or outcomes included: every count there describes those
+        // few people.
+        if too_small(counts[Count::ReferralsSent.index()], threshold) {
+            return [true; COUNTS];
+        }
         let mut hidden = [false; COUNTS];
         for (h, c) in hidden.iter_mut().zip(counts) {
             *h = too_small(*c, threshold);
@@ -177,6 +185,10 @@ pub fn suppress(
     loop {
         let mut changed = false;
         for equation in &equations {
+            // Each equation's first cell is the sum: a published zero says every part is zero.
+            if !problem.hidden(equation[0]) && problem.value(equation[0]) == 0 {
+                continue;
+            }
             let withheld = equation.iter().filter(|c| problem.hidden(**c)).count();
             if withheld == 1
                 && let Some(cell) = problem.second(equation)
@@ -247,6 +259,21 @@ mod tests {
     }
 
     #[test]
+    fn a_row_about_too_few_referrals_publishes_nothing() {
+        let mut few = counts(2, 2, 0, 0);
+        few[Count::SessionsAttended.index()] = 12;
+        complete(&mut few);
+        let rows = [few, counts(40, 40, 0, 0), counts(30, 30, 0, 0)];
+        let keys = [key(&["A"]), key(&["B"]), key(&["C"])];
+        let withheld = suppress(&rows, &keys, &sum(&rows), 5);
+        assert!(
+            withheld.rows[0].iter().all(|h| *h),
+            "{:?}",
+            withheld.rows[0]
+        );
+    }
+
+    #[test]
     fn a_status_cannot_be_recovered_from_its_row() {
         // 20 sent: 17 open, 3 completed. Without a second cell, completed = 20 - 17.
         let rows = [counts(20, 17, 3, 0), counts(40, 40, 0, 0)];
@@ -312,6 +339,10 @@ mod tests {
                     }
                 }
                 for (total, parts) in ROW_SUMS {
+                    // A published zero sum gives nothing away: every part is zero.
+                    if row[total.index()] == 0 && !withheld.rows[r][total.index()] {
+                        continue;
+                    }
                     let hidden = [total]
                         .iter()
                         .chain(parts)
@@ -320,7 +351,10 @@ mod tests {
                     assert_ne!(hidden, 1, "row {r}: {rows:?}");
                 }
             }
-            for m in 0..COUNTS {
+            for (m, total) in totals.iter().enumerate() {
+                if *total == 0 && !withheld.totals[m] {
+                    continue;
+                }
                 let hidden = (0..n).filter(|r| withheld.rows[*r][m]).count()
                     + usize::from(withheld.totals[m]);
                 assert_ne!(hidden, 1, "measure {m}");
