@@ -78,9 +78,10 @@ pub async fn connect(
         });
     if settings.is_postgres() {
         options.statement_timeout(Duration::from_secs(30));
-        // Every statement here is an indexed look-up whose plan does not depend on the values
+        // The request statements are indexed look-ups whose plans do not depend on the values
         // bound; planning each execution again (PostgreSQL's default for statements whose
-        // generic plan it estimates dearer) cost more CPU than running them.
+        // generic plan it estimates dearer) cost more CPU than running them. The reports'
+        // statements are written so their generic plans hold too (contracts joined as VALUES).
         options.map_sqlx_postgres_opts(|opts| {
             opts.options([("plan_cache_mode", "force_generic_plan")])
         });

@@ -16,6 +16,7 @@ use crate::service::outcome_report::{DimensionValue, PublishedRow, Report};
 
 /// What a report row can be grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::outcome_report::Dimension")]
 pub enum ReportDimension {
     /// The contract's region (a PCC-area contract's region is its area's region).
     Region,
@@ -45,48 +46,6 @@ pub enum ReportDimension {
     AgeBand,
     /// In custody or in the community when referred.
     LocationType,
-}
-
-impl From<ReportDimension> for Dimension {
-    fn from(d: ReportDimension) -> Self {
-        match d {
-            ReportDimension::Region => Dimension::Region,
-            ReportDimension::PccArea => Dimension::PccArea,
-            ReportDimension::ProbationDeliveryUnit => Dimension::ProbationDeliveryUnit,
-            ReportDimension::Provider => Dimension::Provider,
-            ReportDimension::Contract => Dimension::Contract,
-            ReportDimension::ContractType => Dimension::ContractType,
-            ReportDimension::ServiceCategory => Dimension::ServiceCategory,
-            ReportDimension::Complexity => Dimension::Complexity,
-            ReportDimension::Month => Dimension::Month,
-            ReportDimension::Quarter => Dimension::Quarter,
-            ReportDimension::Gender => Dimension::Gender,
-            ReportDimension::Ethnicity => Dimension::Ethnicity,
-            ReportDimension::AgeBand => Dimension::AgeBand,
-            ReportDimension::LocationType => Dimension::LocationType,
-        }
-    }
-}
-
-impl From<Dimension> for ReportDimension {
-    fn from(d: Dimension) -> Self {
-        match d {
-            Dimension::Region => ReportDimension::Region,
-            Dimension::PccArea => ReportDimension::PccArea,
-            Dimension::ProbationDeliveryUnit => ReportDimension::ProbationDeliveryUnit,
-            Dimension::Provider => ReportDimension::Provider,
-            Dimension::Contract => ReportDimension::Contract,
-            Dimension::ContractType => ReportDimension::ContractType,
-            Dimension::ServiceCategory => ReportDimension::ServiceCategory,
-            Dimension::Complexity => ReportDimension::Complexity,
-            Dimension::Month => ReportDimension::Month,
-            Dimension::Quarter => ReportDimension::Quarter,
-            Dimension::Gender => ReportDimension::Gender,
-            Dimension::Ethnicity => ReportDimension::Ethnicity,
-            Dimension::AgeBand => ReportDimension::AgeBand,
-            Dimension::LocationType => ReportDimension::LocationType,
-        }
-    }
 }
 
 /// Which referrals a report counts; every list given must match. Referrals outside the

@@ -37,8 +37,9 @@ impl Default for ReportPolicy {
     }
 }
 
-/// Everything recorded about these referrals that reports are made from (sent ones only): seven
-/// statements whatever their number.
+/// What is recorded about these referrals that reports are made from (sent ones only): six
+/// statements whatever their number. Delivery sessions, case notes and notifications are left
+/// empty: no report reads them.
 pub(crate) async fn records(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
@@ -48,7 +49,6 @@ pub(crate) async fn records(
     let events = db::referrals::events_of(db, ids).await?;
     let appointments = db::delivery::appointments_of(db, ids).await?;
     let plans = db::delivery::plans_of(db, ids).await?;
-    let sessions = db::delivery::sessions_of(db, ids).await?;
     let reports = db::delivery::reports_of(db, ids).await?;
     Ok(referrals
         .into_iter()
@@ -76,11 +76,7 @@ pub(crate) async fn records(
                     .filter(|p| p.referral_id == id)
                     .cloned()
                     .collect(),
-                sessions: sessions
-                    .iter()
-                    .filter(|s| s.referral_id == id)
-                    .cloned()
-                    .collect(),
+                sessions: Vec::new(),
                 report: reports.iter().find(|r| r.referral_id == id).cloned(),
                 notifications: Vec::new(),
                 referral,

@@ -132,12 +132,28 @@ fn shape(dimension: Dimension) -> Shape {
     }
 }
 
+impl Plan {
+    /// `expression AS alias` of each raw key, for the inner `SELECT`.
+    fn inner_select(&self) -> Vec<String> {
+        self.inner_keys
+            .iter()
+            .map(|(expression, alias)| format!("{expression} AS {alias}"))
+            .collect()
+    }
+
+    /// The raw keys' expressions, for the inner `GROUP BY`.
+    fn inner_group(&self) -> Vec<String> {
+        self.inner_keys
+            .iter()
+            .map(|(e, _)| (*e).to_owned())
+            .collect()
+    }
+}
+
 /// The parts of a report statement that depend on its dimensions.
 struct Plan {
-    /// Raw keys added up inside: `expression AS alias`.
-    inner_keys: Vec<String>,
-    /// Their aliases.
-    inner_aliases: Vec<&'static str>,
+    /// Raw keys added up inside: `(expression, alias)`.
+    inner_keys: Vec<(&'static str, &'static str)>,
     /// `value AS d0, label AS l0, …`.
     outer_select: Vec<String>,
     /// What the outside groups by.
@@ -150,7 +166,6 @@ struct Plan {
 fn plan(dimensions: &[Dimension]) -> Plan {
     let mut plan = Plan {
         inner_keys: Vec::new(),
-        inner_aliases: Vec::new(),
         outer_select: Vec::new(),
         outer_group: Vec::new(),
         joins: Vec::new(),
@@ -158,10 +173,8 @@ fn plan(dimensions: &[Dimension]) -> Plan {
     };
     for (i, dimension) in dimensions.iter().enumerate() {
         let shape = shape(*dimension);
-        let (expression, alias) = shape.key;
-        if !plan.inner_aliases.contains(&alias) {
-            plan.inner_keys.push(format!("{expression} AS {alias}"));
-            plan.inner_aliases.push(alias);
+        if !plan.inner_keys.contains(&shape.key) {
+            plan.inner_keys.push(shape.key);
         }
         plan.outer_select.push(format!("{} AS d{i}", shape.value));
         plan.outer_select.push(format!("{} AS l{i}", shape.label));
@@ -309,7 +322,7 @@ fn counts_statement(
 ) -> Vec<Count> {
     let outcomes = if plan.per_category { "rc" } else { "f" };
     let today = sql.bind(today);
-    let mut inner_select = plan.inner_keys.clone();
+    let mut inner_select = plan.inner_select();
     inner_select.extend([
         "f.status AS status".to_owned(),
         "f.withdrawal_reason_code AS withdrawal_reason_code".to_owned(),
@@ -345,12 +358,8 @@ fn counts_statement(
          OR f.completion_deadline < {today}) THEN 1 ELSE 0 END) AS s{}",
         Count::DeadlineReached.index()
     ));
-    let inner_keys: Vec<String> = plan
-        .inner_keys
-        .iter()
-        .map(|k| k.split(" AS ").next().unwrap_or_default().to_owned())
-        .chain(["f.status".to_owned(), "f.withdrawal_reason_code".to_owned()])
-        .collect();
+    let mut inner_keys = plan.inner_group();
+    inner_keys.extend(["f.status".to_owned(), "f.withdrawal_reason_code".to_owned()]);
     let inner = format!(
         "SELECT {}{} GROUP BY {}",
         inner_select.join(", "),
@@ -452,15 +461,11 @@ fn timeliness_column(measure: Timeliness) -> &'static str {
 
 /// The histogram statement: per group, each measure's values and how many have each.
 fn histogram_statement(sql: &mut Sql, plan: &Plan, contracts: &Reach, filter: &ReportFilter) {
-    let inner_keys: Vec<String> = plan
-        .inner_keys
-        .iter()
-        .map(|k| k.split(" AS ").next().unwrap_or_default().to_owned())
-        .collect();
+    let inner_keys = plan.inner_group();
     let mut branches = Vec::new();
     for measure in Timeliness::ALL {
         let column = timeliness_column(measure);
-        let mut inner_select = plan.inner_keys.clone();
+        let mut inner_select = plan.inner_select();
         inner_select.push(format!("{column} AS v"));
         inner_select.push("COUNT(*) AS n".to_owned());
         let present = format!("{column} IS NOT NULL");
