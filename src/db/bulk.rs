@@ -28,7 +28,7 @@ use crate::domain::referral::EventKind;
 const TABLES: [&str; 14] = [
     "referral",
     "report_referral",
-    "report_category",
+    "report_referral_category",
     "referral_service_category",
     "referral_desired_outcome",
     "referral_event",

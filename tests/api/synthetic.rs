@@ -272,7 +272,7 @@ async fn loaded_report_facts_are_the_ones_the_use_cases_write() {
     .await;
     assert_eq!(loaded[0]["outcomeReport"]["totals"]["referralsSent"], sent);
     // The same facts again, from the use cases' definitions over the stored records.
-    for table in ["report_category", "report_referral"] {
+    for table in ["report_referral_category", "report_referral"] {
         app.db
             .execute_unprepared(&format!("DELETE FROM {table}"))
             .await

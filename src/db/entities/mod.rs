@@ -25,7 +25,7 @@ pub mod referral_desired_outcome;
 pub mod referral_event;
 pub mod referral_service_category;
 pub mod region;
-pub mod report_category;
+pub mod report_referral_category;
 pub mod report_referral;
 pub mod service_category;
 pub mod service_provider;

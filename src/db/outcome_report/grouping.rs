@@ -1,18 +1,17 @@
-//! The report's `GROUP BY` statements, in two levels so the work per fact stays small:
+//! The report's `GROUP BY` statement, in two levels so the work per fact stays small:
 //!
-//! 1. Inside, the facts (one row per referral, or per selected category) are added up by the
-//!    raw keys the dimensions need (`contract_id`, the delivery unit, a category, a fact
-//!    column), with the status and the withdrawal reason as keys too: no join per fact.
-//! 2. Outside, those few thousand partial rows are joined to the catalogue (region, PCC area,
-//!    provider, names, the reason's grouping) and added up by the dimensions asked for.
+//! 1. Inside, the facts (one row per referral, or per selected category: `report_referral` or
+//!    `report_referral_category`, which repeats its referral's facts so no join is needed) are
+//!    added up by the raw keys the dimensions need (`contract_id`, the delivery unit, a
+//!    category, a fact column): no join per fact.
+//! 2. Outside, those partial rows are joined to the catalogue (region, PCC area, provider,
+//!    names) and added up by the dimensions asked for.
 //!
-//! One statement gives the counts; a second, in three `UNION ALL` branches, gives a histogram
-//! of each timeliness measure per group, from which the percentiles are taken (nearest rank,
-//! `domain::outcome_report::measures`) on both engines alike. The totals are the rows added up
-//! (counts and histograms) when every referral falls in exactly one row; under a category
-//! dimension the same two statements run once more without grouping.
-
-use std::collections::HashMap;
+//! The one statement reads the facts once: every count, and each timeliness measure's values as
+//! a comma-separated list (concatenated inside and again outside), from which the percentiles
+//! are taken here (nearest rank, `domain::outcome_report::measures`) on both engines alike. The
+//! totals are the rows added up (counts and values) when every referral falls in exactly one
+//! row; under a category dimension the statement runs once more over the referrals, ungrouped.
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
@@ -112,13 +111,13 @@ fn shape(dimension: Dimension) -> Shape {
             joins: &[Join::Contract, Join::ContractType],
         },
         Dimension::ServiceCategory => Shape {
-            key: ("rc.service_category_id", "k_category"),
+            key: ("f.service_category_id", "k_category"),
             value: "g.k_category",
             label: "sc.name",
             joins: &[Join::Category],
         },
         Dimension::Complexity => Shape {
-            key: ("rc.complexity_level_id", "k_level"),
+            key: ("f.complexity_level_id", "k_level"),
             value: "cl.complexity",
             label: "NULL",
             joins: &[Join::Level],
@@ -190,15 +189,20 @@ fn plan(dimensions: &[Dimension]) -> Plan {
 }
 
 /// `FROM … WHERE …` over the facts: the reachable contracts, the filter, and one row per
-/// selected category when `per_category`; `extra` is one more condition.
+/// selected category when `per_category`.
 fn facts_from_where(
     sql: &mut Sql,
     contracts: &Reach,
     filter: &ReportFilter,
     per_category: bool,
-    extra: Option<&str>,
 ) -> String {
-    let mut text = String::from(" FROM report_referral f");
+    let mut text = String::from(if per_category {
+        " FROM report_referral_category f"
+    } else {
+        " FROM report_referral f"
+    });
+    // The reason's grouping, by one hashed join (most facts have no reason).
+    text.push_str(" LEFT JOIN withdrawal_reason w ON w.code = f.withdrawal_reason_code");
     let mut conditions: Vec<String> = Vec::new();
     if let Some(ids) = &contracts.0 {
         if sql.backend == DbBackend::Postgres && !ids.is_empty() {
@@ -215,9 +219,6 @@ fn facts_from_where(
         } else {
             conditions.push(format!("f.contract_id IN {}", sql.list(ids)));
         }
-    }
-    if per_category {
-        text.push_str(" JOIN report_category rc ON rc.referral_id = f.referral_id");
     }
     // Filters on the catalogue become look-ups in its small tables.
     let mut contract_conditions = Vec::new();
@@ -257,11 +258,7 @@ fn facts_from_where(
     }
     // Category filters apply to the category row itself when rows are per category, else to
     // any of the referral's categories.
-    let (categories, levels) = if per_category {
-        ("rc", "rl")
-    } else {
-        ("x", "xl")
-    };
+    let categories = if per_category { "f" } else { "x" };
     let mut category_conditions = Vec::new();
     if let Some(ids) = &filter.service_category_ids {
         category_conditions.push(format!(
@@ -272,7 +269,7 @@ fn facts_from_where(
     if let Some(complexity) = &filter.complexity {
         category_conditions.push(format!(
             "{categories}.complexity_level_id IN \
-             (SELECT id FROM complexity_level {levels} WHERE {levels}.complexity IN {})",
+             (SELECT id FROM complexity_level WHERE complexity IN {})",
             sql.list(complexity)
         ));
     }
@@ -281,13 +278,12 @@ fn facts_from_where(
             conditions.extend(category_conditions);
         } else {
             conditions.push(format!(
-                "EXISTS (SELECT 1 FROM report_category x WHERE x.referral_id = f.referral_id \
-                 AND {})",
+                "EXISTS (SELECT 1 FROM report_referral_category x \
+                 WHERE x.referral_id = f.referral_id AND {})",
                 category_conditions.join(" AND ")
             ));
         }
     }
-    conditions.extend(extra.map(str::to_owned));
     if !conditions.is_empty() {
         text.push_str(" WHERE ");
         text.push_str(&conditions.join(" AND "));
@@ -295,14 +291,11 @@ fn facts_from_where(
     text
 }
 
-/// The outside of a statement: the catalogue joins after the partial rows `g`.
-fn outer_from(plan: &Plan, with_reasons: bool, inner: &str) -> String {
+/// The outside of the statement: the catalogue joins after the partial rows `g`.
+fn outer_from(plan: &Plan, inner: &str) -> String {
     let mut text = format!(" FROM ({inner}) g");
     for join in &plan.joins {
         text.push_str(join.sql());
-    }
-    if with_reasons {
-        text.push_str(" LEFT JOIN withdrawal_reason w ON w.code = g.withdrawal_reason_code");
     }
     text
 }
@@ -312,33 +305,59 @@ fn total(expression: &str) -> String {
     format!("CAST(SUM({expression}) AS BIGINT)")
 }
 
-/// The counts statement.
-fn counts_statement(
-    sql: &mut Sql,
-    plan: &Plan,
-    contracts: &Reach,
-    filter: &ReportFilter,
-    today: NaiveDate,
-) -> Vec<Count> {
-    let outcomes = if plan.per_category { "rc" } else { "f" };
-    let today = sql.bind(today);
-    let mut inner_select = plan.inner_select();
-    inner_select.extend([
-        "f.status AS status".to_owned(),
-        "f.withdrawal_reason_code AS withdrawal_reason_code".to_owned(),
-        "COUNT(*) AS n".to_owned(),
-    ]);
-    let sums = [
-        (Count::AssessmentsAttended, "f.assessments_attended"),
-        (Count::AssessmentsMissed, "f.assessments_missed"),
-        (Count::SessionsPlanned, "f.sessions_planned"),
-        (Count::SessionsAttended, "f.sessions_attended"),
-        (Count::SessionsMissed, "f.sessions_missed"),
+/// The aggregate joining text values with commas (`NULL`s left out).
+fn joined(backend: DbBackend, expression: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("string_agg({expression}, ',')"),
+        _ => format!("group_concat({expression}, ',')"),
+    }
+}
+
+/// What each fact adds to each count: `(count, expression over the fact f)`.
+fn count_terms(today: &str) -> Vec<(Count, String)> {
+    let concluded: Vec<String> = [
+        ReferralStatus::Completed,
+        ReferralStatus::Cancelled,
+        ReferralStatus::PrematurelyEnded,
+    ]
+    .iter()
+    .map(|s| format!("'{}'", s.code()))
+    .collect();
+    let mut terms = vec![
+        (Count::ReferralsSent, "1".to_owned()),
+        (
+            Count::Open,
+            format!(
+                "CASE WHEN f.status IN ({}) THEN 0 ELSE 1 END",
+                concluded.join(", ")
+            ),
+        ),
     ];
-    for (count, column) in sums {
-        inner_select.push(format!("SUM({column}) AS s{}", count.index()));
+    for (count, status) in [
+        (Count::Completed, ReferralStatus::Completed),
+        (Count::Cancelled, ReferralStatus::Cancelled),
+        (Count::PrematurelyEnded, ReferralStatus::PrematurelyEnded),
+    ] {
+        terms.push((
+            count,
+            format!("CASE WHEN f.status = '{}' THEN 1 ELSE 0 END", status.code()),
+        ));
+    }
+    for grouping in WITHDRAWAL_GROUPINGS {
+        if let Some(count) = Count::withdrawn(grouping) {
+            terms.push((
+                count,
+                format!("CASE WHEN w.\"grouping\" = '{grouping}' THEN 1 ELSE 0 END"),
+            ));
+        }
     }
     for (count, column) in [
+        (Count::AssessmentsAttended, "assessments_attended"),
+        (Count::AssessmentsMissed, "assessments_missed"),
+        (Count::SessionsPlanned, "sessions_planned"),
+        (Count::SessionsAttended, "sessions_attended"),
+        (Count::SessionsMissed, "sessions_missed"),
+        // Per category rows hold that category's outcomes; referral rows the referral's.
         (Count::OutcomesAchieved, "outcomes_achieved"),
         (
             Count::OutcomesPartiallyAchieved,
@@ -346,108 +365,22 @@ fn counts_statement(
         ),
         (Count::OutcomesNotAchieved, "outcomes_not_achieved"),
     ] {
-        inner_select.push(format!("SUM({outcomes}.{column}) AS s{}", count.index()));
+        terms.push((count, format!("f.{column}")));
     }
-    inner_select.push(format!(
-        "SUM(CASE WHEN f.concluded_on IS NOT NULL AND f.concluded_on <= f.completion_deadline \
-         THEN 1 ELSE 0 END) AS s{}",
-        Count::ConcludedByDeadline.index()
-    ));
-    inner_select.push(format!(
-        "SUM(CASE WHEN f.completion_deadline IS NOT NULL AND (f.concluded_on IS NOT NULL \
-         OR f.completion_deadline < {today}) THEN 1 ELSE 0 END) AS s{}",
-        Count::DeadlineReached.index()
-    ));
-    let mut inner_keys = plan.inner_group();
-    inner_keys.extend(["f.status".to_owned(), "f.withdrawal_reason_code".to_owned()]);
-    let inner = format!(
-        "SELECT {}{} GROUP BY {}",
-        inner_select.join(", "),
-        facts_from_where(sql, contracts, filter, plan.per_category, None),
-        inner_keys.join(", ")
-    );
-
-    let mut select = plan.outer_select.clone();
-    let mut counts = vec![Count::ReferralsSent];
-    select.push(format!(
-        "{} AS c{}",
-        total("g.n"),
-        Count::ReferralsSent.index()
-    ));
-    let concluded = [
-        ReferralStatus::Completed,
-        ReferralStatus::Cancelled,
-        ReferralStatus::PrematurelyEnded,
-    ];
-    let quoted: Vec<String> = concluded
-        .iter()
-        .map(|s| format!("'{}'", s.code()))
-        .collect();
-    select.push(format!(
-        "{} AS c{}",
-        total(&format!(
-            "CASE WHEN g.status IN ({}) THEN 0 ELSE g.n END",
-            quoted.join(", ")
-        )),
-        Count::Open.index()
-    ));
-    counts.push(Count::Open);
-    for (count, status) in [
-        (Count::Completed, ReferralStatus::Completed),
-        (Count::Cancelled, ReferralStatus::Cancelled),
-        (Count::PrematurelyEnded, ReferralStatus::PrematurelyEnded),
-    ] {
-        select.push(format!(
-            "{} AS c{}",
-            total(&format!(
-                "CASE WHEN g.status = '{}' THEN g.n ELSE 0 END",
-                status.code()
-            )),
-            count.index()
-        ));
-        counts.push(count);
-    }
-    for grouping in WITHDRAWAL_GROUPINGS {
-        if let Some(count) = Count::withdrawn(grouping) {
-            select.push(format!(
-                "{} AS c{}",
-                total(&format!(
-                    "CASE WHEN w.\"grouping\" = '{grouping}' THEN g.n ELSE 0 END"
-                )),
-                count.index()
-            ));
-            counts.push(count);
-        }
-    }
-    for count in [
-        Count::AssessmentsAttended,
-        Count::AssessmentsMissed,
-        Count::SessionsPlanned,
-        Count::SessionsAttended,
-        Count::SessionsMissed,
-        Count::OutcomesAchieved,
-        Count::OutcomesPartiallyAchieved,
-        Count::OutcomesNotAchieved,
+    terms.push((
         Count::ConcludedByDeadline,
+        "CASE WHEN f.concluded_on IS NOT NULL AND f.concluded_on <= f.completion_deadline \
+         THEN 1 ELSE 0 END"
+            .to_owned(),
+    ));
+    terms.push((
         Count::DeadlineReached,
-    ] {
-        select.push(format!(
-            "{} AS c{}",
-            total(&format!("g.s{}", count.index())),
-            count.index()
-        ));
-        counts.push(count);
-    }
-    sql.text = format!(
-        "SELECT {}{}",
-        select.join(", "),
-        outer_from(plan, true, &inner)
-    );
-    if !plan.outer_group.is_empty() {
-        sql.text
-            .push_str(&format!(" GROUP BY {}", plan.outer_group.join(", ")));
-    }
-    counts
+        format!(
+            "CASE WHEN f.completion_deadline IS NOT NULL AND (f.concluded_on IS NOT NULL \
+             OR f.completion_deadline < {today}) THEN 1 ELSE 0 END"
+        ),
+    ));
+    terms
 }
 
 /// The timeliness columns, in `Timeliness` order.
@@ -459,38 +392,66 @@ fn timeliness_column(measure: Timeliness) -> &'static str {
     }
 }
 
-/// The histogram statement: per group, each measure's values and how many have each.
-fn histogram_statement(sql: &mut Sql, plan: &Plan, contracts: &Reach, filter: &ReportFilter) {
-    let inner_keys = plan.inner_group();
-    let mut branches = Vec::new();
+/// The statement: per group, each count (`c<index>`) and each timeliness measure's values
+/// (`v<index>`). Returns the counts it reads.
+fn report_statement(
+    sql: &mut Sql,
+    plan: &Plan,
+    contracts: &Reach,
+    filter: &ReportFilter,
+    today: NaiveDate,
+) -> Vec<Count> {
+    // Placeholders in the order they appear: the select list's before the filter's.
+    let today = sql.bind(today);
+    let terms = count_terms(&today);
+    let mut inner_select = plan.inner_select();
+    let mut select = plan.outer_select.clone();
+    for (count, term) in &terms {
+        let i = count.index();
+        inner_select.push(format!("SUM({term}) AS s{i}"));
+        select.push(format!("{} AS c{i}", total(&format!("g.s{i}"))));
+    }
     for measure in Timeliness::ALL {
+        let m = measure.index();
         let column = timeliness_column(measure);
-        let mut inner_select = plan.inner_select();
-        inner_select.push(format!("{column} AS v"));
-        inner_select.push("COUNT(*) AS n".to_owned());
-        let present = format!("{column} IS NOT NULL");
-        let mut keys = inner_keys.clone();
-        keys.push(column.to_owned());
-        let inner = format!(
-            "SELECT {}{} GROUP BY {}",
-            inner_select.join(", "),
-            facts_from_where(sql, contracts, filter, plan.per_category, Some(&present)),
-            keys.join(", ")
-        );
-        let mut select = plan.outer_select.clone();
-        select.push(format!("{} AS measure", measure.index()));
-        select.push("g.v AS v".to_owned());
-        select.push(format!("{} AS n", total("g.n")));
-        let mut group = plan.outer_group.clone();
-        group.push("g.v".to_owned());
-        branches.push(format!(
-            "SELECT {}{} GROUP BY {}",
-            select.join(", "),
-            outer_from(plan, false, &inner),
-            group.join(", ")
+        inner_select.push(format!(
+            "{} AS v{m}",
+            joined(sql.backend, &format!("CAST({column} AS TEXT)"))
+        ));
+        select.push(format!(
+            "{} AS v{m}",
+            joined(sql.backend, &format!("g.v{m}"))
         ));
     }
-    sql.text = branches.join(" UNION ALL ");
+    let mut inner = format!(
+        "SELECT {}{}",
+        inner_select.join(", "),
+        facts_from_where(sql, contracts, filter, plan.per_category),
+    );
+    let inner_group = plan.inner_group();
+    if !inner_group.is_empty() {
+        inner.push_str(&format!(" GROUP BY {}", inner_group.join(", ")));
+    }
+    sql.text = format!("SELECT {}{}", select.join(", "), outer_from(plan, &inner));
+    if !plan.outer_group.is_empty() {
+        sql.text
+            .push_str(&format!(" GROUP BY {}", plan.outer_group.join(", ")));
+    }
+    terms.into_iter().map(|(count, _)| count).collect()
+}
+
+/// The values of a comma-separated list from the statement.
+fn values_of(list: Option<String>) -> Result<Vec<i32>, AppError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(|value| {
+            value.parse::<i32>().map_err(|_| {
+                AppError::Internal(anyhow::anyhow!("a report value list held a non-number"))
+            })
+        })
+        .collect()
 }
 
 /// The dimension values of a result row (`NOT_KNOWN` for none) and their catalogue labels.
@@ -530,21 +491,24 @@ pub struct Grouped {
     pub totals: Figures,
 }
 
-/// Counts and histograms by `dimensions` (none: one group of everything): two statements.
+/// Each timeliness measure's values of one group, in `Timeliness` order.
+type Values = [Vec<i32>; 3];
+
+/// Counts and timeliness by `dimensions` (none: one group of everything), with each group's
+/// values: one statement.
 async fn add_up(
     db: &impl ConnectionTrait,
     contracts: &Reach,
     filter: &ReportFilter,
     dimensions: &[Dimension],
     today: NaiveDate,
-) -> Result<(Vec<Group>, Vec<HashMap<i64, u64>>), AppError> {
-    let backend = db.get_database_backend();
+) -> Result<(Vec<Group>, Vec<Values>), AppError> {
     let plan = plan(dimensions);
-    let mut sql = Sql::new(backend);
-    let counts = counts_statement(&mut sql, &plan, contracts, filter, today);
+    let mut sql = Sql::new(db.get_database_backend());
+    let counts = report_statement(&mut sql, &plan, contracts, filter, today);
     let rows = db.query_all_raw(sql.statement()).await?;
     let mut groups = Vec::with_capacity(rows.len());
-    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut all_values = Vec::with_capacity(rows.len());
     for row in &rows {
         let (values, labels) = row_key(row, dimensions)?;
         let mut tallies: Counts = [0; COUNTS];
@@ -553,49 +517,27 @@ async fn add_up(
             tallies[count.index()] = u64::try_from(value.unwrap_or(0)).unwrap_or(0);
         }
         complete(&mut tallies);
-        index.insert(values.clone(), groups.len());
+        let mut measured: Values = Default::default();
+        let mut timeliness = [Percentiles::default(); 3];
+        for measure in Timeliness::ALL {
+            let m = measure.index();
+            measured[m] = values_of(row.try_get("", &format!("v{m}"))?)?;
+            timeliness[m] = Percentiles::of_values(&mut measured[m]);
+        }
         groups.push(Group {
             values,
             labels,
             figures: Figures {
                 counts: tallies,
-                timeliness: [Percentiles::default(); 3],
+                timeliness,
             },
         });
+        all_values.push(measured);
     }
-
-    let mut sql = Sql::new(backend);
-    histogram_statement(&mut sql, &plan, contracts, filter);
-    let rows = db.query_all_raw(sql.statement()).await?;
-    // Per group and measure: value → how many.
-    let mut histograms: Vec<HashMap<i64, u64>> = vec![HashMap::new(); groups.len() * 3];
-    for row in &rows {
-        let (values, _) = row_key(row, dimensions)?;
-        let measure: i32 = row.try_get("", "measure")?;
-        let days: i32 = row.try_get("", "v")?;
-        let n: Option<i64> = row.try_get("", "n")?;
-        let (Some(group), Ok(measure)) = (index.get(&values), usize::try_from(measure)) else {
-            continue;
-        };
-        if let Some(histogram) = histograms.get_mut(group * 3 + measure) {
-            *histogram.entry(i64::from(days)).or_default() +=
-                u64::try_from(n.unwrap_or(0)).unwrap_or(0);
-        }
-    }
-    for (g, group) in groups.iter_mut().enumerate() {
-        for measure in Timeliness::ALL {
-            let m = measure.index();
-            let mut histogram: Vec<(i64, u64)> = histograms[g * 3 + m]
-                .iter()
-                .map(|(v, n)| (*v, *n))
-                .collect();
-            group.figures.timeliness[m] = Percentiles::of_histogram(&mut histogram);
-        }
-    }
-    Ok((groups, histograms))
+    Ok((groups, all_values))
 }
 
-/// The report's groups by `dimensions` and its totals: two statements, four under a category
+/// The report's groups by `dimensions` and its totals: one statement, two under a category
 /// dimension (whose rows overlap, so the totals are counted again).
 pub async fn groups(
     db: &impl ConnectionTrait,
@@ -604,14 +546,21 @@ pub async fn groups(
     dimensions: &[Dimension],
     today: NaiveDate,
 ) -> Result<Grouped, AppError> {
-    let (groups, histograms) = add_up(db, contracts, filter, dimensions, today).await?;
-    let totals = if dimensions.iter().any(|d| d.per_category()) {
-        let (mut all, _) = add_up(db, contracts, filter, &[], today).await?;
-        match all.pop() {
+    if dimensions.iter().any(|d| d.per_category()) {
+        // Rows by category overlap: the totals are counted over the referrals, at the same
+        // time as the rows (two connections, so two cores, when the pool has them).
+        let ((groups, _), (mut all, _)) = tokio::try_join!(
+            add_up(db, contracts, filter, dimensions, today),
+            add_up(db, contracts, filter, &[], today),
+        )?;
+        let totals = match all.pop() {
             Some(group) => group.figures,
             None => empty_figures(),
-        }
-    } else {
+        };
+        return Ok(Grouped { groups, totals });
+    }
+    let (groups, values) = add_up(db, contracts, filter, dimensions, today).await?;
+    let totals = {
         // Every referral is in exactly one row: the totals are the rows added up.
         let mut counts: Counts = [0; COUNTS];
         for group in &groups {
@@ -622,14 +571,8 @@ pub async fn groups(
         let mut timeliness = [Percentiles::default(); 3];
         for measure in Timeliness::ALL {
             let m = measure.index();
-            let mut merged: HashMap<i64, u64> = HashMap::new();
-            for g in 0..groups.len() {
-                for (v, n) in &histograms[g * 3 + m] {
-                    *merged.entry(*v).or_default() += n;
-                }
-            }
-            let mut histogram: Vec<(i64, u64)> = merged.into_iter().collect();
-            timeliness[m] = Percentiles::of_histogram(&mut histogram);
+            let mut merged: Vec<i32> = values.iter().flat_map(|v| v[m].iter().copied()).collect();
+            timeliness[m] = Percentiles::of_values(&mut merged);
         }
         Figures { counts, timeliness }
     };

@@ -13,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use self::grouping::{Group, Grouped, groups};
-use super::entities::{report_category, report_referral};
+use super::entities::{report_referral, report_referral_category};
 use crate::domain::outcome_report::facts::ReferralFacts;
 use crate::domain::outcome_report::{ReportAccess, ReportFilter};
 use crate::domain::referral::ReferralStatus;
@@ -27,7 +27,7 @@ pub(crate) fn fact_rows(
     facts: &ReferralFacts,
 ) -> (
     report_referral::ActiveModel,
-    Vec<report_category::ActiveModel>,
+    Vec<report_referral_category::ActiveModel>,
 ) {
     let referral = report_referral::ActiveModel {
         referral_id: Set(facts.referral_id),
@@ -59,13 +59,34 @@ pub(crate) fn fact_rows(
     let categories = facts
         .categories
         .iter()
-        .map(|c| report_category::ActiveModel {
+        .map(|c| report_referral_category::ActiveModel {
             referral_id: Set(facts.referral_id),
             service_category_id: Set(c.service_category_id),
             complexity_level_id: Set(c.complexity_level_id),
+            contract_id: referral.contract_id.clone(),
+            probation_delivery_unit_code: referral.probation_delivery_unit_code.clone(),
+            sent_on: referral.sent_on.clone(),
+            sent_month: referral.sent_month.clone(),
+            sent_quarter: referral.sent_quarter.clone(),
+            status: referral.status.clone(),
+            concluded_on: referral.concluded_on.clone(),
+            completion_deadline: referral.completion_deadline.clone(),
+            gender: referral.gender.clone(),
+            ethnic_group: referral.ethnic_group.clone(),
+            age_band: referral.age_band.clone(),
+            location_type: referral.location_type.clone(),
+            withdrawal_reason_code: referral.withdrawal_reason_code.clone(),
+            assessments_attended: referral.assessments_attended.clone(),
+            assessments_missed: referral.assessments_missed.clone(),
+            sessions_planned: referral.sessions_planned.clone(),
+            sessions_attended: referral.sessions_attended.clone(),
+            sessions_missed: referral.sessions_missed.clone(),
             outcomes_achieved: Set(c.outcomes.achieved),
             outcomes_partially_achieved: Set(c.outcomes.partially_achieved),
             outcomes_not_achieved: Set(c.outcomes.not_achieved),
+            days_to_assignment: referral.days_to_assignment.clone(),
+            days_to_assessment: referral.days_to_assessment.clone(),
+            days_to_first_session: referral.days_to_first_session.clone(),
         })
         .collect();
     (referral, categories)
@@ -85,12 +106,12 @@ pub async fn replace(db: &impl ConnectionTrait, facts: &ReferralFacts) -> Result
         )
         .exec_without_returning(db)
         .await?;
-    report_category::Entity::delete_many()
-        .filter(report_category::Column::ReferralId.eq(facts.referral_id))
+    report_referral_category::Entity::delete_many()
+        .filter(report_referral_category::Column::ReferralId.eq(facts.referral_id))
         .exec(db)
         .await?;
     if !categories.is_empty() {
-        report_category::Entity::insert_many(categories)
+        report_referral_category::Entity::insert_many(categories)
             .exec_without_returning(db)
             .await?;
     }

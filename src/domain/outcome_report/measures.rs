@@ -160,6 +160,26 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
+    /// The percentiles of a list of values, in any order (reordered here): nearest rank, as
+    /// `of_histogram`, found by selection rather than a full sort.
+    pub fn of_values(values: &mut [i32]) -> Percentiles {
+        let total = values.len() as u64;
+        let mut at_rank = |numerator: u64, denominator: u64| {
+            if total == 0 {
+                return None;
+            }
+            let rank = (numerator * total).div_ceil(denominator).max(1);
+            let index = usize::try_from(rank - 1).ok()?;
+            let (_, value, _) = values.select_nth_unstable(index);
+            Some(i64::from(*value))
+        };
+        Percentiles {
+            values: total,
+            median: at_rank(1, 2),
+            p90: at_rank(9, 10),
+        }
+    }
+
     /// The percentiles of a histogram of `(value, how many)`, in any order.
     pub fn of_histogram(histogram: &mut [(i64, u64)]) -> Percentiles {
         histogram.sort_unstable();
@@ -289,6 +309,31 @@ mod tests {
         // One value is every percentile; none has none.
         assert_eq!(Percentiles::of_histogram(&mut [(7, 1)]).p90, Some(7));
         assert_eq!(Percentiles::of_histogram(&mut []).median, None);
+    }
+
+    #[test]
+    fn percentiles_of_values_equal_those_of_their_histogram() {
+        let mut state = 7_u64;
+        for length in [0_usize, 1, 2, 3, 9, 10, 11, 100, 1_001] {
+            let mut values: Vec<i32> = (0..length)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    i32::try_from(state >> 58).unwrap_or(0)
+                })
+                .collect();
+            let mut histogram: Vec<(i64, u64)> = Vec::new();
+            for value in &values {
+                match histogram.iter_mut().find(|(v, _)| *v == i64::from(*value)) {
+                    Some((_, n)) => *n += 1,
+                    None => histogram.push((i64::from(*value), 1)),
+                }
+            }
+            assert_eq!(
+                Percentiles::of_values(&mut values),
+                Percentiles::of_histogram(&mut histogram),
+                "{length} values"
+            );
+        }
     }
 
     #[test]
