@@ -102,14 +102,8 @@ impl MigrationTrait for Migration {
         manager
             .create_index(index("report_referral_category", &["service_category_id"]))
             .await?;
-        let category: Vec<String> = CATEGORY_COLUMNS
-            .iter()
-            .map(|c| format!("rc.{c}"))
-            .collect();
-        let referral: Vec<String> = REFERRAL_COLUMNS
-            .iter()
-            .map(|c| format!("f.{c}"))
-            .collect();
+        let category: Vec<String> = CATEGORY_COLUMNS.iter().map(|c| format!("rc.{c}")).collect();
+        let referral: Vec<String> = REFERRAL_COLUMNS.iter().map(|c| format!("f.{c}")).collect();
         manager
             .get_connection()
             .execute_unprepared(&format!(

@@ -1,6 +1,8 @@
 //! The outcome report: who may run it and over which referrals, keeping each referral's facts
 //! in step with its changes, and publishing the figures with small counts withheld.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
@@ -45,44 +47,44 @@ pub(crate) async fn records(
     ids: &[Uuid],
 ) -> Result<Vec<ReferralRecord>, AppError> {
     let referrals = db::referrals::find_many(db, &ReferralAccess::AllSent, ids).await?;
-    let selections = db::referrals::selections(db, ids).await?;
-    let events = db::referrals::events_of(db, ids).await?;
-    let appointments = db::delivery::appointments_of(db, ids).await?;
-    let plans = db::delivery::plans_of(db, ids).await?;
-    let reports = db::delivery::reports_of(db, ids).await?;
+    let mut selections = by_referral(db::referrals::selections(db, ids).await?, |(r, _)| *r);
+    let mut events = by_referral(db::referrals::events_of(db, ids).await?, |e| e.referral_id);
+    let mut appointments = by_referral(db::delivery::appointments_of(db, ids).await?, |a| {
+        a.referral_id
+    });
+    let mut plans = by_referral(db::delivery::plans_of(db, ids).await?, |p| p.referral_id);
+    let mut reports = by_referral(db::delivery::reports_of(db, ids).await?, |r| r.referral_id);
     Ok(referrals
         .into_iter()
         .map(|referral| {
             let id = referral.id;
             ReferralRecord {
                 selections: selections
-                    .iter()
-                    .filter(|(r, _)| *r == id)
-                    .map(|(_, s)| s.clone())
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(_, s)| s)
                     .collect(),
-                events: events
-                    .iter()
-                    .filter(|e| e.referral_id == id)
-                    .cloned()
-                    .collect(),
+                events: events.remove(&id).unwrap_or_default(),
                 case_notes: Vec::new(),
-                appointments: appointments
-                    .iter()
-                    .filter(|a| a.referral_id == id)
-                    .cloned()
-                    .collect(),
-                plans: plans
-                    .iter()
-                    .filter(|p| p.referral_id == id)
-                    .cloned()
-                    .collect(),
+                appointments: appointments.remove(&id).unwrap_or_default(),
+                plans: plans.remove(&id).unwrap_or_default(),
                 sessions: Vec::new(),
-                report: reports.iter().find(|r| r.referral_id == id).cloned(),
+                report: reports.remove(&id).and_then(|r| r.into_iter().next()),
                 notifications: Vec::new(),
                 referral,
             }
         })
         .collect())
+}
+
+/// Rows of many referrals by referral, each referral's in the order read.
+fn by_referral<T>(rows: Vec<T>, referral_of: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(referral_of(&row)).or_default().push(row);
+    }
+    grouped
 }
 
 /// Rewrites the report's facts of these referrals from what is recorded about them; called in

@@ -317,7 +317,9 @@ mod tests {
         for length in [0_usize, 1, 2, 3, 9, 10, 11, 100, 1_001] {
             let mut values: Vec<i32> = (0..length)
                 .map(|_| {
-                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
                     i32::try_from(state >> 58).unwrap_or(0)
                 })
                 .collect();
