@@ -160,8 +160,9 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    /// The percentiles of a list of values, in any order (reordered here): nearest rank, as
-    /// `of_histogram`, found by selection rather than a full sort.
+    /// The percentiles of a list of values, in any order (reordered here), by nearest rank: the
+    /// value at rank ⌈p·n⌉ of the sorted values (as PostgreSQL's `percentile_disc`), found by
+    /// selection rather than a full sort.
     pub fn of_values(values: &mut [i32]) -> Percentiles {
         let total = values.len() as u64;
         let mut at_rank = |numerator: u64, denominator: u64| {
@@ -179,39 +180,6 @@ impl Percentiles {
             p90: at_rank(9, 10),
         }
     }
-
-    /// The percentiles of a histogram of `(value, how many)`, in any order.
-    pub fn of_histogram(histogram: &mut [(i64, u64)]) -> Percentiles {
-        histogram.sort_unstable();
-        let values = histogram.iter().map(|(_, n)| n).sum();
-        Percentiles {
-            values,
-            median: nearest_rank(histogram, values, 1, 2),
-            p90: nearest_rank(histogram, values, 9, 10),
-        }
-    }
-}
-
-/// The `numerator/denominator` percentile of a sorted histogram holding `total` values, by
-/// nearest rank: the value at rank ⌈p·total⌉ (as PostgreSQL's `percentile_disc`).
-pub fn nearest_rank(
-    sorted: &[(i64, u64)],
-    total: u64,
-    numerator: u64,
-    denominator: u64,
-) -> Option<i64> {
-    if total == 0 {
-        return None;
-    }
-    let rank = (numerator * total).div_ceil(denominator).max(1);
-    let mut seen = 0;
-    for (value, n) in sorted {
-        seen += n;
-        if seen >= rank {
-            return Some(*value);
-        }
-    }
-    None
 }
 
 /// What the database adds up for one group.
@@ -299,22 +267,21 @@ mod tests {
     #[test]
     fn nearest_rank_percentiles_match_percentile_disc() {
         // 1, 2, 2, 3, 10: median rank 3 → 2; 90th rank 5 → 10.
-        let mut histogram = vec![(10, 1), (2, 2), (1, 1), (3, 1)];
-        let p = Percentiles::of_histogram(&mut histogram);
+        let p = Percentiles::of_values(&mut [10, 2, 1, 2, 3]);
         assert_eq!((p.values, p.median, p.p90), (5, Some(2), Some(10)));
         // Ten values 1..=10: median rank 5 → 5, 90th rank 9 → 9.
-        let mut tens: Vec<_> = (1..=10).map(|v| (v, 1)).collect();
-        let p = Percentiles::of_histogram(&mut tens);
+        let mut tens: Vec<i32> = (1..=10).rev().collect();
+        let p = Percentiles::of_values(&mut tens);
         assert_eq!((p.median, p.p90), (Some(5), Some(9)));
         // One value is every percentile; none has none.
-        assert_eq!(Percentiles::of_histogram(&mut [(7, 1)]).p90, Some(7));
-        assert_eq!(Percentiles::of_histogram(&mut []).median, None);
+        assert_eq!(Percentiles::of_values(&mut [7]).p90, Some(7));
+        assert_eq!(Percentiles::of_values(&mut []).median, None);
     }
 
     #[test]
-    fn percentiles_of_values_equal_those_of_their_histogram() {
+    fn percentiles_by_selection_equal_those_of_the_sorted_values() {
         let mut state = 7_u64;
-        for length in [0_usize, 1, 2, 3, 9, 10, 11, 100, 1_001] {
+        for length in [1_usize, 2, 3, 9, 10, 11, 100, 1_001] {
             let mut values: Vec<i32> = (0..length)
                 .map(|_| {
                     state = state
@@ -323,16 +290,15 @@ mod tests {
                     i32::try_from(state >> 58).unwrap_or(0)
                 })
                 .collect();
-            let mut histogram: Vec<(i64, u64)> = Vec::new();
-            for value in &values {
-                match histogram.iter_mut().find(|(v, _)| *v == i64::from(*value)) {
-                    Some((_, n)) => *n += 1,
-                    None => histogram.push((i64::from(*value), 1)),
-                }
-            }
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let at = |numerator: usize, denominator: usize| {
+                i64::from(sorted[(numerator * length).div_ceil(denominator) - 1])
+            };
+            let p = Percentiles::of_values(&mut values);
             assert_eq!(
-                Percentiles::of_values(&mut values),
-                Percentiles::of_histogram(&mut histogram),
+                (p.values, p.median, p.p90),
+                (length as u64, Some(at(1, 2)), Some(at(9, 10))),
                 "{length} values"
             );
         }
