@@ -565,6 +565,40 @@ async fn a_commissioner_cannot_single_out_a_person() {
     assert_eq!(arab_men[0]["dimensions"][0]["label"], "Other ethnic group");
 }
 
+/// How many rows `table` holds.
+async fn rows_in(app: &TestApp, table: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn the_migration_to_category_rows_with_referral_facts_keeps_what_was_written() {
+    use migration::{Migrator, MigratorTrait};
+    let app = TestApp::spawn_with(low_threshold()).await;
+    crafted_journeys(&app).await;
+    let cm = app.token(&commissioner(&["J"]));
+    let by = ["SERVICE_CATEGORY", "COMPLEXITY"];
+    let before = report(&app, &cm, json!({}), &by).await;
+    let rows = rows_in(&app, "report_referral_category").await;
+    assert!(rows >= 10, "every crafted referral has a category row");
+    // Back to the category table without the referral's facts, then forward again: the rows
+    // are copied both ways and the report does not change.
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    assert_eq!(rows_in(&app, "report_category").await, rows);
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(rows_in(&app, "report_referral_category").await, rows);
+    assert_eq!(report(&app, &cm, json!({}), &by).await, before);
+}
+
 #[tokio::test]
 async fn the_report_costs_the_same_statements_for_any_number_of_groups() {
     let app = TestApp::spawn_with(low_threshold()).await;
