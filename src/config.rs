@@ -84,6 +84,8 @@ pub struct Settings {
     pub auto_approve_action_plans: bool,
     /// Outcome-report counts below this (and above zero) are withheld.
     pub suppression_threshold: u64,
+    /// Referrals read per page of a report download.
+    pub download_page_size: u64,
 }
 
 /// A configuration problem, naming the variable.
@@ -214,6 +216,14 @@ impl Settings {
                 Some(_) => Err(problem(name, "must be true or false")),
             }
         };
+        // A page's ids are bound as one list: at most 5,000, well inside both engines' limits.
+        let download_page_size = number("CRS_DOWNLOAD_PAGE_SIZE", 500, 1)?;
+        if download_page_size > 5_000 {
+            return Err(problem(
+                "CRS_DOWNLOAD_PAGE_SIZE",
+                "must be a whole number from 1 to 5000".to_owned(),
+            ));
+        }
         let max_connections = u32::try_from(number("CRS_DATABASE_MAX_CONNECTIONS", 10, 1)?)
             .map_err(|_| problem("CRS_DATABASE_MAX_CONNECTIONS", "is too large"))?;
 
@@ -258,6 +268,7 @@ impl Settings {
             demo_data: flag("CRS_DEMO_DATA", !production)?,
             auto_approve_action_plans: flag("CRS_AUTO_APPROVE_ACTION_PLANS", true)?,
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
+            download_page_size: download_page_size as u64,
         })
     }
 
@@ -352,6 +363,8 @@ mod tests {
             ("CRS_DATABASE_SCHEMA", "x; drop"),
             ("CRS_BIND", "8080"),
             ("CRS_LOG", "info,[[["),
+            ("CRS_DOWNLOAD_PAGE_SIZE", "0"),
+            ("CRS_DOWNLOAD_PAGE_SIZE", "5001"),
         ] {
             let err = load(&[(var, value)])
                 .err()

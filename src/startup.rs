@@ -64,6 +64,7 @@ impl Application {
             })
             .with_report_policy(ReportPolicy {
                 suppression_threshold: settings.suppression_threshold,
+                download_page_size: settings.download_page_size,
             });
         let backfilled = outcome_report::backfill(&db)
             .await

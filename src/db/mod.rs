@@ -156,6 +156,21 @@ pub async fn begin_write(
     .await
 }
 
+/// Starts a transaction for a batch of indexed look-ups read together (one snapshot for all of
+/// them). On PostgreSQL no parallel workers are started for its statements: for a batch of a few
+/// hundred ids the planner over-estimates the rows and chose parallel plans whose workers took
+/// longer to start than the look-ups took to run (55 ms against under 10 ms per statement).
+pub async fn begin_batch_reads(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL max_parallel_workers_per_gather = 0")
+            .await?;
+    }
+    Ok(txn)
+}
+
 /// Whether the database answers.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

@@ -445,12 +445,9 @@ fn csv_text<R: AsRef<[u8]>>(
     Ok(Bytes::from(writer.into_inner().map_err(csv_error)?))
 }
 
-/// Where the performance download has got to.
-enum Progress {
-    Header,
-    After(Option<PerformanceCursor>),
-    Done,
-}
+/// Pages of the performance download read at once: while one page's records are read and
+/// written out, the next page's are read (the server and the database each keep a core busy).
+const PAGES_IN_FLIGHT: usize = 2;
 
 /// `GET /reports/provider-performance.csv`.
 pub async fn provider_performance_csv(
@@ -476,7 +473,7 @@ pub async fn provider_performance_csv(
         service::performance_report::query(&scope, from, to)
     });
     let query = match query {
-        Ok(query) => query,
+        Ok(query) => query.paged(state.services.reports.download_page_size),
         Err(error) => return refusal(&state, &error),
     };
     let reasons = match service::performance_report::reason_descriptions(&state.services).await {
@@ -485,34 +482,57 @@ pub async fn provider_performance_csv(
     };
     let services: Services = state.services.clone();
     let user_id = principal.user_id.clone();
-    let lines = futures_util::stream::unfold(Progress::Header, move |progress| {
-        let (services, query, reasons) = (services.clone(), query.clone(), reasons.clone());
-        let user_id = user_id.clone();
-        async move {
-            let after = match progress {
-                Progress::Done => return None,
-                Progress::Header => {
-                    let header = csv_text([PERFORMANCE_COLUMNS], BYTE_ORDER_MARK);
-                    return Some((header, Progress::After(None)));
-                }
-                Progress::After(after) => after,
-            };
-            match service::performance_report::page(&services, &query, after).await {
-                Ok((_, None)) => None,
-                Ok((lines, Some(last))) => {
-                    let records = lines.iter().map(|l| performance_record(l, &reasons));
-                    Some((csv_text(records, ""), Progress::After(Some(last))))
-                }
-                Err(error) => {
-                    // The download stops short; the log says why (ids only).
-                    tracing::error!(error = %error, user_id = %user_id, "performance report failed part way");
-                    Some((Err(error), Progress::Done))
+    // The pages' referrals, one after another (each starts where the last ended)…
+    let pages = futures_util::stream::unfold(Some(None), {
+        let (services, query) = (services.clone(), query.clone());
+        move |after: Option<Option<PerformanceCursor>>| {
+            let (services, query) = (services.clone(), query.clone());
+            async move {
+                let after = after?;
+                match service::performance_report::next_page(&services, &query, after).await {
+                    Ok(Some((ids, next))) => Some((Ok(ids), Some(Some(next)))),
+                    Ok(None) => None,
+                    Err(error) => Some((Err(error), None)),
                 }
             }
         }
     });
+    // …then their lines, a few pages at once, written out in order.
+    let chunks = futures_util::StreamExt::buffered(
+        futures_util::StreamExt::map(pages, move |ids| {
+            let (services, reasons) = (services.clone(), reasons.clone());
+            let user_id = user_id.clone();
+            async move {
+                let lines = match ids {
+                    Ok(ids) => service::performance_report::lines(&services, &ids).await,
+                    Err(error) => Err(error),
+                };
+                lines
+                    .and_then(|lines| {
+                        csv_text(lines.iter().map(|l| performance_record(l, &reasons)), "")
+                    })
+                    .inspect_err(|error| {
+                        // The download stops short; the log says why (ids only).
+                        tracing::error!(error = %error, user_id = %user_id, "performance report failed part way");
+                    })
+            }
+        }),
+        PAGES_IN_FLIGHT,
+    );
+    let header = csv_text([PERFORMANCE_COLUMNS], BYTE_ORDER_MARK);
+    let body = futures_util::StreamExt::chain(futures_util::stream::once(async { header }), chunks);
+    // Nothing is sent after a failed page.
+    let body = futures_util::StreamExt::scan(body, false, |failed, chunk| {
+        let item = if *failed {
+            None
+        } else {
+            *failed = chunk.is_err();
+            Some(chunk)
+        };
+        async move { item }
+    });
     csv_response("provider-performance.csv")
-        .streaming(futures_util::StreamExt::map(lines, |chunk| {
+        .streaming(futures_util::StreamExt::map(body, |chunk| {
             chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.code()))
         }))
 }

@@ -29,12 +29,15 @@ use crate::error::{AppError, FieldError};
 pub struct ReportPolicy {
     /// Counts from 1 to one below this are withheld (`CRS_SUPPRESSION_THRESHOLD`).
     pub suppression_threshold: u64,
+    /// Referrals read per page of a download (`CRS_DOWNLOAD_PAGE_SIZE`).
+    pub download_page_size: u64,
 }
 
 impl Default for ReportPolicy {
     fn default() -> Self {
         ReportPolicy {
             suppression_threshold: 5,
+            download_page_size: 500,
         }
     }
 }

@@ -71,10 +71,24 @@ pub async fn page(
     query: &PerformanceQuery,
     after: Option<PerformanceCursor>,
 ) -> Result<(Vec<PerformanceLine>, Option<PerformanceCursor>), AppError> {
+    match next_page(services, query, after).await? {
+        Some((ids, next)) => Ok((lines(services, &ids).await?, Some(next))),
+        None => Ok((Vec::new(), None)),
+    }
+}
+
+/// The referrals of the next page after `after` and where it ends (`None`: nothing more); one
+/// index range per contract passed over. Cheap, so a download can find the next page while the
+/// lines of this one are still being read.
+pub async fn next_page(
+    services: &Services,
+    query: &PerformanceQuery,
+    after: Option<PerformanceCursor>,
+) -> Result<Option<(Vec<Uuid>, PerformanceCursor)>, AppError> {
     let mut cursor = after.unwrap_or_default();
     loop {
         let Some(contract) = query.contract_ids.get(cursor.contract) else {
-            return Ok((Vec::new(), None));
+            return Ok(None);
         };
         let positions = db::outcome_report::sent_page(
             &services.db,
@@ -92,16 +106,23 @@ pub async fn page(
             };
             continue;
         };
-        let ids: Vec<Uuid> = positions.iter().map(|(_, id)| *id).collect();
-        let mut records = records(&services.db, &ids).await?;
-        let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        records.sort_by_key(|r| order.get(&r.referral.id).copied());
+        let ids = positions.iter().map(|(_, id)| *id).collect();
         let next = PerformanceCursor {
             contract: cursor.contract,
             after: Some(last),
         };
-        return Ok((records.iter().map(line).collect(), Some(next)));
+        return Ok(Some((ids, next)));
     }
+}
+
+/// The lines of these referrals, in their order: their records read together, in one snapshot.
+pub async fn lines(services: &Services, ids: &[Uuid]) -> Result<Vec<PerformanceLine>, AppError> {
+    let txn = db::begin_batch_reads(&services.db).await?;
+    let mut records = records(&txn, ids).await?;
+    txn.commit().await?;
+    let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    records.sort_by_key(|r| order.get(&r.referral.id).copied());
+    Ok(records.iter().map(line).collect())
 }
 
 /// Withdrawal reason descriptions by code.

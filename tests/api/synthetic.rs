@@ -293,7 +293,8 @@ async fn the_performance_report_pages_through_a_providers_referrals() {
     use crs_api::http::auth::TokenVerifier;
     use crs_api::service::{performance_report, viewer};
 
-    let app = TestApp::spawn_with(AppOptions::empty()).await;
+    // Downloads read seven referrals a page, so the download streams many pages, two at once.
+    let app = TestApp::spawn_with(AppOptions::empty().with("CRS_DOWNLOAD_PAGE_SIZE", "7")).await;
     seed(&app, 300).await;
     let caseworker = busiest_caseworker(&app).await;
     let token = app.token(&caseworker);
@@ -317,7 +318,7 @@ async fn the_performance_report_pages_through_a_providers_referrals() {
     assert_eq!(downloaded.len() as u64, in_scope);
     assert!(in_scope > 20, "{in_scope}");
 
-    // Seven at a time gives the same lines in the same order.
+    // Read one page after another, seven at a time: the same lines in the same order.
     let services = Services::new(app.db.clone());
     let principal = TokenVerifier::new(&app.settings.jwt)
         .unwrap()
