@@ -447,6 +447,8 @@ fn csv_text<R: AsRef<[u8]>>(
 
 /// Pages of the performance download read at once: while one page's records are read and
 /// written out, the next page's are read (the server and the database each keep a core busy).
+/// A download so holds up to three pooled connections at a time (two pages and the next page's
+/// ids), each for a page's reads only.
 const PAGES_IN_FLIGHT: usize = 2;
 
 /// `GET /reports/provider-performance.csv`.
@@ -504,7 +506,14 @@ pub async fn provider_performance_csv(
             let user_id = user_id.clone();
             async move {
                 let lines = match ids {
-                    Ok(ids) => service::performance_report::lines(&services, &ids).await,
+                    // A task of its own: the page's reads (one transaction) run to the end
+                    // however slowly the client takes the download, so no pooled connection is
+                    // left waiting inside a transaction.
+                    Ok(ids) => tokio::spawn(async move {
+                        service::performance_report::lines(&services, &ids).await
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(AppError::Internal(e.into()))),
                     Err(error) => Err(error),
                 };
                 lines

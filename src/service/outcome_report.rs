@@ -42,7 +42,7 @@ impl Default for ReportPolicy {
     }
 }
 
-/// What is recorded about these referrals that reports are made from (sent ones only): six
+/// What is recorded about these referrals that reports are made from (sent ones only): nine
 /// statements whatever their number. Delivery sessions, case notes and notifications are left
 /// empty: no report reads them.
 pub(crate) async fn records(

@@ -1,6 +1,7 @@
 //! The `report_referral_category` table: one selected service category of a sent referral, with
 //! its complexity and the outcomes reported for it, and the referral's facts repeated (as in
-//! `report_referral`) so reports by category read this table alone.
+//! `report_referral`) so reports by category read this table without joining the referrals'
+//! facts.
 
 use sea_orm::entity::prelude::*;
 

@@ -3,7 +3,8 @@
 //! 1. Inside, the facts (one row per referral, or per selected category: `report_referral` or
 //!    `report_referral_category`, which repeats its referral's facts so no join is needed) are
 //!    added up by the raw keys the dimensions need (`contract_id`, the delivery unit, a
-//!    category, a fact column): no join per fact.
+//!    category, a fact column): no join per fact but one hashed look-up of the withdrawal
+//!    reason's grouping (most facts have no reason).
 //! 2. Outside, those partial rows are joined to the catalogue (region, PCC area, provider,
 //!    names) and added up by the dimensions asked for.
 //!
