@@ -37,7 +37,7 @@ impl Default for ReportPolicy {
     fn default() -> Self {
         ReportPolicy {
             suppression_threshold: 5,
-            download_page_size: 500,
+            download_page_size: super::performance_report::PAGE,
         }
     }
 }
@@ -106,6 +106,9 @@ pub async fn refresh(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), AppE
 pub async fn backfill(db: &DatabaseConnection) -> Result<usize, AppError> {
     const BATCH: u64 = 500;
     let mut written = 0;
+    if db::outcome_report::facts_complete(db).await? {
+        return Ok(written);
+    }
     loop {
         let ids = db::outcome_report::referrals_without_facts(db, BATCH).await?;
         if ids.is_empty() {

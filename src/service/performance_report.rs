@@ -15,7 +15,7 @@ use crate::domain::catalogue::uk_day_start;
 use crate::domain::performance_report::{PerformanceLine, line};
 use crate::error::AppError;
 
-/// Referrals read per page.
+/// Referrals read per page unless configured otherwise (`CRS_DOWNLOAD_PAGE_SIZE`).
 pub const PAGE: u64 = 500;
 
 /// Which referrals the report covers.

@@ -118,6 +118,28 @@ pub async fn replace(db: &impl ConnectionTrait, facts: &ReferralFacts) -> Result
     Ok(())
 }
 
+/// Whether every sent referral has its facts, from two counts: the sent referrals (the
+/// `referral_count` counters) and the facts. Facts are written only for sent referrals and
+/// referrals are never deleted, so equal counts mean the same referrals; one look-up instead of
+/// comparing a million ids at every start.
+pub async fn facts_complete(db: &impl ConnectionTrait) -> Result<bool, AppError> {
+    let sql = format!(
+        "SELECT CAST((SELECT COALESCE(SUM(referrals), 0) FROM referral_count \
+         WHERE status <> '{}') AS BIGINT) AS sent, \
+         CAST((SELECT COUNT(*) FROM report_referral) AS BIGINT) AS facts",
+        ReferralStatus::Draft.code()
+    );
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let sent: i64 = row.try_get("", "sent")?;
+    let facts: i64 = row.try_get("", "facts")?;
+    Ok(sent == facts)
+}
+
 /// Up to `limit` sent referrals that have no facts yet (written before the report existed).
 pub async fn referrals_without_facts(
     db: &impl ConnectionTrait,
