@@ -3,6 +3,7 @@
 //! Every problem is reported with the variable's name; secret values are never printed.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -48,6 +49,15 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
+    /// How long a request waits for a pooled connection before it is answered 503.
+    pub acquire_timeout: Duration,
+    /// Longest a request's statement may run (PostgreSQL `statement_timeout`; on SQLite, the
+    /// longest wait for a lock) before it fails with `TIMEOUT`.
+    pub statement_timeout: Duration,
+    /// Longest an outcome report's statements may run (PostgreSQL).
+    pub report_statement_timeout: Duration,
+    /// PostgreSQL ends a session left idle inside a transaction for this long.
+    pub idle_in_transaction_timeout: Duration,
 }
 
 impl DatabaseSettings {
@@ -63,6 +73,10 @@ impl DatabaseSettings {
 pub struct GraphqlLimits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Most aliases in one document.
+    pub max_aliases: usize,
+    /// Most field selections written in one document.
+    pub max_fields: usize,
 }
 
 /// The whole configuration.
@@ -86,6 +100,8 @@ pub struct Settings {
     pub suppression_threshold: u64,
     /// Referrals read per page of a report download.
     pub download_page_size: u64,
+    /// After SIGTERM, how long readiness fails while the server goes on serving.
+    pub shutdown_drain: Duration,
 }
 
 /// A configuration problem, naming the variable.
@@ -208,6 +224,10 @@ impl Settings {
                     },
                 }
             };
+        let millis = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            let value = number(name, usize::try_from(default).unwrap_or(usize::MAX), 1)?;
+            Ok(Duration::from_millis(value as u64))
+        };
         let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
             match get(name).as_deref() {
                 None => Ok(default),
@@ -222,6 +242,16 @@ impl Settings {
             return Err(problem(
                 "CRS_DOWNLOAD_PAGE_SIZE",
                 "must be a whole number from 1 to 5000".to_owned(),
+            ));
+        }
+        let max_depth = number("CRS_GRAPHQL_MAX_DEPTH", 15, 1)?;
+        if max_depth > crate::graphql::nesting::MAX_SELECTION_NESTING {
+            return Err(problem(
+                "CRS_GRAPHQL_MAX_DEPTH",
+                format!(
+                    "must be at most {} (documents nested deeper are not parsed)",
+                    crate::graphql::nesting::MAX_SELECTION_NESTING
+                ),
             ));
         }
         let max_connections = u32::try_from(number("CRS_DATABASE_MAX_CONNECTIONS", 10, 1)?)
@@ -253,6 +283,13 @@ impl Settings {
                 schema,
                 max_connections,
                 migrate_on_start: flag("CRS_MIGRATE_ON_START", true)?,
+                acquire_timeout: millis("CRS_DATABASE_ACQUIRE_TIMEOUT_MS", 3_000)?,
+                statement_timeout: millis("CRS_DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
+                report_statement_timeout: millis("CRS_REPORT_STATEMENT_TIMEOUT_MS", 30_000)?,
+                idle_in_transaction_timeout: millis(
+                    "CRS_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                    10_000,
+                )?,
             },
             jwt: JwtSettings {
                 key,
@@ -261,14 +298,17 @@ impl Settings {
             },
             log,
             limits: GraphqlLimits {
-                max_depth: number("CRS_GRAPHQL_MAX_DEPTH", 15, 1)?,
+                max_depth,
                 max_complexity: number("CRS_GRAPHQL_MAX_COMPLEXITY", 5000, 1)?,
+                max_aliases: number("CRS_GRAPHQL_MAX_ALIASES", 15, 0)?,
+                max_fields: number("CRS_GRAPHQL_MAX_FIELDS", 200, 1)?,
             },
             max_body_bytes: number("CRS_MAX_BODY_BYTES", 256 * 1024, 1024)?,
             demo_data: flag("CRS_DEMO_DATA", !production)?,
             auto_approve_action_plans: flag("CRS_AUTO_APPROVE_ACTION_PLANS", true)?,
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
             download_page_size: download_page_size as u64,
+            shutdown_drain: Duration::from_secs(number("CRS_SHUTDOWN_DRAIN_SECONDS", 4, 0)? as u64),
         })
     }
 
@@ -302,7 +342,9 @@ mod tests {
             s.limits,
             GraphqlLimits {
                 max_depth: 15,
-                max_complexity: 5000
+                max_complexity: 5000,
+                max_aliases: 15,
+                max_fields: 200,
             }
         );
         assert_eq!(s.max_body_bytes, 262_144);

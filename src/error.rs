@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::db::failure::{self, Failure};
+
 /// A field-level validation failure with a stable code.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -52,6 +54,15 @@ pub enum AppError {
     /// A status change the journey does not allow.
     #[error("{0}")]
     InvalidTransition(String),
+    /// A document that does not parse, or nests deeper than the documented limits.
+    #[error("{0}")]
+    ParseFailed(String),
+    /// The database cannot be reached, or no connection came free in time: try again later.
+    #[error("the service is temporarily unavailable; try again shortly")]
+    Unavailable,
+    /// A statement ran past its time limit; nothing it would have written was kept.
+    #[error("the operation took too long and was stopped")]
+    Timeout,
     /// Anything unexpected: logged, and answered with no detail.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -75,20 +86,38 @@ impl AppError {
             AppError::BadInput { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) => "CONFLICT",
             AppError::InvalidTransition(_) => "INVALID_TRANSITION",
+            AppError::ParseFailed(_) => "GRAPHQL_PARSE_FAILED",
+            AppError::Unavailable => "SERVICE_UNAVAILABLE",
+            AppError::Timeout => "TIMEOUT",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+impl From<Failure> for AppError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Unavailable => AppError::Unavailable,
+            Failure::Timeout => AppError::Timeout,
         }
     }
 }
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
-        AppError::Internal(error.into())
+        match failure::of(&error) {
+            Some(failure) => failure.into(),
+            None => AppError::Internal(error.into()),
+        }
     }
 }
 
 impl From<anyhow::Error> for AppError {
     fn from(error: anyhow::Error) -> Self {
-        AppError::Internal(error)
+        match failure::in_chain(&error) {
+            Some(failure) => failure.into(),
+            None => AppError::Internal(error),
+        }
     }
 }
 

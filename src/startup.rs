@@ -19,8 +19,8 @@ use crate::service::outcome_report::{self, ReportPolicy};
 use crate::service::{Services, catalogue_import};
 use crate::{db, graphql};
 
-/// Time given to in-flight requests after SIGTERM.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Time given to in-flight requests once the server stops accepting connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A built, not yet running, server.
 pub struct Application {
@@ -28,6 +28,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     shutting_down: Arc<AtomicBool>,
+    drain: Duration,
     demo_loaded: bool,
 }
 
@@ -55,6 +56,9 @@ impl Application {
         let verifier = Arc::new(TokenVerifier::new(&settings.jwt)?);
         let metrics = Arc::new(Metrics::new().context("creating metrics")?);
         let db = open_database(settings, &metrics).await?;
+        // Migrations, facts and demo data under one lock: instances started together on an
+        // empty database prepare it once.
+        let lock = db::StartupLock::acquire(&settings.database).await?;
         if settings.database.migrate_on_start {
             db::migrate(&db).await?;
         }
@@ -65,6 +69,7 @@ impl Application {
             .with_report_policy(ReportPolicy {
                 suppression_threshold: settings.suppression_threshold,
                 download_page_size: settings.download_page_size,
+                statement_timeout: settings.database.report_statement_timeout,
             });
         let backfilled = outcome_report::backfill(&db)
             .await
@@ -82,6 +87,7 @@ impl Application {
                 .await
                 .context("loading the demo referrals")?;
         }
+        lock.release().await?;
         let schema = graphql::build(services.clone(), settings.limits, settings.is_production());
         let shutting_down = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -119,6 +125,7 @@ impl Application {
             server,
             db,
             shutting_down,
+            drain: settings.shutdown_drain,
             demo_loaded,
         })
     }
@@ -143,15 +150,23 @@ impl Application {
         self.server.handle()
     }
 
-    /// Runs until stopped. SIGTERM or Ctrl-C fail readiness at once, then drain in-flight
-    /// requests for up to 10 s.
+    /// Runs until stopped. SIGTERM or Ctrl-C fail readiness at once while the server goes on
+    /// serving for the drain period (`CRS_SHUTDOWN_DRAIN_SECONDS`; every answer then asks the
+    /// client to close its connection); then it stops accepting connections and gives requests
+    /// in flight up to 5 s more.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let shutting_down = self.shutting_down.clone();
+        let drain = self.drain;
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::info!("shutdown requested: draining in-flight requests");
+            tracing::info!(
+                drain_seconds = drain.as_secs(),
+                "shutdown requested: readiness fails, serving until the drain period ends"
+            );
             shutting_down.store(true, Ordering::Relaxed);
+            tokio::time::sleep(drain).await;
+            tracing::info!("drain period over: finishing requests in flight");
             handle.stop(true).await;
         });
         let result = self.server.await;

@@ -358,6 +358,8 @@ impl BulkLoad {
                 for setting in [
                     "SET LOCAL maintenance_work_mem = '512MB'",
                     "SET LOCAL synchronous_commit = off",
+                    // A load writes and indexes millions of rows: no statement limit.
+                    "SET LOCAL statement_timeout = 0",
                 ] {
                     sqlx::query(setting).execute(&mut *tx).await?;
                 }

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod dashboard;
 pub mod delivery;
 pub mod entities;
+pub mod failure;
 pub mod import;
 pub mod notifications;
 pub mod outcome_report;
@@ -29,6 +30,10 @@ use crate::config::DatabaseSettings;
 /// First key of the PostgreSQL advisory lock held while migrating ("crsm"); the second key is
 /// a hash of the current schema, so separate schemas migrate independently.
 const MIGRATION_LOCK_KEY: i32 = 0x6372_736d;
+
+/// First key of the PostgreSQL advisory lock held while an instance prepares the database on
+/// start (migrations, the report's facts, the demo data: "crss").
+const STARTUP_LOCK_KEY: i32 = 0x6372_7373;
 
 /// How long a pooled connection may sit idle before it is pinged on checkout.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
@@ -60,32 +65,44 @@ pub async fn connect(
             .context("creating the database schema")?;
         db.close().await.context("closing the setup connection")?;
     }
+    let busy_timeout = settings.statement_timeout;
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(settings.max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout)
         // A busy connection is known to be alive: only one idle for a while is checked before
         // use (a ping on every checkout is a round trip per statement).
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
+        .map_sqlx_sqlite_opts(move |opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
+                // SQLite has no statement timeout: the longest wait is for a lock.
+                .busy_timeout(busy_timeout)
                 .foreign_keys(true)
         });
     if settings.is_postgres() {
-        options.statement_timeout(Duration::from_secs(30));
+        options.statement_timeout(settings.statement_timeout);
         // The request statements are indexed look-ups whose plans do not depend on the values
         // bound; planning each execution again (PostgreSQL's default for statements whose
         // generic plan it estimates dearer) cost more CPU than running them. The reports'
         // statements are written so their generic plans hold too (contracts joined as VALUES).
         // JIT compiling a report's aggregate took 80–100 ms at a million referrals and never
         // paid back; the other statements are too small to be compiled at all.
-        options.map_sqlx_postgres_opts(|opts| {
-            opts.options([("plan_cache_mode", "force_generic_plan"), ("jit", "off")])
+        // A session left idle inside a transaction (a client gone mid-transaction) is ended
+        // by the server, so its locks and its pooled connection are not held for ever.
+        let idle_in_transaction = format!("{}ms", settings.idle_in_transaction_timeout.as_millis());
+        options.map_sqlx_postgres_opts(move |opts| {
+            opts.options([
+                ("plan_cache_mode", "force_generic_plan"),
+                ("jit", "off"),
+                (
+                    "idle_in_transaction_session_timeout",
+                    idle_in_transaction.as_str(),
+                ),
+            ])
         });
         if let Some(schema) = &settings.schema {
             options.set_schema_search_path(schema.clone());
@@ -134,12 +151,70 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         ))
         .await
         .context("taking the migration lock")?;
+        // Migrations may rewrite large tables: no statement limit for them.
+        txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await
+            .context("lifting the statement timeout for migrations")?;
         Migrator::up(&txn, None)
             .await
             .context("applying migrations")?;
         txn.commit().await.context("committing migrations")
     } else {
         Migrator::up(db, None).await.context("applying migrations")
+    }
+}
+
+/// Held while one instance prepares the database on start: on PostgreSQL a session advisory
+/// lock on a connection of its own, so instances started together on one database migrate and
+/// seed one after the other (the later ones find the work done). SQLite needs none.
+#[derive(Debug)]
+pub struct StartupLock {
+    connection: Option<DatabaseConnection>,
+}
+
+impl StartupLock {
+    /// Waits for the lock.
+    pub async fn acquire(settings: &DatabaseSettings) -> anyhow::Result<StartupLock> {
+        if !settings.is_postgres() {
+            return Ok(StartupLock { connection: None });
+        }
+        let single = DatabaseSettings {
+            max_connections: 1,
+            // Another instance may hold the lock for as long as its migrations take.
+            statement_timeout: Duration::ZERO,
+            ..settings.clone()
+        };
+        let connection = connect(&single, Arc::new(|_| {})).await?;
+        connection
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_lock($1, hashtext(current_schema()))",
+                [STARTUP_LOCK_KEY.into()],
+            ))
+            .await
+            .context("taking the start-up lock")?;
+        Ok(StartupLock {
+            connection: Some(connection),
+        })
+    }
+
+    /// Releases the lock (closing its connection would release it too).
+    pub async fn release(self) -> anyhow::Result<()> {
+        if let Some(connection) = self.connection {
+            connection
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_advisory_unlock($1, hashtext(current_schema()))",
+                    [STARTUP_LOCK_KEY.into()],
+                ))
+                .await
+                .context("releasing the start-up lock")?;
+            connection
+                .close()
+                .await
+                .context("closing the lock connection")?;
+        }
+        Ok(())
     }
 }
 
@@ -167,6 +242,23 @@ pub async fn begin_batch_reads(
     if db.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared("SET LOCAL max_parallel_workers_per_gather = 0")
             .await?;
+    }
+    Ok(txn)
+}
+
+/// Starts a transaction whose statements may run for up to `limit` (PostgreSQL; SQLite has no
+/// statement limit), for reads that are known to be long, such as outcome reports.
+pub async fn begin_long_reads(
+    db: &DatabaseConnection,
+    limit: Duration,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SET LOCAL statement_timeout = {}",
+            limit.as_millis()
+        ))
+        .await?;
     }
     Ok(txn)
 }

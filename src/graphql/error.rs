@@ -59,11 +59,19 @@ pub fn from_loader(error: Arc<AppError>) -> Error {
 }
 
 /// The code of an error async-graphql raised itself.
-fn code_for_framework_error(error: &ServerError) -> &'static str {
+pub(crate) fn code_for_framework_error(error: &ServerError) -> &'static str {
     match error.message.as_str() {
         TOO_DEEP => "QUERY_TOO_DEEP",
         TOO_COMPLEX => "QUERY_TOO_COMPLEX",
         _ => "BAD_USER_INPUT",
+    }
+}
+
+/// The `extensions.code` of an error, once assigned.
+pub fn code_of(error: &ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.as_str()),
+        _ => None,
     }
 }
 

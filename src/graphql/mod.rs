@@ -4,8 +4,10 @@ pub mod context;
 pub mod cost;
 pub mod delivery;
 pub mod error;
+pub mod guard;
 pub mod loaders;
 pub mod mutation;
+pub mod nesting;
 pub mod outcome_report;
 pub mod paging;
 pub mod query;
@@ -57,11 +59,16 @@ pub async fn execute(
     response
 }
 
-/// The executable schema with its limits. In production introspection and field suggestions
-/// are off.
+/// The executable schema with its limits. In production introspection is refused, field
+/// suggestions are off and validation errors say nothing of the schema.
 pub fn build(services: Services, limits: GraphqlLimits, production: bool) -> CrsSchema {
     let mut builder = schema_builder()
         .data(services)
+        .extension(guard::DocumentGuard(guard::DocumentLimits {
+            max_aliases: limits.max_aliases,
+            max_fields: limits.max_fields,
+            production,
+        }))
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(MAX_DIRECTIVES);

@@ -119,10 +119,13 @@ impl TokenVerifier {
     /// Verifies `token` and returns the caller.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         let invalid = |e: jsonwebtoken::errors::Error| TokenError::Invalid(reason(e.kind()));
+        let header = decode_header(token).map_err(invalid)?;
+        if !header.typ.as_deref().is_none_or(is_access_token_type) {
+            return Err(TokenError::Invalid("not an access token (typ)".into()));
+        }
         let key = match &self.keys {
             Keys::Single(key) => key,
             Keys::Set(keys) => {
-                let header = decode_header(token).map_err(invalid)?;
                 let kid = header
                     .kid
                     .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
@@ -143,6 +146,15 @@ impl TokenVerifier {
             claims.groups.iter().map(String::as_str),
         ))
     }
+}
+
+/// Whether a token's `typ` header names an access token: `JWT` or `at+jwt` (RFC 9068), in any
+/// case, with or without the `application/` prefix (RFC 7515 4.1.9). Refresh tokens, encrypted
+/// tokens and anything else are refused (RFC 8725 3.11).
+fn is_access_token_type(typ: &str) -> bool {
+    let typ = typ.to_ascii_lowercase();
+    let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+    matches!(typ, "jwt" | "at+jwt")
 }
 
 /// A PEM public key, or a JWKS document of RS256 signing keys.

@@ -2,7 +2,7 @@
 //! answers with a coded refusal when it fails.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use actix_web::http::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::AppState;
@@ -12,10 +12,33 @@ use crate::error::AppError;
 use crate::graphql::error::error_body;
 use crate::service;
 
+/// Seconds a client is asked to wait before trying again when the service is unavailable.
+pub const RETRY_AFTER_SECONDS: u64 = 2;
+
+/// The HTTP status a request that failed with `error` as a whole is answered with.
+pub fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::BadInput { .. } | AppError::ParseFailed(_) => StatusCode::BAD_REQUEST,
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A response builder with `status`, telling the client when to retry if it is a 503.
+pub fn respond(status: StatusCode) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+    }
+    response
+}
+
 /// A refusal made before any use case runs, coded like every other error.
 pub fn refuse(state: &AppState, status: StatusCode, error: &AppError) -> HttpResponse {
     state.metrics.refused(error.code());
-    HttpResponse::build(status).json(error_body(error))
+    respond(status).json(error_body(error))
 }
 
 /// The principal of the request's bearer token; HTTP 401 `UNAUTHENTICATED` without a valid one.
@@ -44,11 +67,7 @@ pub async fn scope(state: &AppState, principal: &Principal) -> Result<Scope, Box
         }
         Err(error) => {
             tracing::error!(error = %error, "resolving the caller's scope");
-            Err(Box::new(refuse(
-                state,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &error,
-            )))
+            Err(Box::new(refuse(state, status_of(&error), &error)))
         }
     }
 }

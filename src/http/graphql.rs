@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::graphql;
 use crate::graphql::context::Caller;
 use crate::graphql::error::error_body;
+use crate::graphql::nesting;
 
 fn bad_request(message: impl Into<String>) -> AppError {
     AppError::bad_input(message, Vec::new())
@@ -59,6 +60,41 @@ async fn read_body(
     Ok(body)
 }
 
+/// Decodes the JSON body into a request whose document and variables nest no deeper than the
+/// limits of [`nesting`], so nothing after this recurses without bound.
+fn decode_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
+        // The decoder refuses JSON nested past 128 levels itself, before recursing further.
+        if error.to_string().starts_with("recursion limit exceeded") {
+            bad_request(format!(
+                "the request body nests deeper than {} levels",
+                nesting::MAX_VALUE_NESTING
+            ))
+        } else {
+            bad_request("the body is not a GraphQL request in JSON")
+        }
+    })?;
+    let too_deep = |name: &str| {
+        json.get(name)
+            .and_then(serde_json::Value::as_object)
+            .is_some_and(|map| {
+                map.values()
+                    .any(|v| nesting::json_depth_exceeds(v, nesting::MAX_VALUE_NESTING))
+            })
+    };
+    if too_deep("variables") || too_deep("extensions") {
+        return Err(bad_request(format!(
+            "a variable nests deeper than {} levels",
+            nesting::MAX_VALUE_NESTING
+        )));
+    }
+    let request: async_graphql::Request = serde_json::from_value(json)
+        .map_err(|_| bad_request("the body is not a GraphQL request in JSON"))?;
+    nesting::check_document(&request.query)
+        .map_err(|too_deep| AppError::ParseFailed(too_deep.message()))?;
+    Ok(request)
+}
+
 /// Executes one GraphQL operation.
 pub async fn execute(
     req: HttpRequest,
@@ -91,9 +127,9 @@ pub async fn execute(
         let error = bad_request("batched operations are not supported");
         return refuse(&state, StatusCode::BAD_REQUEST, &error);
     }
-    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&body) else {
-        let error = bad_request("the body is not a GraphQL request in JSON");
-        return refuse(&state, StatusCode::BAD_REQUEST, &error);
+    let request = match decode_request(&body) {
+        Ok(request) => request,
+        Err(error) => return refuse(&state, StatusCode::BAD_REQUEST, &error),
     };
 
     let scope = match caller::scope(&state, &principal).await {
@@ -125,7 +161,18 @@ pub async fn execute(
     state
         .metrics
         .observe(&operation, outcome, started.elapsed());
-    HttpResponse::Ok().json(response)
+    // The database out of reach (or no connection free in time) is the service being
+    // unavailable, whatever part of the operation met it: 503 with Retry-After.
+    let unavailable = response
+        .errors
+        .iter()
+        .any(|e| graphql::error::code_of(e) == Some(AppError::Unavailable.code()));
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    caller::respond(status).json(response)
 }
 
 /// GraphiQL in development; never executes an operation.

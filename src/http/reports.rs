@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -154,15 +153,10 @@ fn outcome_request(req: &HttpRequest) -> Result<(Vec<Dimension>, ReportFilter), 
 
 /// How a refused download is answered.
 fn refusal(state: &AppState, error: &AppError) -> HttpResponse {
-    let status = match error {
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::BadInput { .. } => StatusCode::BAD_REQUEST,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        _ => {
-            tracing::error!(error = %error, "report download failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
+    let status = caller::status_of(error);
+    if status.is_server_error() {
+        tracing::error!(error = %error, "report download failed");
+    }
     refuse(state, status, error)
 }
 
@@ -327,6 +321,33 @@ fn csv_error(error: impl std::fmt::Display) -> AppError {
     crate::error::internal("writing a CSV file", error)
 }
 
+/// A cell as a spreadsheet may safely open it (OWASP CSV injection): text that a spreadsheet
+/// would evaluate as a formula, because it starts (after any spaces) with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return, is prefixed with `'` so it is shown as text. No number in these
+/// files is negative, so no number is changed.
+fn spreadsheet_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let first = cell.iter().copied().find(|b| *b != b' ');
+    if matches!(first, Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) {
+        let mut safe = Vec::with_capacity(cell.len() + 1);
+        safe.push(b'\'');
+        safe.extend_from_slice(cell);
+        std::borrow::Cow::Owned(safe)
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Writes one CSV record, every cell made [`spreadsheet_safe`].
+fn write_safe<W: std::io::Write, R: AsRef<[u8]>>(
+    writer: &mut csv::Writer<W>,
+    record: impl IntoIterator<Item = R>,
+) -> Result<(), AppError> {
+    let cells: Vec<R> = record.into_iter().collect();
+    writer
+        .write_record(cells.iter().map(|cell| spreadsheet_safe(cell.as_ref())))
+        .map_err(csv_error)
+}
+
 /// The outcome report as CSV: a header, a line per row, then the totals.
 fn outcome_csv(report: &Report) -> Result<Vec<u8>, AppError> {
     debug_assert_eq!(WITHDRAWAL_GROUPINGS.len(), 5);
@@ -338,12 +359,12 @@ fn outcome_csv(report: &Report) -> Result<Vec<u8>, AppError> {
     }
     header.extend(MEASURES.iter().map(|(name, _)| (*name).to_owned()));
     header.push("Suppressed".to_owned());
-    writer.write_record(&header).map_err(csv_error)?;
+    write_safe(&mut writer, &header)?;
     let mut write = |dimensions: Vec<String>, row: &PublishedRow| {
         let mut line = dimensions;
         line.extend(MEASURES.iter().map(|(_, m)| measure_cell(row, *m)));
         line.push(if row.suppressed { "yes" } else { "no" }.to_owned());
-        writer.write_record(&line).map_err(csv_error)
+        write_safe(&mut writer, &line)
     };
     for row in &report.rows {
         let dimensions = row
@@ -440,7 +461,7 @@ fn csv_text<R: AsRef<[u8]>>(
 ) -> Result<Bytes, AppError> {
     let mut writer = csv::Writer::from_writer(prefix.as_bytes().to_vec());
     for record in records {
-        writer.write_record(record).map_err(csv_error)?;
+        write_safe(&mut writer, record)?;
     }
     Ok(Bytes::from(writer.into_inner().map_err(csv_error)?))
 }
@@ -544,4 +565,20 @@ pub async fn provider_performance_csv(
         .streaming(futures_util::StreamExt::map(body, |chunk| {
             chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.code()))
         }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_a_spreadsheet_would_evaluate_are_written_as_text() {
+        for cell in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "  =cmd"] {
+            let safe = spreadsheet_safe(cell.as_bytes());
+            assert_eq!(safe.as_ref(), format!("'{cell}").as_bytes(), "{cell}");
+        }
+        for cell in ["", "12", "0.75", "HD2123AC", "Harbour Light Trust", "x=1"] {
+            assert_eq!(spreadsheet_safe(cell.as_bytes()).as_ref(), cell.as_bytes());
+        }
+    }
 }

@@ -31,6 +31,8 @@ pub struct ReportPolicy {
     pub suppression_threshold: u64,
     /// Referrals read per page of a download (`CRS_DOWNLOAD_PAGE_SIZE`).
     pub download_page_size: u64,
+    /// Longest a report's statement may run (`CRS_REPORT_STATEMENT_TIMEOUT_MS`, PostgreSQL).
+    pub statement_timeout: std::time::Duration,
 }
 
 impl Default for ReportPolicy {
@@ -38,6 +40,7 @@ impl Default for ReportPolicy {
         ReportPolicy {
             suppression_threshold: 5,
             download_page_size: super::performance_report::PAGE,
+            statement_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -199,8 +202,15 @@ pub async fn run(
     check_request(dimensions, filter).map_err(request_error)?;
     let today = uk_date(Utc::now());
     let reach = db::outcome_report::reach(&services.db, &access, filter).await?;
-    let db::outcome_report::Grouped { mut groups, totals } =
-        db::outcome_report::groups(&services.db, &reach, filter, dimensions, today).await?;
+    let db::outcome_report::Grouped { mut groups, totals } = db::outcome_report::groups(
+        &services.db,
+        services.reports.statement_timeout,
+        &reach,
+        filter,
+        dimensions,
+        today,
+    )
+    .await?;
     groups.sort_by(|a, b| a.values.cmp(&b.values));
 
     let threshold = services.reports.suppression_threshold;

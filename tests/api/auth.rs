@@ -231,3 +231,33 @@ async fn a_token_with_none_of_our_roles_reaches_only_me() {
     assert_eq!(status, 200);
     assert_eq!(first_code(&body), "FORBIDDEN");
 }
+
+fn hs256_typed(claims: &Value, typ: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = typ.map(str::to_owned);
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// RFC 8725 3.11: a well-signed token of another type (a refresh token, an encrypted token)
+/// is not an access token.
+#[tokio::test]
+async fn a_token_typed_as_anything_but_an_access_token_is_refused() {
+    let app = TestApp::spawn().await;
+    for typ in ["refresh+jwt", "JWE", "JOSE", "id_token", ""] {
+        assert_refused(&app, &hs256_typed(&valid_claims(), Some(typ))).await;
+    }
+    for typ in [
+        None,
+        Some("JWT"),
+        Some("jwt"),
+        Some("at+jwt"),
+        Some("application/at+jwt"),
+    ] {
+        assert_accepted(&app, &hs256_typed(&valid_claims(), typ)).await;
+    }
+}

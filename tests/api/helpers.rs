@@ -191,6 +191,17 @@ impl TestApp {
         }
     }
 
+    /// The PostgreSQL server's maintenance URL and the test database's name (PostgreSQL only).
+    pub fn postgres_database(&self) -> Option<(String, String)> {
+        match &self._database {
+            TestDatabase::Postgres {
+                maintenance_url,
+                name,
+            } => Some((maintenance_url.clone(), name.clone())),
+            TestDatabase::Sqlite(_) => None,
+        }
+    }
+
     /// A token for `claims` signed with the test secret.
     pub fn token(&self, claims: &Claims) -> String {
         mint(&self.settings.jwt, claims, 3600).expect("mint")

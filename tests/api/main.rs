@@ -8,12 +8,15 @@
 )]
 
 mod auth;
+mod bounds;
 mod catalogue;
 mod concurrency;
 mod dashboards;
 mod delivery;
 mod delivery_steps;
 mod entities;
+mod failure;
+mod fuzz;
 mod helpers;
 mod import;
 mod isolation;
@@ -26,4 +29,5 @@ mod plans;
 mod referrals;
 mod schema;
 mod scope;
+mod shutdown;
 mod synthetic;

@@ -873,3 +873,56 @@ async fn providers_download_a_line_per_referral_of_their_contracts() {
     assert!(csv_records(&body).is_empty());
     assert_eq!(csv_header(&body).len(), 26);
 }
+
+/// A caseworker id such as `=HYPERLINK("http://x/","y")` was written as is, and a spreadsheet
+/// would run it as a formula (OWASP CSV injection). Every cell that would be evaluated is
+/// written as text.
+#[tokio::test]
+async fn downloads_never_hand_a_spreadsheet_a_formula() {
+    let app = TestApp::spawn().await;
+    let pp = app.token(&pp("pp-1"));
+    let formula = "=HYPERLINK(\"http://x/\",\"y\")";
+    let caseworker = app.token(&claims(
+        formula,
+        "ROLE_CRS_PROVIDER",
+        &["INT_SP_HARBOUR_LIGHT", "INT_CR_CRS-ACC-J-01"],
+    ));
+    seen(&app, &caseworker).await;
+    let id = send(&app, &pp, "CRS-ACC-J-01", &ASH).await;
+    ok(
+        &app,
+        &caseworker,
+        ASSIGN,
+        json!({ "id": id, "to": formula }),
+        "assignReferral",
+    )
+    .await;
+    let (status, _, body) = download(&app, &caseworker, "/reports/provider-performance.csv").await;
+    assert_eq!(status, 200, "{body}");
+    let header = csv_header(&body);
+    let column = header.iter().position(|h| h == "caseworker_id").unwrap();
+    let records = csv_records(&body);
+    assert_eq!(records[0][column], format!("'{formula}"));
+    for record in &records {
+        for cell in record {
+            assert!(
+                !cell
+                    .trim_start()
+                    .starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell}"
+            );
+        }
+    }
+    // The outcome download is made safe by the same writer.
+    let (status, _, body) =
+        download(&app, &caseworker, "/reports/outcomes.csv?groupBy=CONTRACT").await;
+    assert_eq!(status, 200, "{body}");
+    for record in csv_records(&body) {
+        for cell in record {
+            assert!(
+                !cell.trim_start().starts_with(['=', '+', '-', '@']),
+                "{cell}"
+            );
+        }
+    }
+}

@@ -15,7 +15,9 @@
 //! row; under a category dimension the statement runs once more over the referrals, ungrouped.
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use uuid::Uuid;
 
 use super::{REGION, Reach, Sql};
@@ -498,7 +500,8 @@ type Values = [Vec<i32>; 3];
 /// Counts and timeliness by `dimensions` (none: one group of everything), with each group's
 /// values: one statement.
 async fn add_up(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    limit: Duration,
     contracts: &Reach,
     filter: &ReportFilter,
     dimensions: &[Dimension],
@@ -507,7 +510,10 @@ async fn add_up(
     let plan = plan(dimensions);
     let mut sql = Sql::new(db.get_database_backend());
     let counts = report_statement(&mut sql, &plan, contracts, filter, today);
-    let rows = db.query_all_raw(sql.statement()).await?;
+    // A report may run longer than a request's statement: its own limit.
+    let txn = crate::db::begin_long_reads(db, limit).await?;
+    let rows = txn.query_all_raw(sql.statement()).await?;
+    txn.commit().await?;
     let mut groups = Vec::with_capacity(rows.len());
     let mut all_values = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -541,7 +547,8 @@ async fn add_up(
 /// The report's groups by `dimensions` and its totals: one statement, two under a category
 /// dimension (whose rows overlap, so the totals are counted again).
 pub async fn groups(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    limit: Duration,
     contracts: &Reach,
     filter: &ReportFilter,
     dimensions: &[Dimension],
@@ -551,8 +558,8 @@ pub async fn groups(
         // Rows by category overlap: the totals are counted over the referrals, at the same
         // time as the rows (two connections, so two cores, when the pool has them).
         let ((groups, _), (mut all, _)) = tokio::try_join!(
-            add_up(db, contracts, filter, dimensions, today),
-            add_up(db, contracts, filter, &[], today),
+            add_up(db, limit, contracts, filter, dimensions, today),
+            add_up(db, limit, contracts, filter, &[], today),
         )?;
         let totals = match all.pop() {
             Some(group) => group.figures,
@@ -560,7 +567,7 @@ pub async fn groups(
         };
         return Ok(Grouped { groups, totals });
     }
-    let (groups, values) = add_up(db, contracts, filter, dimensions, today).await?;
+    let (groups, values) = add_up(db, limit, contracts, filter, dimensions, today).await?;
     let totals = {
         // Every referral is in exactly one row: the totals are the rows added up.
         let mut counts: Counts = [0; COUNTS];
