@@ -6,7 +6,7 @@ use crate::db;
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::domain::actor::{Principal, Role, Scope};
-use crate::domain::catalogue::{Gender, Intervention};
+use crate::domain::catalogue::{ContractArea, Gender, Intervention};
 use crate::domain::catalogue::{uk_date, uk_day_start};
 use crate::domain::delivery::{
     AchievementLevel, AppointmentInput, AppointmentKind, Attendance, DeliveryMethod, FeedbackInput,
@@ -132,6 +132,31 @@ fn principal(claims: &Claims) -> Principal {
     )
 }
 
+/// A delivery unit in the intervention's contract's region (a referral's unit must be):
+/// Camden and Islington in London, elsewhere the first unit of the contract's area.
+async fn delivery_unit(services: &Services, intervention: &Intervention) -> anyhow::Result<String> {
+    let db = &services.db;
+    let areas = match &intervention.contract.area {
+        ContractArea::Region(region) if region == "J" => {
+            return Ok("camden-and-islington".to_owned());
+        }
+        ContractArea::Region(region) => {
+            db::catalogue::pcc_areas_by_region_codes(db, std::slice::from_ref(region))
+                .await?
+                .into_iter()
+                .map(|area| area.code)
+                .collect()
+        }
+        ContractArea::PccArea(area) => vec![area.clone()],
+    };
+    db::catalogue::pdus_by_pcc_area_codes(db, &areas)
+        .await?
+        .into_iter()
+        .map(|unit| unit.code)
+        .min()
+        .ok_or_else(|| anyhow::anyhow!("no delivery unit in the contract's area"))
+}
+
 /// A complete draft update for an intervention: its first category, level and outcome.
 async fn complete(services: &Services, intervention: &Intervention) -> anyhow::Result<DraftUpdate> {
     let db = &services.db;
@@ -146,6 +171,7 @@ async fn complete(services: &Services, intervention: &Intervention) -> anyhow::R
     let (Some(level), Some(outcome)) = (level.first(), outcome.first()) else {
         anyhow::bail!("category without levels or outcomes");
     };
+    let unit = delivery_unit(services, intervention).await?;
     Ok(DraftUpdate {
         service_category_ids: Some(vec![category]),
         complexity_levels: Some(vec![(category, level.id)]),
@@ -158,7 +184,7 @@ async fn complete(services: &Services, intervention: &Intervention) -> anyhow::R
         risk_information: Patch::Set("No known risk to staff (demo data).".into()),
         needs_interpreter: Patch::Set(false),
         has_additional_responsibilities: Patch::Set(false),
-        probation_delivery_unit: Patch::Set("camden-and-islington".into()),
+        probation_delivery_unit: Patch::Set(unit),
         location: Some(LocationInput {
             location_type: LocationType::Community,
             prison_code: None,

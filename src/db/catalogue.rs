@@ -362,12 +362,26 @@ pub async fn contracts_by_ids(
     rows.into_iter().map(to_contract).collect()
 }
 
-/// Whether a probation delivery unit with this code exists.
-pub async fn pdu_exists(db: &impl ConnectionTrait, code: &str) -> Result<bool, AppError> {
-    Ok(probation_delivery_unit::Entity::find_by_id(code.to_owned())
+/// The region of a probation delivery unit (its PCC area's), or `None` for an unknown code.
+pub async fn pdu_region(db: &impl ConnectionTrait, code: &str) -> Result<Option<String>, AppError> {
+    let Some(unit) = probation_delivery_unit::Entity::find_by_id(code.to_owned())
         .one(db)
         .await?
-        .is_some())
+    else {
+        return Ok(None);
+    };
+    pcc_area_region(db, &unit.pcc_area_code).await
+}
+
+/// The region of a PCC area, or `None` for an unknown code.
+pub async fn pcc_area_region(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(pcc_area::Entity::find_by_id(code.to_owned())
+        .one(db)
+        .await?
+        .map(|area| area.region_code))
 }
 
 /// Whether a PCC area with this code exists.

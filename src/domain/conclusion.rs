@@ -48,16 +48,30 @@ impl DeliveryState {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    /// The delivery state of these facts.
+    /// The delivery state of these facts. As the reference service decides it, "has the first
+    /// substantive appointment been delivered?" comes before "is every session recorded?":
+    /// sessions all recorded as missed (or attended but not held) are not a delivered service.
     pub fn of(plan_approved: bool, sessions: SessionCounts, initial_contact: bool) -> Self {
         if !plan_approved {
             DeliveryState::NotDeliveringYet
+        } else if !initial_contact {
+            DeliveryState::MissingFirstSubstantiveAppointment
         } else if sessions.planned > 0 && sessions.recorded >= sessions.planned {
             DeliveryState::Completed
-        } else if initial_contact {
-            DeliveryState::InProgress
         } else {
-            DeliveryState::MissingFirstSubstantiveAppointment
+            DeliveryState::InProgress
+        }
+    }
+
+    /// A delivery state as stored with a withdrawal, read by the rule above: before the rule
+    /// was fixed, a referral whose sessions were all recorded but where nobody was ever seen
+    /// was stored as `Completed`. Nobody seen yet means nobody was seen then.
+    pub fn as_recorded(self, initial_contact: bool) -> Self {
+        match self {
+            DeliveryState::InProgress | DeliveryState::Completed if !initial_contact => {
+                DeliveryState::MissingFirstSubstantiveAppointment
+            }
+            state => state,
         }
     }
 
@@ -269,25 +283,73 @@ mod tests {
         assert!(Completed.requires_report());
     }
 
+    /// Every combination of plan, sessions recorded and contact, written out.
     #[test]
-    fn delivery_state_follows_plan_sessions_and_contact() {
-        let counts = |planned, recorded| SessionCounts { planned, recorded };
+    fn delivery_state_follows_plan_then_contact_then_sessions() {
+        #[rustfmt::skip]
+        let table = [
+            // plan approved, planned, recorded, someone seen => state
+            (false, 0, 0, false, NotDeliveringYet),
+            (false, 2, 0, false, NotDeliveringYet),
+            (false, 2, 2, true, NotDeliveringYet),
+            (true, 2, 0, false, MissingFirstSubstantiveAppointment),
+            // Missed sessions are recorded too, but nobody was seen yet…
+            (true, 2, 1, false, MissingFirstSubstantiveAppointment),
+            // …and every session recorded as missed is still not a delivered service.
+            (true, 2, 2, false, MissingFirstSubstantiveAppointment),
+            (true, 2, 0, true, InProgress),
+            (true, 2, 1, true, InProgress),
+            (true, 2, 2, true, Completed),
+            (true, 2, 3, true, Completed),
+        ];
+        for (approved, planned, recorded, contact, want) in table {
+            let sessions = SessionCounts { planned, recorded };
+            assert_eq!(
+                DeliveryState::of(approved, sessions, contact),
+                want,
+                "approved={approved} {planned}/{recorded} contact={contact}"
+            );
+        }
+        // Every (approved, recorded ≥ planned, contact) combination is in the table.
+        let mut seen = std::collections::HashSet::new();
+        for (approved, planned, recorded, contact, _) in table {
+            seen.insert((approved, recorded >= planned, contact));
+        }
+        assert!(seen.len() >= 2 * 2 * 2 - 1, "{seen:?}");
+    }
+
+    #[test]
+    fn states_stored_by_the_earlier_rule_are_read_by_the_fixed_one() {
         assert_eq!(
-            DeliveryState::of(false, counts(0, 0), false),
-            NotDeliveringYet
-        );
-        assert_eq!(
-            DeliveryState::of(true, counts(3, 0), false),
+            Completed.as_recorded(false),
             MissingFirstSubstantiveAppointment
         );
-        // Missed sessions are recorded too, but nobody was seen yet.
-        assert_eq!(
-            DeliveryState::of(true, counts(3, 2), false),
-            MissingFirstSubstantiveAppointment
-        );
-        assert_eq!(DeliveryState::of(true, counts(3, 1), true), InProgress);
-        assert_eq!(DeliveryState::of(true, counts(3, 3), true), Completed);
-        assert_eq!(DeliveryState::of(true, counts(3, 3), false), Completed);
+        assert_eq!(Completed.as_recorded(true), Completed);
+        assert_eq!(InProgress.as_recorded(true), InProgress);
+        assert_eq!(NotDeliveringYet.as_recorded(false), NotDeliveringYet);
+    }
+
+    /// The reproduction: assessment attended, a two-session plan, both sessions missed. The
+    /// status became `AWAITING_END_OF_SERVICE_REPORT` and the report concluded it `COMPLETED`.
+    /// Nobody seen in delivery needs no report; a withdrawal cancels it.
+    #[test]
+    fn sessions_all_missed_are_not_a_completed_service() {
+        use ReferralStatus::*;
+        let mut p = progress();
+        p.assigned = true;
+        p.assessment = AssessmentState::Attended;
+        p.plan = PlanState::Approved;
+        p.sessions = SessionCounts {
+            planned: 2,
+            recorded: 2,
+        };
+        assert_eq!(status(&p), InDelivery);
+        assert!(!p.delivery_state().requires_report());
+        p.withdrawn_at_state = Some(p.delivery_state());
+        assert_eq!(status(&p), Cancelled);
+        // A withdrawal stored by the earlier rule (as `COMPLETED`) cancels just the same.
+        p.withdrawn_at_state = Some(DeliveryState::Completed.as_recorded(p.initial_contact));
+        assert_eq!(status(&p), Cancelled);
     }
 
     fn progress() -> Progress {

@@ -1257,7 +1257,10 @@ pub fn progress(
             recorded: u32::try_from(recorded).unwrap_or(u32::MAX),
         },
         initial_contact: referral.initial_contact_at.is_some(),
-        withdrawn_at_state: referral.withdrawal.as_ref().map(|w| w.delivery_state),
+        withdrawn_at_state: referral.withdrawal.as_ref().map(|w| {
+            w.delivery_state
+                .as_recorded(referral.initial_contact_at.is_some())
+        }),
         report_submitted,
         concluded: referral.concluded_at.map(|_| referral.status),
     }

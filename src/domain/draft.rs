@@ -19,6 +19,8 @@ pub mod code {
     pub const INVALID_SERVICE_CATEGORY_FOR_CONTRACT: &str = "INVALID_SERVICE_CATEGORY_FOR_CONTRACT";
     pub const SERVICE_CATEGORY_MUST_BE_SET: &str = "SERVICE_CATEGORY_MUST_BE_SET";
     pub const INVALID_VALUE: &str = "INVALID_VALUE";
+    /// A probation delivery unit outside the region of the referral's contract.
+    pub const NOT_IN_CONTRACT_REGION: &str = "NOT_IN_CONTRACT_REGION";
     pub const INVALID_FORMAT: &str = "INVALID_FORMAT";
     pub const INVALID_LENGTH: &str = "INVALID_LENGTH";
     pub const NOT_ELIGIBLE: &str = "NOT_ELIGIBLE";
@@ -172,6 +174,17 @@ pub struct DraftUpdate {
     pub probation_office: Patch<String>,
 }
 
+/// What the catalogue says of a probation delivery unit named for a draft. A referral is
+/// counted in its contract's region: its delivery unit must be in that region too, so that
+/// every dimension of the outcome report (region, PCC area, delivery unit) places it where the
+/// region's commissioner sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitCheck {
+    Unknown,
+    OutsideContractRegion,
+    InContractRegion,
+}
+
 /// Catalogue facts an update is checked against.
 #[derive(Clone, Debug)]
 pub struct DraftContext {
@@ -181,8 +194,9 @@ pub struct DraftContext {
     pub level_categories: HashMap<Uuid, Uuid>,
     /// Desired outcome id → its category.
     pub outcome_categories: HashMap<Uuid, Uuid>,
-    /// Whether the probation delivery unit the update names exists (`None` when none is named).
-    pub probation_delivery_unit_exists: Option<bool>,
+    /// The probation delivery unit the update names, checked against the catalogue (`None`
+    /// when none is named).
+    pub probation_delivery_unit: Option<UnitCheck>,
     /// Who the intervention is for.
     pub eligibility: Eligibility,
     pub today: NaiveDate,
@@ -483,13 +497,15 @@ pub fn apply_update(
     for (patch, field, target) in texts {
         text(patch, field, MAX_TEXT_LENGTH, &mut errors).apply(target);
     }
-    if matches!(update.probation_delivery_unit, Patch::Set(_))
-        && ctx.probation_delivery_unit_exists == Some(false)
-    {
-        errors.push(FieldError::new(
-            "probationDeliveryUnit",
-            code::INVALID_VALUE,
-        ));
+    if matches!(update.probation_delivery_unit, Patch::Set(_)) {
+        let problem = match ctx.probation_delivery_unit {
+            Some(UnitCheck::Unknown) => Some(code::INVALID_VALUE),
+            Some(UnitCheck::OutsideContractRegion) => Some(code::NOT_IN_CONTRACT_REGION),
+            Some(UnitCheck::InContractRegion) | None => None,
+        };
+        if let Some(problem) = problem {
+            errors.push(FieldError::new("probationDeliveryUnit", problem));
+        }
     }
 
     // Conditional text: required while its condition holds, cleared when it is switched off.
@@ -718,7 +734,7 @@ mod tests {
             contract_categories: vec![cat(1), cat(2)],
             level_categories: [(cat(11), cat(1)), (cat(21), cat(2))].into(),
             outcome_categories: [(cat(101), cat(1)), (cat(102), cat(1)), (cat(201), cat(2))].into(),
-            probation_delivery_unit_exists: Some(true),
+            probation_delivery_unit: Some(UnitCheck::InContractRegion),
             eligibility: Eligibility {
                 minimum_age: 18,
                 maximum_age: Some(25),

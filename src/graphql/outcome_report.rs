@@ -40,8 +40,10 @@ pub enum ReportDimension {
     Quarter,
     /// The person's gender.
     Gender,
-    /// The person's ethnic group: the five ONS 2021 high-level groups, or not known.
+    /// The person's ethnic group: the five ONS 2021 high-level groups, or not stated.
     Ethnicity,
+    /// The person's ethnic category: the nineteen ONS 2021 categories, or not stated.
+    EthnicCategory,
     /// The person's age on the day the referral was sent, in bands.
     AgeBand,
     /// In custody or in the community when referred.
@@ -285,12 +287,13 @@ impl OutcomeReportRow {
     async fn p90_days_to_first_session(&self) -> Option<i32> {
         days(self.0.percentiles(Timeliness::DaysToFirstSession).1)
     }
-    /// Referrals concluded on or before their completion deadline.
+    /// Referrals delivered by their completion deadline: completed, or ended early after
+    /// delivery started, on or before the deadline (a cancellation counts neither way).
     async fn concluded_by_deadline(&self) -> Option<i32> {
         int(self.0.count(Count::ConcludedByDeadline))
     }
-    /// Referrals concluded, or whose completion deadline has passed: the base of
-    /// `concludedByDeadlineRate`.
+    /// Referrals completed or ended early after delivery started, or still open past their
+    /// completion deadline: the base of `concludedByDeadlineRate`.
     async fn deadline_reached(&self) -> Option<i32> {
         int(self.0.count(Count::DeadlineReached))
     }

@@ -528,7 +528,10 @@ pub async fn submit_end_of_service_report(
     if facts.report.is_some() {
         return Err(already());
     }
-    if decide(referral.status, Action::SubmitEndOfServiceReport, party).map_err(refused)?
+    // The status the recorded facts give, not only the stored one: a referral stored as
+    // awaiting its report by the earlier rule (every session missed) needs none.
+    let derived = conclusion::status(&facts.progress(&referral));
+    if decide(derived, Action::SubmitEndOfServiceReport, party).map_err(refused)?
         == Decision::AlreadyDone
     {
         return Err(already());

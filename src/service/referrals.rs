@@ -13,9 +13,11 @@ use super::{Services, outcome_report};
 use crate::db;
 use crate::db::referrals::SaveError;
 use crate::domain::actor::{Principal, Scope, UserId, resolve_scope};
+use crate::domain::catalogue::ContractArea;
 use crate::domain::conclusion::DeliveryState;
 use crate::domain::draft::{
-    self, DraftContext, DraftDetails, DraftUpdate, SelectedCategory, ServiceUserPatch, code,
+    self, DraftContext, DraftDetails, DraftUpdate, SelectedCategory, ServiceUserPatch, UnitCheck,
+    code,
 };
 use crate::domain::reference_number;
 use crate::domain::referral::{
@@ -256,8 +258,20 @@ async fn draft_context(
     let ids: Vec<Uuid> = categories.iter().map(|(_, c)| c.id).collect();
     let levels = db::catalogue::complexity_levels_by_category_ids(db, &ids).await?;
     let outcomes = db::catalogue::desired_outcomes_by_category_ids(db, &ids).await?;
-    let probation_delivery_unit_exists = match pdu {
-        Some(code) => Some(db::catalogue::pdu_exists(db, code).await?),
+    let probation_delivery_unit = match pdu {
+        Some(code) => {
+            let contract_region = match &intervention.contract.area {
+                ContractArea::Region(region) => Some(region.clone()),
+                ContractArea::PccArea(area) => db::catalogue::pcc_area_region(db, area).await?,
+            };
+            Some(match db::catalogue::pdu_region(db, code).await? {
+                None => UnitCheck::Unknown,
+                Some(region) if Some(&region) == contract_region.as_ref() => {
+                    UnitCheck::InContractRegion
+                }
+                Some(_) => UnitCheck::OutsideContractRegion,
+            })
+        }
         None => None,
     };
     Ok(DraftContext {
@@ -270,7 +284,7 @@ async fn draft_context(
             .into_iter()
             .map(|o| (o.id, o.service_category_id))
             .collect(),
-        probation_delivery_unit_exists,
+        probation_delivery_unit,
         eligibility: intervention.contract.eligibility,
         today,
     })

@@ -534,7 +534,14 @@ impl<'a, 'r> Life<'a, 'r> {
             }
         }
         let report_at = at + days(self.rng, 1, 25);
-        self.report(report_at)
+        if self.referral().status == ReferralStatus::AwaitingEndOfServiceReport {
+            self.report(report_at)
+        } else {
+            // Every session missed: nobody was seen, so no report is due; the practitioner
+            // ends the referral, which cancels it.
+            let reason = self.reason();
+            self.withdraw(report_at, &reason)
+        }
     }
 
     /// A reason for a withdrawal during delivery.

@@ -110,8 +110,33 @@ pub async fn first_choices(app: &TestApp, token: &str, contract: &str) -> (Strin
     )
 }
 
-/// Everything a draft needs before it can be sent.
+/// A probation delivery unit in the region of one of the demo contracts (a referral's unit
+/// must be in its contract's region).
+pub fn unit_for(contract: &str) -> &'static str {
+    match contract {
+        "CRS-ETE-A-01" => "newcastle",
+        "CRS-PWB-C-01" => "leeds",
+        "CRS-DNR-G-01" => "bristol-and-south-gloucestershire",
+        "CRS-MTR-E-01" => "birmingham-central-and-south",
+        "CRS-WSM-L-01" => "manchester-north",
+        "CRS-ACC-K-01" => "east-kent",
+        _ => "camden-and-islington",
+    }
+}
+
+/// Everything a draft needs before it can be sent, for a London contract.
 pub fn complete_input(category: &str, level: &str, outcome: &str) -> Value {
+    complete_input_for("CRS-ACC-J-01", category, level, outcome)
+}
+
+/// Everything a draft on `contract` needs before it can be sent.
+pub fn complete_input_for(contract: &str, category: &str, level: &str, outcome: &str) -> Value {
+    let mut input = complete_fields(category, level, outcome);
+    input["probationDeliveryUnit"] = json!(unit_for(contract));
+    input
+}
+
+fn complete_fields(category: &str, level: &str, outcome: &str) -> Value {
     let deadline = (chrono::Utc::now().date_naive() + chrono::Duration::days(90))
         .format("%Y-%m-%d")
         .to_string();
@@ -153,7 +178,7 @@ pub async fn sent_referral(
         app,
         token,
         UPDATE,
-        json!({ "id": id, "input": complete_input(&category, &level, &outcome) }),
+        json!({ "id": id, "input": complete_input_for(contract, &category, &level, &outcome) }),
         "updateDraftReferral",
     )
     .await;
@@ -200,7 +225,7 @@ pub async fn dashboard(app: &TestApp, token: &str, filter: Value) -> Vec<String>
 /// newest first.
 pub async fn send_many(app: &TestApp, token: &str, contract: &str, n: usize) -> Vec<String> {
     let (category, level, outcome) = first_choices(app, token, contract).await;
-    let input = complete_input(&category, &level, &outcome);
+    let input = complete_input_for(contract, &category, &level, &outcome);
     let mut ids = Vec::new();
     for i in 0..n {
         let draft = create_draft(

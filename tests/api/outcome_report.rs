@@ -76,7 +76,7 @@ async fn send(app: &TestApp, pp: &str, contract: &str, person: &Person) -> Strin
         app,
         pp,
         UPDATE,
-        json!({ "id": id, "input": complete_input(&category, &level, &outcome) }),
+        json!({ "id": id, "input": complete_input_for(contract, &category, &level, &outcome) }),
         "updateDraftReferral",
     )
     .await;
@@ -220,7 +220,9 @@ async fn every_measure_adds_up_the_journeys() {
         "medianDaysToAssignment": 0, "p90DaysToAssignment": 0,
         "medianDaysToAssessment": 0, "p90DaysToAssessment": 0,
         "medianDaysToFirstSession": 0, "p90DaysToFirstSession": 0,
-        "concludedByDeadline": 8, "deadlineReached": 8, "concludedByDeadlineRate": 1.0,
+        // Delivered by the deadline: the four completed and two ended early; the two
+        // cancelled are neither on time nor late.
+        "concludedByDeadline": 6, "deadlineReached": 6, "concludedByDeadlineRate": 1.0,
     });
     for (field, value) in expected.as_object().unwrap() {
         assert_eq!(&row[field], value, "{field}");
@@ -374,10 +376,12 @@ async fn filters_narrow_the_count() {
     let tomorrow = (today + chrono::Duration::days(1)).to_string();
     let cases = [
         (json!({ "regionCodes": ["J"] }), 7),
-        (json!({ "pccAreaCodes": ["metropolitan"] }), 10),
+        // Each referral's delivery unit is in its contract's region.
+        (json!({ "pccAreaCodes": ["metropolitan"] }), 7),
+        (json!({ "pccAreaCodes": ["northumbria"] }), 3),
         (
             json!({ "probationDeliveryUnitCodes": ["camden-and-islington"] }),
-            10,
+            7,
         ),
         (json!({ "probationDeliveryUnitCodes": ["elsewhere"] }), 0),
         (json!({ "providerCodes": ["NORTHERN_STEPS"] }), 3),
@@ -590,11 +594,16 @@ async fn the_migration_to_category_rows_with_referral_facts_keeps_what_was_writt
     let before = report(&app, &cm, json!({}), &by).await;
     let rows = rows_in(&app, "report_referral_category").await;
     assert!(rows >= 10, "every crafted referral has a category row");
-    // Back to the category table without the referral's facts, then forward again: the rows
-    // are copied both ways and the report does not change.
-    Migrator::down(&app.db, Some(1)).await.unwrap();
-    assert_eq!(rows_in(&app, "report_category").await, rows);
+    // Back to the category table without the referral's facts, then forward again: migration
+    // 10 copies the rows both ways, migration 11 empties the facts, which the start-up
+    // backfill writes again, and the report does not change.
+    Migrator::down(&app.db, Some(2)).await.unwrap();
+    assert_eq!(rows_in(&app, "report_referral").await, 0);
     Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(rows_in(&app, "report_referral_category").await, 0);
+    crs_api::service::outcome_report::backfill(&app.db)
+        .await
+        .unwrap();
     assert_eq!(rows_in(&app, "report_referral_category").await, rows);
     assert_eq!(report(&app, &cm, json!({}), &by).await, before);
 }
@@ -925,4 +934,336 @@ async fn downloads_never_hand_a_spreadsheet_a_formula() {
             );
         }
     }
+}
+
+/// Runs `sql` on the test database.
+async fn execute(app: &TestApp, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    app.db.execute_unprepared(sql).await.unwrap();
+}
+
+/// Changes a stored referral row as an earlier version of the service might have left it.
+async fn store(
+    app: &TestApp,
+    id: &str,
+    change: impl FnOnce(&mut crs_api::db::entities::referral::ActiveModel),
+) {
+    use crs_api::db::entities::referral;
+    let id: uuid::Uuid = id.parse().unwrap();
+    let row = referral::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row: referral::ActiveModel = row.into();
+    change(&mut row);
+    row.update(&app.db).await.unwrap();
+}
+
+async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
+    let data = app
+        .data(
+            token,
+            "query($id: ID!) { referral(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    data["referral"]["status"].as_str().unwrap().to_owned()
+}
+
+/// Feedback: present, but the session did not take place.
+fn present_but_not_held() -> Value {
+    json!({
+        "attended": "YES",
+        "didSessionHappen": false,
+        "noSessionReason": "The room was double booked",
+        "notifyProbationPractitioner": false,
+    })
+}
+
+/// Assessment attended, a two-session plan, then both sessions recorded with `feedback`.
+async fn nobody_seen_in_delivery(app: &TestApp, pp: &str, sp: &str, feedback: Value) -> String {
+    let id = send(app, pp, "CRS-ACC-J-01", &ASH).await;
+    assessed(app, sp, &id, attended()).await;
+    submit_plan(app, sp, &id, 2).await;
+    hold_session(app, sp, &id, 1, feedback.clone()).await;
+    hold_session(app, sp, &id, 2, feedback).await;
+    id
+}
+
+/// The reproduction: both sessions missed (or attended but not held) made the referral await
+/// its report, and the report concluded it `COMPLETED`. Nobody seen in delivery needs no report
+/// and a withdrawal cancels it.
+#[tokio::test]
+async fn sessions_all_missed_never_make_a_completion() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    let pp = app.token(&pp("pp-1"));
+    let sp = app.token(&harbour("sp-1"));
+    for feedback in [missed(), present_but_not_held()] {
+        let id = nobody_seen_in_delivery(&app, &pp, &sp, feedback).await;
+        assert_eq!(status_of(&app, &sp, &id).await, "IN_DELIVERY");
+        let outcomes: Vec<Value> = desired_outcomes(&app, &sp, &id)
+            .await
+            .into_iter()
+            .map(|o| json!({ "desiredOutcomeId": o, "achievementLevel": "NOT_ACHIEVED" }))
+            .collect();
+        let (_, body) = app
+            .gql(
+                &sp,
+                SUBMIT_REPORT,
+                json!({ "id": id, "input": { "outcomes": outcomes } }),
+            )
+            .await;
+        assert_eq!(first_code(&body), "INVALID_TRANSITION", "{body}");
+        withdraw(&app, &pp, &id, "INE").await;
+        assert_eq!(status_of(&app, &sp, &id).await, "CANCELLED");
+    }
+    let cm = app.token(&commissioner(&["J"]));
+    let totals = &report(&app, &cm, json!({}), &["REGION"]).await["totals"];
+    assert_eq!(totals["completed"], 0);
+    assert_eq!(totals["cancelled"], 2);
+    assert_eq!(totals["attritionRate"], 1.0);
+}
+
+/// A referral cancelled on the day it was sent counted as concluded by the deadline, so early
+/// withdrawals raised the on-time rate.
+#[tokio::test]
+async fn an_early_cancellation_is_neither_on_time_nor_late() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    let pp = app.token(&pp("pp-1"));
+    for _ in 0..3 {
+        let id = send(&app, &pp, "CRS-ACC-J-01", &ASH).await;
+        withdraw(&app, &pp, &id, "INE").await;
+    }
+    let cm = app.token(&commissioner(&["J"]));
+    let totals = &report(&app, &cm, json!({}), &["REGION"]).await["totals"];
+    assert_eq!(totals["cancelled"], 3);
+    assert_eq!(totals["concludedByDeadline"], 0);
+    assert_eq!(totals["deadlineReached"], 0);
+    assert_eq!(totals["concludedByDeadlineRate"], Value::Null);
+}
+
+/// Referrals stored by the earlier rule: completed although nobody was seen, and withdrawn
+/// while awaiting a report nobody needed. Migration 11 empties the facts and the start-up
+/// backfill writes them by the fixed rules.
+#[tokio::test]
+async fn facts_written_before_the_fix_are_rebuilt_by_the_fixed_rules() {
+    use migration::{Migrator, MigratorTrait};
+    let app = TestApp::spawn_with(low_threshold()).await;
+    let pp = app.token(&pp("pp-1"));
+    let sp = app.token(&harbour("sp-1"));
+    // Two of each, so that no count is withheld (threshold 2).
+    let mut awaiting = String::new();
+    for _ in 0..2 {
+        let completed = nobody_seen_in_delivery(&app, &pp, &sp, missed()).await;
+        awaiting = nobody_seen_in_delivery(&app, &pp, &sp, missed()).await;
+        withdraw(&app, &pp, &awaiting, "INE").await;
+        // What the earlier rule stored, in the referrals and in their facts.
+        store(&app, &completed, |r| {
+            r.status = Set("COMPLETED".into());
+            r.concluded_at = Set(Some(chrono::Utc::now()));
+        })
+        .await;
+        store(&app, &awaiting, |r| {
+            r.status = Set("AWAITING_END_OF_SERVICE_REPORT".into());
+            r.concluded_at = Set(None);
+            r.withdrawal_delivery_state = Set(Some("COMPLETED".into()));
+        })
+        .await;
+        assert_eq!(status_of(&app, &sp, &completed).await, "COMPLETED");
+    }
+    for table in ["report_referral", "report_referral_category"] {
+        execute(
+            &app,
+            &format!("UPDATE {table} SET status = 'COMPLETED', concluded_on = sent_on"),
+        )
+        .await;
+    }
+    let cm = app.token(&commissioner(&["J"]));
+    let before = report(&app, &cm, json!({}), &["REGION"]).await;
+    assert_eq!(before["totals"]["completed"], 4, "the earlier figures");
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    crs_api::service::outcome_report::backfill(&app.db)
+        .await
+        .unwrap();
+    let after = report(&app, &cm, json!({}), &["REGION"]).await;
+    assert_eq!(after["totals"]["completed"], 0, "{after}");
+    assert_eq!(after["totals"]["prematurelyEnded"], 2, "{after}");
+    assert_eq!(after["totals"]["cancelled"], 2);
+    assert_eq!(after["totals"]["open"], 0);
+    // The same by category, whose rows carry the facts too.
+    let by_category = report(&app, &cm, json!({}), &["SERVICE_CATEGORY"]).await;
+    assert_eq!(by_category["rows"][0]["completed"], 0);
+    // And no report can be added to the one stored as awaiting it: it is cancelled.
+    let outcomes: Vec<Value> = desired_outcomes(&app, &sp, &awaiting)
+        .await
+        .into_iter()
+        .map(|o| json!({ "desiredOutcomeId": o, "achievementLevel": "NOT_ACHIEVED" }))
+        .collect();
+    let (_, body) = app
+        .gql(
+            &sp,
+            SUBMIT_REPORT,
+            json!({ "id": awaiting, "input": { "outcomes": outcomes } }),
+        )
+        .await;
+    assert_eq!(first_code(&body), "INVALID_TRANSITION", "{body}");
+}
+
+const WHITE_OTHER: Person = Person {
+    first: "Kit",
+    gender: "MALE",
+    ethnicity: "W9",
+    born: "1990-01-01",
+};
+const TRAVELLER: Person = Person {
+    first: "Lee",
+    gender: "MALE",
+    ethnicity: "Gypsy or Irish Traveller",
+    born: "1990-01-01",
+};
+const UNCLASSIFIED: Person = Person {
+    first: "Max",
+    gender: "MALE",
+    ethnicity: "Martian",
+    born: "1990-01-01",
+};
+
+/// nDelius codes and ONS wordings such as "Gypsy or Irish Traveller" all landed in "Other";
+/// now they count under their ONS group and category, and free text is not stated.
+#[tokio::test]
+async fn ethnicity_counts_by_ons_group_and_category() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    let pp = app.token(&pp("pp-1"));
+    for person in [&WHITE_OTHER, &TRAVELLER, &UNCLASSIFIED] {
+        for _ in 0..2 {
+            send(&app, &pp, "CRS-ACC-J-01", person).await;
+        }
+    }
+    let cm = app.token(&commissioner(&["J"]));
+    let rows = |data: &Value| -> Vec<(String, String, Value)> {
+        data["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let d = &r["dimensions"][0];
+                (
+                    d["value"].as_str().unwrap().to_owned(),
+                    d["label"].as_str().unwrap().to_owned(),
+                    r["referralsSent"].clone(),
+                )
+            })
+            .collect()
+    };
+    let by_group = report(&app, &cm, json!({}), &["ETHNICITY"]).await;
+    assert_eq!(
+        rows(&by_group),
+        [
+            ("NOT_KNOWN".to_owned(), "Not stated".to_owned(), json!(2)),
+            ("WHITE".to_owned(), "White".to_owned(), json!(4)),
+        ]
+    );
+    let by_category = report(&app, &cm, json!({}), &["ETHNIC_CATEGORY"]).await;
+    assert_eq!(
+        rows(&by_category),
+        [
+            (
+                "GYPSY_OR_IRISH_TRAVELLER".to_owned(),
+                "Gypsy or Irish Traveller".to_owned(),
+                json!(2)
+            ),
+            ("NOT_KNOWN".to_owned(), "Not stated".to_owned(), json!(2)),
+            ("OTHER_WHITE".to_owned(), "Other White".to_owned(), json!(2)),
+        ]
+    );
+}
+
+/// A delivery unit outside the contract's region was accepted, and such a referral was counted
+/// under a region whose commissioner cannot see it. Now a draft refuses it; one stored before
+/// counts for its contract's commissioners under every dimension.
+#[tokio::test]
+async fn a_referral_counts_in_its_contracts_region_under_every_dimension() {
+    let app = TestApp::spawn_with(low_threshold()).await;
+    let pp_token = app.token(&pp("pp-1"));
+    let draft = create_draft(&app, &pp_token, "CRS-ACC-J-01", "Alex", "Smith").await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let (_, body) = app
+        .gql(
+            &pp_token,
+            UPDATE,
+            json!({ "id": id, "input": { "probationDeliveryUnit": "newcastle" } }),
+        )
+        .await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"],
+        json!([{ "field": "probationDeliveryUnit", "code": "NOT_IN_CONTRACT_REGION" }])
+    );
+    // A PCC-area contract takes units of its region (Northumbria, region A).
+    let north = create_draft(&app, &pp_token, "CRS-ETE-A-01", "Bo", "Hart").await;
+    ok(
+        &app,
+        &pp_token,
+        UPDATE,
+        json!({ "id": north["id"], "input": { "probationDeliveryUnit": "sunderland" } }),
+        "updateDraftReferral",
+    )
+    .await;
+
+    // Four London referrals, two of them stored before the rule with a North East unit.
+    for _ in 0..2 {
+        let legacy = send(&app, &pp_token, "CRS-ACC-J-01", &ASH).await;
+        send(&app, &pp_token, "CRS-ACC-J-01", &ASH).await;
+        store(&app, &legacy, |r| {
+            r.probation_delivery_unit_code = Set(Some("newcastle".into()));
+        })
+        .await;
+    }
+    execute(&app, "DELETE FROM report_referral_category").await;
+    execute(&app, "DELETE FROM report_referral").await;
+    crs_api::service::outcome_report::backfill(&app.db)
+        .await
+        .unwrap();
+    let london = app.token(&commissioner(&["J"]));
+    let north_east = app.token(&commissioner(&["A"]));
+    for dimension in [
+        "REGION",
+        "PCC_AREA",
+        "PROBATION_DELIVERY_UNIT",
+        "PROVIDER",
+        "CONTRACT",
+        "CONTRACT_TYPE",
+        "SERVICE_CATEGORY",
+        "COMPLEXITY",
+        "MONTH",
+        "QUARTER",
+        "GENDER",
+        "ETHNICITY",
+        "ETHNIC_CATEGORY",
+        "AGE_BAND",
+        "LOCATION_TYPE",
+    ] {
+        let data = report(&app, &london, json!({}), &[dimension]).await;
+        assert_eq!(data["totals"]["referralsSent"], 4, "{dimension}");
+        let counted: i64 = data["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["referralsSent"].as_i64().unwrap_or(0))
+            .sum();
+        assert!(counted >= 4, "{dimension}: every referral is in a row");
+        let data = report(&app, &north_east, json!({}), &[dimension]).await;
+        assert_eq!(data["totals"]["referralsSent"], 0, "{dimension}");
+    }
+    // The stored referral is counted where its unit is, for its contract's commissioner.
+    let by_area = report(&app, &london, json!({}), &["PCC_AREA"]).await;
+    let areas: Vec<&str> = by_area["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dimensions"][0]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(areas, ["metropolitan", "northumbria"]);
 }

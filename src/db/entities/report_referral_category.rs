@@ -23,6 +23,8 @@ pub struct Model {
     pub completion_deadline: Option<Date>,
     pub gender: String,
     pub ethnic_group: String,
+    /// The ONS 2021 ethnic category (`ethnicity::EthnicCategory` codes).
+    pub ethnic_category: String,
     pub age_band: String,
     pub location_type: String,
     pub withdrawal_reason_code: Option<String>,

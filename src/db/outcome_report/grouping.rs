@@ -129,6 +129,11 @@ fn shape(dimension: Dimension) -> Shape {
         Dimension::Quarter => fact("f.sent_quarter", "k_quarter", "g.k_quarter"),
         Dimension::Gender => fact("f.gender", "k_gender", "g.k_gender"),
         Dimension::Ethnicity => fact("f.ethnic_group", "k_ethnic", "g.k_ethnic"),
+        Dimension::EthnicCategory => fact(
+            "f.ethnic_category",
+            "k_ethnic_category",
+            "g.k_ethnic_category",
+        ),
         Dimension::AgeBand => fact("f.age_band", "k_age", "g.k_age"),
         Dimension::LocationType => fact("f.location_type", "k_location", "g.k_location"),
     }
@@ -370,17 +375,27 @@ fn count_terms(today: &str) -> Vec<(Count, String)> {
     ] {
         terms.push((count, format!("f.{column}")));
     }
+    // Timeliness as commissioners read it: delivered (completed, or ended after delivery
+    // started) by the deadline, over the referrals delivered or still open past it. A
+    // cancellation (nobody seen in delivery) is neither on time nor late.
+    let delivered = format!(
+        "f.status IN ('{}', '{}')",
+        ReferralStatus::Completed.code(),
+        ReferralStatus::PrematurelyEnded.code()
+    );
     terms.push((
         Count::ConcludedByDeadline,
-        "CASE WHEN f.concluded_on IS NOT NULL AND f.concluded_on <= f.completion_deadline \
-         THEN 1 ELSE 0 END"
-            .to_owned(),
+        format!(
+            "CASE WHEN {delivered} AND f.concluded_on <= f.completion_deadline \
+             THEN 1 ELSE 0 END"
+        ),
     ));
     terms.push((
         Count::DeadlineReached,
         format!(
-            "CASE WHEN f.completion_deadline IS NOT NULL AND (f.concluded_on IS NOT NULL \
-             OR f.completion_deadline < {today}) THEN 1 ELSE 0 END"
+            "CASE WHEN f.completion_deadline IS NOT NULL AND ({delivered} \
+             OR (f.status NOT IN ({}) AND f.completion_deadline < {today})) THEN 1 ELSE 0 END",
+            concluded.join(", ")
         ),
     ));
     terms

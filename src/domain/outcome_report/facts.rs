@@ -9,12 +9,14 @@
 //! - days to assignment: to the first assignment; days to assessment: to the start of the first
 //!   attended initial assessment; days to first session: to the start of the first attended
 //!   delivery session;
-//! - ethnic group: the ONS 2021 high-level group the recorded ethnicity starts with;
+//! - ethnic group and category: the ONS 2021 category of the recorded ethnicity (an ONS
+//!   wording or an nDelius code; anything else is not stated) and its group;
 //! - age band: the person's age on the day the referral was sent.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+pub use super::ethnicity::{EthnicCategory, EthnicGroup};
 use super::{NOT_KNOWN, month_key, quarter_key};
 use crate::domain::catalogue::{Gender, uk_date};
 use crate::domain::delivery::{AchievementLevel, Appointment, AppointmentKind};
@@ -63,6 +65,7 @@ pub struct ReferralFacts {
     /// `FEMALE`, `MALE`, `OTHER` or `NOT_KNOWN`.
     pub gender: &'static str,
     pub ethnic_group: EthnicGroup,
+    pub ethnic_category: EthnicCategory,
     pub age_band: AgeBand,
     /// `CUSTODY`, `COMMUNITY` or `NOT_KNOWN`.
     pub location_type: &'static str,
@@ -152,6 +155,8 @@ pub fn facts(record: &ReferralRecord) -> Option<ReferralFacts> {
     }
 
     let person = &referral.details.service_user;
+    let reported = reported_status(referral);
+    let ethnic_category = EthnicCategory::of(person.ethnicity.as_deref());
     Some(ReferralFacts {
         referral_id: referral.id,
         contract_id: referral.intervention.contract.id,
@@ -159,8 +164,8 @@ pub fn facts(record: &ReferralRecord) -> Option<ReferralFacts> {
         sent_on,
         sent_month: month_key(sent_on),
         sent_quarter: quarter_key(sent_on),
-        status: referral.status,
-        concluded_on: referral.concluded_at.map(uk_date),
+        status: reported.0,
+        concluded_on: reported.1,
         completion_deadline: referral.details.completion_deadline,
         gender: match person.gender {
             Some(Gender::Female) => "FEMALE",
@@ -168,7 +173,8 @@ pub fn facts(record: &ReferralRecord) -> Option<ReferralFacts> {
             Some(Gender::Other) => "OTHER",
             Some(Gender::NotKnown) | None => NOT_KNOWN,
         },
-        ethnic_group: EthnicGroup::of(person.ethnicity.as_deref()),
+        ethnic_group: ethnic_category.group(),
+        ethnic_category,
         age_band: AgeBand::of(person.date_of_birth, sent_on),
         location_type: referral
             .details
@@ -189,82 +195,29 @@ pub fn facts(record: &ReferralRecord) -> Option<ReferralFacts> {
     })
 }
 
+/// The status the report counts a referral in, and the day it concluded. Referrals recorded
+/// before the delivery-state rule was fixed may be stored in a status that rule no longer
+/// gives, when nobody was ever seen in a delivery session: completed by a report (counted as
+/// ended early: a report was written, no service was delivered), or awaiting a report after a
+/// withdrawal (counted as cancelled on the day of the withdrawal, as the rule concludes it).
+fn reported_status(
+    referral: &crate::domain::referral::Referral,
+) -> (ReferralStatus, Option<NaiveDate>) {
+    let concluded_on = referral.concluded_at.map(uk_date);
+    if referral.initial_contact_at.is_some() {
+        return (referral.status, concluded_on);
+    }
+    match (referral.status, &referral.withdrawal) {
+        (ReferralStatus::Completed, _) => (ReferralStatus::PrematurelyEnded, concluded_on),
+        (ReferralStatus::AwaitingEndOfServiceReport, Some(withdrawal)) => {
+            (ReferralStatus::Cancelled, Some(uk_date(withdrawal.at)))
+        }
+        (status, _) => (status, concluded_on),
+    }
+}
+
 fn count<T>(items: impl Iterator<Item = T>) -> i32 {
     i32::try_from(items.count()).unwrap_or(i32::MAX)
-}
-
-/// The ONS 2021 high-level ethnic groups, and "not known".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EthnicGroup {
-    Asian,
-    Black,
-    Mixed,
-    White,
-    Other,
-    NotKnown,
-}
-
-impl EthnicGroup {
-    pub const ALL: [EthnicGroup; 6] = [
-        EthnicGroup::Asian,
-        EthnicGroup::Black,
-        EthnicGroup::Mixed,
-        EthnicGroup::White,
-        EthnicGroup::Other,
-        EthnicGroup::NotKnown,
-    ];
-
-    /// The group a recorded ethnicity belongs to: by the words it starts with, as the ONS
-    /// categories are written ("Asian or Asian British: Indian"); anything else recorded is
-    /// "other", nothing recorded (or a refusal) is "not known".
-    pub fn of(ethnicity: Option<&str>) -> EthnicGroup {
-        let Some(text) = ethnicity.map(|t| t.trim().to_lowercase()) else {
-            return EthnicGroup::NotKnown;
-        };
-        let starts = |prefix: &str| text.starts_with(prefix);
-        if text.is_empty() || starts("not stated") || starts("prefer not") || starts("not known") {
-            EthnicGroup::NotKnown
-        } else if starts("asian") {
-            EthnicGroup::Asian
-        } else if starts("black") {
-            EthnicGroup::Black
-        } else if starts("mixed") {
-            EthnicGroup::Mixed
-        } else if starts("white") {
-            EthnicGroup::White
-        } else {
-            EthnicGroup::Other
-        }
-    }
-
-    /// The stored code.
-    pub fn code(self) -> &'static str {
-        match self {
-            EthnicGroup::Asian => "ASIAN",
-            EthnicGroup::Black => "BLACK",
-            EthnicGroup::Mixed => "MIXED",
-            EthnicGroup::White => "WHITE",
-            EthnicGroup::Other => "OTHER",
-            EthnicGroup::NotKnown => NOT_KNOWN,
-        }
-    }
-
-    /// Parses a stored code.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.code() == code)
-    }
-
-    /// The ONS name of the group.
-    pub fn label(self) -> &'static str {
-        match self {
-            EthnicGroup::Asian => "Asian, Asian British or Asian Welsh",
-            EthnicGroup::Black => "Black, Black British, Black Welsh, Caribbean or African",
-            EthnicGroup::Mixed => "Mixed or Multiple ethnic groups",
-            EthnicGroup::White => "White",
-            EthnicGroup::Other => "Other ethnic group",
-            EthnicGroup::NotKnown => "Not known",
-        }
-    }
 }
 
 /// Age bands, by age on the day the referral was sent.
@@ -351,30 +304,6 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    #[test]
-    fn ethnic_groups_come_from_the_ons_category_words() {
-        let cases = [
-            (Some("Asian or Asian British: Indian"), EthnicGroup::Asian),
-            (
-                Some("Black, Black British, Caribbean or African: African"),
-                EthnicGroup::Black,
-            ),
-            (
-                Some("Mixed or multiple ethnic groups: White and Asian"),
-                EthnicGroup::Mixed,
-            ),
-            (Some("  white: Irish"), EthnicGroup::White),
-            (Some("Other ethnic group: Arab"), EthnicGroup::Other),
-            (Some("Something else"), EthnicGroup::Other),
-            (Some("Prefer not to say"), EthnicGroup::NotKnown),
-            (Some(""), EthnicGroup::NotKnown),
-            (None, EthnicGroup::NotKnown),
-        ];
-        for (text, group) in cases {
-            assert_eq!(EthnicGroup::of(text), group, "{text:?}");
-        }
     }
 
     #[test]

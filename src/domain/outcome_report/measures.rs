@@ -7,8 +7,10 @@
 //!   missed are assessments plus sessions; sessions planned add up the latest approved plans.
 //! - Outcomes achieved, partially achieved and not achieved, one per desired outcome reported.
 //!   Grouped by service category or complexity, a row counts the outcomes of that category.
-//! - Concluded by the deadline: concluded on or before the completion deadline; its base is the
-//!   referrals that are concluded or whose deadline has passed.
+//! - Concluded by the deadline: delivered by the completion deadline, that is completed or
+//!   ended early after delivery started, on or before it; its base is the referrals completed
+//!   or ended early, and those still open past their deadline. A cancellation (nobody seen in
+//!   delivery) is neither on time nor late.
 //! - Rates: attendance = appointments attended ÷ (attended + missed); attrition = (cancelled +
 //!   prematurely ended) ÷ concluded; achievement = outcomes achieved ÷ outcomes reported;
 //!   concluded by the deadline ÷ its base. A rate is `None` when its base is zero or any count

@@ -3,10 +3,12 @@
 //! `facts` derives from each referral.
 //!
 //! - `facts`: one referral's facts (where, when, who for, how it went).
+//! - `ethnicity`: recorded ethnicity classified into the ONS 2021 groups and categories.
 //! - `measures`: the counts, rates and percentiles of a group of referrals.
 //! - `disclosure`: small-cell suppression, primary and secondary.
 
 pub mod disclosure;
+pub mod ethnicity;
 pub mod facts;
 pub mod measures;
 
@@ -40,6 +42,8 @@ pub enum Dimension {
     Gender,
     /// The person's ethnic group: the five ONS 2021 high-level groups.
     Ethnicity,
+    /// The person's ethnic category: the nineteen ONS 2021 categories.
+    EthnicCategory,
     /// The person's age when the referral was sent, in bands.
     AgeBand,
     /// In custody or in the community when referred.
@@ -48,7 +52,7 @@ pub enum Dimension {
 
 impl Dimension {
     /// Every dimension, in the contract's order.
-    pub const ALL: [Dimension; 14] = [
+    pub const ALL: [Dimension; 15] = [
         Dimension::Region,
         Dimension::PccArea,
         Dimension::ProbationDeliveryUnit,
@@ -61,6 +65,7 @@ impl Dimension {
         Dimension::Quarter,
         Dimension::Gender,
         Dimension::Ethnicity,
+        Dimension::EthnicCategory,
         Dimension::AgeBand,
         Dimension::LocationType,
     ];
@@ -80,6 +85,7 @@ impl Dimension {
             Dimension::Quarter => "QUARTER",
             Dimension::Gender => "GENDER",
             Dimension::Ethnicity => "ETHNICITY",
+            Dimension::EthnicCategory => "ETHNIC_CATEGORY",
             Dimension::AgeBand => "AGE_BAND",
             Dimension::LocationType => "LOCATION_TYPE",
         }
@@ -105,6 +111,7 @@ impl Dimension {
             Dimension::Quarter => "Quarter sent",
             Dimension::Gender => "Gender",
             Dimension::Ethnicity => "Ethnic group",
+            Dimension::EthnicCategory => "Ethnic category",
             Dimension::AgeBand => "Age band",
             Dimension::LocationType => "Location",
         }
@@ -210,7 +217,12 @@ const MONTHS: [&str; 12] = [
 /// (`None` for catalogue dimensions, whose names come from the catalogue).
 pub fn fixed_label(dimension: Dimension, value: &str) -> Option<String> {
     if value == NOT_KNOWN {
-        return Some("Not known".into());
+        let label = match dimension {
+            // The ONS wording for an ethnicity not recorded or not classifiable.
+            Dimension::Ethnicity | Dimension::EthnicCategory => "Not stated",
+            _ => "Not known",
+        };
+        return Some(label.into());
     }
     let label = match dimension {
         Dimension::Month => {
@@ -239,7 +251,8 @@ pub fn fixed_label(dimension: Dimension, value: &str) -> Option<String> {
             "OTHER" => "Other".into(),
             _ => return None,
         },
-        Dimension::Ethnicity => facts::EthnicGroup::from_code(value)?.label().into(),
+        Dimension::Ethnicity => ethnicity::EthnicGroup::from_code(value)?.label().into(),
+        Dimension::EthnicCategory => ethnicity::EthnicCategory::from_code(value)?.label().into(),
         Dimension::AgeBand => facts::AgeBand::from_code(value)?.label().into(),
         Dimension::LocationType => match value {
             "CUSTODY" => "Custody".into(),
