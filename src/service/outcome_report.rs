@@ -216,7 +216,8 @@ pub async fn run(
     let threshold = services.reports.suppression_threshold;
     let counts: Vec<_> = groups.iter().map(|g| g.figures.counts).collect();
     let keys: Vec<_> = groups.iter().map(|g| g.values.clone()).collect();
-    let withheld = disclosure::suppress(&counts, &keys, &totals.counts, threshold);
+    let per_category: Vec<bool> = dimensions.iter().map(|d| d.per_category()).collect();
+    let withheld = disclosure::suppress(&counts, &keys, &totals.counts, &per_category, threshold);
 
     let rows = groups
         .iter()
