@@ -282,71 +282,68 @@ pub fn bounds(values: &[u64], hidden: &[bool], relations: &[Relation]) -> Vec<(i
             if *h { (0, UNBOUNDED) } else { (v, v) }
         })
         .collect();
-    let mut touching: Vec<Vec<usize>> = vec![Vec::new(); values.len()];
-    for (i, relation) in relations.iter().enumerate() {
-        for cell in relation.plus.iter().chain(&relation.minus) {
-            touching[*cell].push(i);
-        }
-    }
-    // Only relations with a hidden cell can tell anything.
-    let mut queued: Vec<bool> = relations
-        .iter()
-        .map(|r| r.plus.iter().chain(&r.minus).any(|c| hidden[*c]))
+    // Only relations with a hidden cell can tell anything. They are swept in turn until a
+    // sweep tightens nothing (each tightening moves an integer bound towards the true value, so
+    // this ends; the cap guards the time of a pathological report).
+    let active: Vec<usize> = (0..relations.len())
+        .filter(|i| {
+            relations[*i]
+                .plus
+                .iter()
+                .chain(&relations[*i].minus)
+                .any(|c| hidden[*c])
+        })
         .collect();
-    let mut queue: std::collections::VecDeque<usize> =
-        (0..relations.len()).filter(|i| queued[*i]).collect();
-    // Each tightening moves an integer bound towards the true value: this ends. The cap only
-    // guards against a pathological report.
-    let mut budget = relations.len().saturating_mul(64).max(1024);
-    while let Some(i) = queue.pop_front() {
-        queued[i] = false;
-        if budget == 0 {
+    for _ in 0..MAX_SWEEPS {
+        let mut changed = false;
+        for &i in &active {
+            changed |= tighten(&relations[i], hidden, &mut interval);
+        }
+        if !changed {
             break;
-        }
-        budget -= 1;
-        let relation = &relations[i];
-        let plus = Side::of(&relation.plus, &interval);
-        let minus = Side::of(&relation.minus, &interval);
-        let mut tightened = Vec::new();
-        // Σ plus ≤ Σ minus (and ≥ when equal), one hidden cell at a time against the others.
-        for (cells, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
-            let (same, other) = if is_plus {
-                (&plus, &minus)
-            } else {
-                (&minus, &plus)
-            };
-            for cell in cells.iter().copied().filter(|c| hidden[*c]) {
-                let (low, high) = interval[cell];
-                let (mut new_low, mut new_high) = (low, high);
-                let rest_low = same.low - low;
-                let rest_high = same.high_without(high);
-                // plus cell: x ≤ Σ minus − Σ other plus; minus cell: y ≥ Σ plus − Σ other minus.
-                // When equal, the other direction too.
-                let upper = is_plus || relation.equal;
-                let lower = !is_plus || relation.equal;
-                if upper && other.high() < UNBOUNDED {
-                    new_high = new_high.min(other.high() - rest_low);
-                }
-                if lower && rest_high < UNBOUNDED {
-                    new_low = new_low.max(other.low - rest_high);
-                }
-                let new_low = new_low.max(0);
-                if (new_low, new_high) != (low, high) {
-                    interval[cell] = (new_low, new_high);
-                    tightened.push(cell);
-                }
-            }
-        }
-        for cell in tightened {
-            for j in &touching[cell] {
-                if !queued[*j] {
-                    queued[*j] = true;
-                    queue.push_back(*j);
-                }
-            }
         }
     }
     interval
+}
+
+/// Most sweeps of the relations when bounding a report's cells.
+const MAX_SWEEPS: usize = 64;
+
+/// Tightens the bounds of the hidden cells of one relation; whether any moved.
+fn tighten(relation: &Relation, hidden: &[bool], interval: &mut [(i64, i64)]) -> bool {
+    let mut changed = false;
+    let plus = Side::of(&relation.plus, interval);
+    let minus = Side::of(&relation.minus, interval);
+    // Σ plus ≤ Σ minus (and ≥ when equal), one hidden cell at a time against the others.
+    for (cells, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
+        let (same, other) = if is_plus {
+            (&plus, &minus)
+        } else {
+            (&minus, &plus)
+        };
+        for cell in cells.iter().copied().filter(|c| hidden[*c]) {
+            let (low, high) = interval[cell];
+            let (mut new_low, mut new_high) = (low, high);
+            let rest_low = same.low - low;
+            let rest_high = same.high_without(high);
+            // plus cell: x ≤ Σ minus − Σ other plus; minus cell: y ≥ Σ plus − Σ other minus.
+            // When equal, the other direction too.
+            let upper = is_plus || relation.equal;
+            let lower = !is_plus || relation.equal;
+            if upper && other.high() < UNBOUNDED {
+                new_high = new_high.min(other.high() - rest_low);
+            }
+            if lower && rest_high < UNBOUNDED {
+                new_low = new_low.max(other.low - rest_high);
+            }
+            let new_low = new_low.max(0);
+            if (new_low, new_high) != (low, high) {
+                interval[cell] = (new_low, new_high);
+                changed = true;
+            }
+        }
+    }
+    changed
 }
 
 /// Whether a withheld cell with this interval stays protected: two values possible or more,
