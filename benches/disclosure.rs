@@ -50,7 +50,7 @@ fn report() -> (Vec<Counts>, Vec<Vec<String>>, Counts) {
     for unit in 0..UNITS {
         for month in 0..MONTHS {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            let n = if (seed >> 33) % 6 == 0 {
+            let n = if (seed >> 33).is_multiple_of(6) {
                 1 + (seed >> 40) % 4
             } else {
                 5 + (seed >> 40) % 200
