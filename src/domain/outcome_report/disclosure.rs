@@ -446,8 +446,9 @@ pub fn suppress(
         let mut to_hide = BTreeSet::new();
         for cell in exposed {
             // The relations that give the cell its bounds (on their own, or as the tightest of
-            // several) each get a published cell of their own withheld; a cell whose bounds
-            // come through withheld cells only gets the nearest published one.
+            // several) each get a published cell of their own withheld; when none of them has
+            // a partner to give, even through the cells that pin it, the nearest published
+            // cell is withheld.
             let mut partners = false;
             for r in binding(&cells, &touching[cell], cell, &interval, &mut sides) {
                 if let Some(partner) = search.best_in(r) {
@@ -600,10 +601,10 @@ impl<'a, K: Ord, F: Fn(usize) -> K> NearestPublished<'a, K, F> {
             }
             let mut best: Option<usize> = None;
             for r in &relations {
-                if let Some(candidate) = self.best_in(*r) {
-                    if best.is_none_or(|b| (self.key)(candidate) < (self.key)(b)) {
-                        best = Some(candidate);
-                    }
+                if let Some(candidate) = self.best_in(*r)
+                    && best.is_none_or(|b| (self.key)(candidate) < (self.key)(b))
+                {
+                    best = Some(candidate);
                 }
             }
             if best.is_some() {
