@@ -217,7 +217,14 @@ pub async fn run(
     let counts: Vec<_> = groups.iter().map(|g| g.figures.counts).collect();
     let keys: Vec<_> = groups.iter().map(|g| g.values.clone()).collect();
     let per_category: Vec<bool> = dimensions.iter().map(|d| d.per_category()).collect();
-    let withheld = disclosure::suppress(&counts, &keys, &totals.counts, &per_category, threshold);
+    // The audit is CPU work of up to seconds on a large two-dimension report: it runs on the
+    // blocking pool so the server's workers keep answering other requests meanwhile.
+    let total_counts = totals.counts;
+    let withheld = tokio::task::spawn_blocking(move || {
+        disclosure::suppress(&counts, &keys, &total_counts, &per_category, threshold)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("disclosure audit failed: {e}")))?;
 
     let rows = groups
         .iter()
