@@ -24,6 +24,11 @@ use crate::domain::record::ReferralRecord;
 use crate::domain::referral::ReferralAccess;
 use crate::error::{AppError, FieldError};
 
+/// Turns to run a disclosure audit: one per core, shared by every report of the process.
+static AUDITS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// How the report is published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReportPolicy {
@@ -218,8 +223,13 @@ pub async fn run(
     let keys: Vec<_> = groups.iter().map(|g| g.values.clone()).collect();
     let per_category: Vec<bool> = dimensions.iter().map(|d| d.per_category()).collect();
     // The audit is CPU work of up to seconds on a large two-dimension report: it runs on the
-    // blocking pool so the server's workers keep answering other requests meanwhile.
+    // blocking pool so the server's workers keep answering other requests meanwhile, and no
+    // more audits run at once than there are cores (the rest wait their turn).
     let total_counts = totals.counts;
+    let _turn = AUDITS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("disclosure audit queue: {e}")))?;
     let withheld = tokio::task::spawn_blocking(move || {
         disclosure::suppress(&counts, &keys, &total_counts, &per_category, threshold)
     })
