@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 use crs_api::config::Settings;
-use crs_api::graphql::{self, context::Caller};
+use crs_api::domain::actor::Caller;
+use crs_api::graphql;
 use crs_api::http::auth::TokenVerifier;
 use crs_api::service::{self, Services};
 

@@ -5,7 +5,7 @@ use crate::config::JwtSettings;
 use crate::db;
 use chrono::{DateTime, SubsecRound, Utc};
 
-use crate::domain::actor::{Principal, Role, Scope};
+use crate::domain::actor::{Caller, Principal, Role};
 use crate::domain::catalogue::{ContractArea, Gender, Intervention};
 use crate::domain::catalogue::{uk_date, uk_day_start};
 use crate::domain::delivery::{
@@ -373,10 +373,8 @@ const MIXED: &str = "Mixed or multiple ethnic groups: White and Black Caribbean"
 
 /// The demo actors.
 struct Actors {
-    practitioner: Principal,
-    practitioner_scope: Scope,
-    provider: Principal,
-    provider_scope: Scope,
+    practitioner: Caller,
+    provider: Caller,
 }
 
 /// Demo referrals in every status, made through the same use cases as real ones so their
@@ -391,10 +389,14 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
     let practitioner = principal(&users[0].claims);
     let provider = principal(&users[1].claims);
     let actors = Actors {
-        practitioner_scope: viewer::resolve(services, &practitioner).await?,
-        provider_scope: viewer::resolve(services, &provider).await?,
-        practitioner,
-        provider,
+        practitioner: Caller {
+            scope: viewer::resolve(services, &practitioner).await?,
+            principal: practitioner,
+        },
+        provider: Caller {
+            scope: viewer::resolve(services, &provider).await?,
+            principal: provider,
+        },
     };
     let people: Vec<_> = PEOPLE.iter().chain(MORE_PEOPLE.iter()).collect();
     let mut interventions = Vec::new();
@@ -419,29 +421,14 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
             ..Default::default()
         };
         let p = &actors.practitioner;
-        let draft = referrals::create_draft(
-            services,
-            p,
-            &actors.practitioner_scope,
-            Some(intervention.id),
-            crn,
-            Some(&person),
-        )
-        .await?;
+        let draft =
+            referrals::create_draft(services, p, Some(intervention.id), crn, Some(&person)).await?;
         let update = complete(services, &intervention).await?;
-        referrals::update_draft(
-            services,
-            p,
-            &actors.practitioner_scope,
-            draft.id,
-            &update,
-            None,
-        )
-        .await?;
+        referrals::update_draft(services, p, draft.id, Ok(update), None).await?;
         if fate == Fate::Draft {
             continue;
         }
-        let sent = referrals::send(services, p, &actors.practitioner_scope, draft.id).await?;
+        let sent = referrals::send(services, p, draft.id).await?;
         deliver(services, &actors, sent.id, fate).await?;
     }
     Ok(())
@@ -485,10 +472,8 @@ async fn deliver(
     id: uuid::Uuid,
     fate: Fate,
 ) -> anyhow::Result<()> {
-    let (p, p_scope) = (&actors.practitioner, &actors.practitioner_scope);
-    let (sp, sp_scope) = (&actors.provider, &actors.provider_scope);
-    let withdraw =
-        |code: &'static str| referrals::withdraw(services, p, p_scope, id, code, None, None);
+    let (p, sp) = (&actors.practitioner, &actors.provider);
+    let withdraw = |code: &'static str| referrals::withdraw(services, p, id, code, None, None);
     if fate == Fate::Cancelled {
         withdraw("MOV").await?;
         return Ok(());
@@ -496,11 +481,10 @@ async fn deliver(
     if fate == Fate::Sent {
         return Ok(());
     }
-    referrals::assign(services, sp, sp_scope, id, &sp.user_id, None).await?;
+    referrals::assign(services, sp, id, sp.user_id(), None).await?;
     referrals::add_case_note(
         services,
         sp,
-        sp_scope,
         id,
         "First contact",
         "Introductory call booked (demo data).",
@@ -514,7 +498,6 @@ async fn deliver(
         delivery::schedule_appointment(
             services,
             sp,
-            sp_scope,
             id,
             &appointment(AppointmentKind::Assessment, None, at),
         )
@@ -525,7 +508,6 @@ async fn deliver(
     let assessment = delivery::schedule_appointment(
         services,
         sp,
-        sp_scope,
         id,
         &session(AppointmentKind::Assessment, None),
     )
@@ -533,7 +515,6 @@ async fn deliver(
     delivery::record_feedback(
         services,
         sp,
-        sp_scope,
         assessment.id,
         &attended("Initial assessment: housing history and goals (demo data)."),
     )
@@ -553,7 +534,7 @@ async fn deliver(
     let manual = services.clone().with_delivery_policy(DeliveryPolicy {
         auto_approve_action_plans: fate != Fate::ActionPlanSubmitted,
     });
-    delivery::submit_action_plan(&manual, sp, sp_scope, id, sessions, &activities).await?;
+    delivery::submit_action_plan(&manual, sp, id, sessions, &activities).await?;
     if fate == Fate::ActionPlanSubmitted {
         return Ok(());
     }
@@ -566,7 +547,6 @@ async fn deliver(
         let booked = delivery::schedule_appointment(
             services,
             sp,
-            sp_scope,
             id,
             &session(AppointmentKind::Session, Some(number)),
         )
@@ -574,7 +554,6 @@ async fn deliver(
         delivery::record_feedback(
             services,
             sp,
-            sp_scope,
             booked.id,
             &attended("Viewed two flats and compared rents (demo data)."),
         )
@@ -585,7 +564,6 @@ async fn deliver(
         let missed = delivery::schedule_appointment(
             services,
             sp,
-            sp_scope,
             id,
             &session(AppointmentKind::Session, Some(2)),
         )
@@ -597,12 +575,11 @@ async fn deliver(
             concerns: Some("Has missed contact twice this week (demo data).".into()),
             ..Default::default()
         };
-        delivery::record_feedback(services, sp, sp_scope, missed.id, &no_show).await?;
+        delivery::record_feedback(services, sp, missed.id, &no_show).await?;
         let again = Utc::now().trunc_subsecs(0) + chrono::Duration::days(2);
         delivery::schedule_appointment(
             services,
             sp,
-            sp_scope,
             id,
             &appointment(AppointmentKind::Session, Some(2), again),
         )
@@ -631,6 +608,6 @@ async fn deliver(
             additional_task_comments: None,
         })
         .collect();
-    delivery::submit_end_of_service_report(services, sp, sp_scope, id, &outcomes, None).await?;
+    delivery::submit_end_of_service_report(services, sp, id, &outcomes, None).await?;
     Ok(())
 }

@@ -20,9 +20,9 @@ use sea_orm::{
 
 use super::{delivery, notifications, outcome_report, referrals, users};
 use crate::domain::actor::Principal;
+use crate::domain::journey::EventKind;
 use crate::domain::outcome_report::facts::facts;
 use crate::domain::record::ReferralRecord;
-use crate::domain::referral::EventKind;
 
 /// The tables a bulk load fills, in the order rows are written.
 const TABLES: [&str; 14] = [

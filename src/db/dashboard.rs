@@ -22,9 +22,9 @@ use super::entities::{
     contract, intervention, referral, referral_count, referral_service_category,
 };
 use super::referrals::{to_referral, visible};
-use crate::domain::referral::{
-    PageCursor, Referral, ReferralAccess, ReferralQuery, ReferralStatus, Search,
-};
+use crate::domain::journey::ReferralStatus;
+use crate::domain::page::PageCursor;
+use crate::domain::referral::{Referral, ReferralAccess, ReferralQuery, Search};
 use crate::error::{AppError, internal};
 
 /// The concluded statuses (`open: false`).

@@ -13,7 +13,8 @@ use super::entities::{notification, referral};
 use super::referrals::visible;
 use crate::domain::actor::UserId;
 use crate::domain::delivery::{Notification, NotificationKind};
-use crate::domain::referral::{PageCursor, ReferralAccess};
+use crate::domain::page::PageCursor;
+use crate::domain::referral::ReferralAccess;
 use crate::error::{AppError, internal};
 
 fn to_notification(n: notification::Model) -> Result<Notification, AppError> {

@@ -16,11 +16,10 @@ use super::entities::{
 };
 use crate::domain::actor::UserId;
 use crate::domain::catalogue::Gender;
-use crate::domain::conclusion::DeliveryState;
 use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory, ServiceUser};
-use crate::domain::referral::{
-    CaseNote, EventKind, Referral, ReferralAccess, ReferralEvent, ReferralStatus, Withdrawal,
-};
+use crate::domain::journey::DeliveryState;
+use crate::domain::journey::{EventKind, ReferralStatus};
+use crate::domain::referral::{CaseNote, Referral, ReferralAccess, ReferralEvent, Withdrawal};
 use crate::error::{AppError, internal};
 
 /// The rows `access` may reach.

@@ -132,6 +132,21 @@ impl Principal {
     }
 }
 
+/// The caller of one request: who the token says they are, and what they may see. The one
+/// value the HTTP layer hands down to every use case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub principal: Principal,
+    pub scope: Scope,
+}
+
+impl Caller {
+    /// The caller's user id (the token's `sub`).
+    pub fn user_id(&self) -> &UserId {
+        &self.principal.user_id
+    }
+}
+
 /// A contract as scope resolution needs it: who delivers it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContractDelivery {

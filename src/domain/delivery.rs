@@ -1224,8 +1224,8 @@ pub fn progress(
     plans: &[ActionPlan],
     sessions: &[DeliverySession],
     report_submitted: bool,
-) -> super::conclusion::Progress {
-    use super::conclusion::{AssessmentState, PlanState, Progress, SessionCounts};
+) -> super::journey::Progress {
+    use super::journey::{AssessmentState, PlanState, Progress, SessionCounts};
     let assessment = match latest_appointment(appointments, AppointmentKind::Assessment, None) {
         None => AssessmentState::NotBooked,
         Some(a) => match &a.feedback {

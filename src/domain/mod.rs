@@ -3,21 +3,25 @@
 //! - `actor`: who is calling (roles and groups from the token) and what they may see (`Scope`).
 //! - `catalogue`: the reference catalogue and the intervention search filter.
 //! - `onboarding`: the declarative catalogue file (providers, PDUs, contracts) and its checks.
-//! - `referral`: statuses and the rules of the journey; `draft`: draft fields, their checks and
-//!   what a draft needs before it is sent; `reference_number`: reference numbers.
-//! - `delivery`: appointments, feedback, action plans and reports, and their checks;
-//!   `conclusion`: delivery state, the conclusion rule and the status derived from the facts.
+//! - `journey`: the whole journey: statuses, actions, the role gate ([`journey::Permit`]),
+//!   [`journey::decide`], delivery state, the conclusion rule and the status derived from the facts.
+//! - `referral`: referral records as stored, what a caller reaches, the dashboard filters;
+//!   `draft`: draft fields, their checks and what a draft needs before it is sent;
+//!   `reference_number`: reference numbers.
+//! - `delivery`: appointments, feedback, action plans and reports, and their checks.
+//! - `page`: the paging rule of every list (page size, cursor).
 //! - `record`: a referral with everything recorded about it.
 //! - `outcome_report`: the commissioners' report: facts, measures, dimensions, disclosure control;
 //!   `performance_report`: the provider's per-referral performance report.
 
 pub mod actor;
 pub mod catalogue;
-pub mod conclusion;
 pub mod delivery;
 pub mod draft;
+pub mod journey;
 pub mod onboarding;
 pub mod outcome_report;
+pub mod page;
 pub mod performance_report;
 pub mod record;
 pub mod reference_number;

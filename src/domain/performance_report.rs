@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::delivery::{AchievementLevel, Appointment, AppointmentKind, Feedback};
+use super::journey::ReferralStatus;
 use super::record::ReferralRecord;
-use super::referral::ReferralStatus;
 
 /// One referral's line.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,16 +4,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Context, Result};
 
 use super::loaders::RequestLoader;
-use crate::domain::actor::{Principal, Scope};
+use crate::domain::actor::Caller;
 use crate::error::internal;
 use crate::service::Services;
-
-/// The caller of one request.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub principal: Principal,
-    pub scope: Scope,
-}
 
 /// The caller attached to this request.
 pub fn caller<'a>(ctx: &Context<'a>) -> Result<&'a Caller> {

@@ -1,143 +1,33 @@
 //! GraphQL types and mutations of service delivery: appointments and their feedback, action
-//! plans, delivery sessions, end-of-service reports and practitioners' notifications.
+//! plans, delivery sessions and end-of-service reports.
 //!
 //! Objects here are only built from records of referrals the service returned for this caller
 //! (children load through the request's loader, keyed by such referrals), so they inherit the
 //! referral's scope.
 
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::context::{caller, forget_referral_children, loader, services};
 use super::cost;
+use super::enums::{
+    AchievementLevel, AppointmentKind, Attendance, DeliveryMethod, RescheduleRequester, SessionType,
+};
 use super::error::from_loader;
+use super::ids::{id_or_nil, parse_uuid};
 use super::loaders::{
     AppointmentsOfReferral, DesiredOutcomeById, PlansOfReferral, ReportOfReferral,
     ServiceCategoryById, SessionsOfReferral,
 };
-use super::paging;
-use super::query::{id_or_nil, parse_uuid};
-use super::referral::{ListTotals, Referral, User};
+use super::referral::User;
 use super::types::{DesiredOutcome, ServiceCategory};
 use crate::domain::delivery as dom;
-use crate::domain::referral::{Action, PageCursor};
 use crate::service::delivery as delivery_service;
-use crate::service::notifications as notification_service;
-use crate::service::referrals as journey;
 
-/// Declares a GraphQL enum mirroring a domain enum of `crate::domain::delivery`, variant for
-/// variant, with conversions both ways.
-macro_rules! mirrored_enum {
-    ($(#[$meta:meta])* $name:ident = $domain:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl From<dom::$domain> for $name {
-            fn from(value: dom::$domain) -> Self {
-                match value {
-                    $(dom::$domain::$variant => Self::$variant),+
-                }
-            }
-        }
-
-        impl From<$name> for dom::$domain {
-            fn from(value: $name) -> Self {
-                match value {
-                    $($name::$variant => Self::$variant),+
-                }
-            }
-        }
-    };
-}
-
-mirrored_enum!(
-    /// The initial assessment or a delivery session.
-    AppointmentKind = AppointmentKind {
-        /// The initial assessment.
-        Assessment,
-        /// A numbered delivery session of the action plan.
-        Session,
-    }
-);
-
-mirrored_enum!(
-    /// How an appointment is delivered.
-    DeliveryMethod = DeliveryMethod {
-        /// By telephone.
-        PhoneCall,
-        /// By video call.
-        VideoCall,
-        /// In person at a probation office (`probationOfficeCode` required).
-        InPersonProbationOffice,
-        /// In person elsewhere (`address` with a UK postcode required).
-        InPersonOther,
-    }
-);
-
-mirrored_enum!(
-    /// One-to-one or group.
-    SessionType = SessionType {
-        /// One person.
-        OneToOne,
-        /// A group session.
-        Group,
-    }
-);
-
-mirrored_enum!(
-    /// Who asked for an appointment to be moved.
-    RescheduleRequester = RescheduleRequester {
-        /// The provider.
-        ServiceProvider,
-        /// The person on probation.
-        PersonOnProbation,
-        /// The probation practitioner.
-        ProbationPractitioner,
-    }
-);
-
-mirrored_enum!(
-    /// Whether the person came.
-    Attendance = Attendance {
-        /// On time.
-        Yes,
-        /// Late.
-        Late,
-        /// Did not come.
-        No,
-    }
-);
-
-mirrored_enum!(
-    /// How well a desired outcome was achieved.
-    AchievementLevel = AchievementLevel {
-        /// Achieved.
-        Achieved,
-        /// Partly achieved.
-        PartiallyAchieved,
-        /// Not achieved.
-        NotAchieved,
-    }
-);
-
-mirrored_enum!(
-    /// What a notification is about.
-    NotificationKind = NotificationKind {
-        /// The person did not attend an appointment.
-        AppointmentNotAttended,
-        /// The provider raised concerns in appointment feedback.
-        ConcernsRaised,
-    }
-);
-
-/// An address of an in-person appointment.
 #[derive(Clone, Debug)]
 pub struct AppointmentAddress(pub dom::Address);
 
+/// An address of an in-person appointment.
 #[Object]
 impl AppointmentAddress {
     /// First line.
@@ -162,10 +52,10 @@ impl AppointmentAddress {
     }
 }
 
-/// What happened at an appointment; recorded once, then locked.
 #[derive(Clone, Debug)]
 pub struct AppointmentFeedback(pub dom::Feedback);
 
+/// What happened at an appointment; recorded once, then locked.
 #[Object]
 impl AppointmentFeedback {
     /// Whether the person came.
@@ -214,10 +104,10 @@ impl AppointmentFeedback {
     }
 }
 
-/// An appointment: the initial assessment or a delivery session.
 #[derive(Clone, Debug)]
 pub struct Appointment(pub dom::Appointment);
 
+/// An appointment: the initial assessment or a delivery session.
 #[Object]
 impl Appointment {
     /// Stable id.
@@ -297,10 +187,10 @@ impl Appointment {
     }
 }
 
-/// A submitted revision of the action plan.
 #[derive(Clone, Debug)]
 pub struct ActionPlan(pub dom::ActionPlan);
 
+/// A submitted revision of the action plan.
 #[Object]
 impl ActionPlan {
     /// Stable id.
@@ -349,7 +239,6 @@ impl ActionPlan {
     }
 }
 
-/// A numbered delivery session with its current appointment and rescheduling history.
 #[derive(Clone, Debug)]
 pub struct DeliverySession {
     session: dom::DeliverySession,
@@ -357,6 +246,7 @@ pub struct DeliverySession {
     appointments: Vec<dom::Appointment>,
 }
 
+/// A numbered delivery session with its current appointment and rescheduling history.
 #[Object]
 impl DeliverySession {
     /// The session number.
@@ -388,10 +278,10 @@ impl DeliverySession {
     }
 }
 
-/// The achievement of one desired outcome.
 #[derive(Clone, Debug)]
 pub struct EndOfServiceReportOutcome(pub dom::OutcomeAchievement);
 
+/// The achievement of one desired outcome.
 #[Object]
 impl EndOfServiceReportOutcome {
     /// The desired outcome.
@@ -424,10 +314,10 @@ impl EndOfServiceReportOutcome {
     }
 }
 
-/// The end-of-service report.
 #[derive(Clone, Debug)]
 pub struct EndOfServiceReport(pub dom::EndOfServiceReport);
 
+/// The end-of-service report.
 #[Object]
 impl EndOfServiceReport {
     /// Stable id.
@@ -521,105 +411,6 @@ pub async fn report_of(
         .await
         .map_err(from_loader)?
         .map(EndOfServiceReport))
-}
-
-/// Something a practitioner must be told about one of their referrals.
-#[derive(Clone, Debug)]
-pub struct Notification {
-    notification: dom::Notification,
-    referral: crate::domain::referral::Referral,
-}
-
-#[Object]
-impl Notification {
-    /// Stable id.
-    async fn id(&self) -> ID {
-        ID(self.notification.id.to_string())
-    }
-    /// What it is about.
-    async fn kind(&self) -> NotificationKind {
-        self.notification.kind.into()
-    }
-    /// When it was raised.
-    async fn notified_at(&self) -> DateTime<Utc> {
-        self.notification.notified_at
-    }
-    /// When the practitioner marked it read; null while unread.
-    async fn read_at(&self) -> Option<DateTime<Utc>> {
-        self.notification.read_at
-    }
-    /// The referral it is about.
-    async fn referral(&self) -> Referral {
-        Referral(self.referral.clone())
-    }
-    /// The appointment whose feedback raised it.
-    async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
-        let Some(id) = self.notification.appointment_id else {
-            return Ok(None);
-        };
-        Ok(appointments_of(ctx, self.referral.id)
-            .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .map(Appointment))
-    }
-}
-
-/// A page of notifications, newest first.
-pub type NotificationConnection = Connection<String, Notification, ListTotals>;
-
-/// The caller's notifications (probation practitioners).
-#[derive(Debug, Default)]
-pub struct NotificationQuery;
-
-#[Object]
-impl NotificationQuery {
-    /// The caller's notifications, newest first (probation practitioners): non-attendance and
-    /// concerns from appointment feedback on their referrals. `first` defaults to 20, at most
-    /// 100.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
-    async fn notifications(
-        &self,
-        ctx: &Context<'_>,
-        unread_only: Option<bool>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<NotificationConnection> {
-        let caller = caller(ctx)?;
-        let cursor = after.as_deref().map(paging::decode_cursor).transpose()?;
-        let page = notification_service::list(
-            services(ctx)?,
-            &caller.principal,
-            &caller.scope,
-            unread_only.unwrap_or(false),
-            first,
-            cursor,
-        )
-        .await?;
-        let mut connection = Connection::with_additional_fields(
-            false,
-            page.has_next_page,
-            ListTotals {
-                total_count: page.total_count,
-            },
-        );
-        connection
-            .edges
-            .extend(page.items.into_iter().map(|(notification, referral)| {
-                let cursor = paging::encode_cursor(PageCursor {
-                    listed_at: notification.notified_at,
-                    id: notification.id,
-                });
-                Edge::new(
-                    cursor,
-                    Notification {
-                        notification,
-                        referral,
-                    },
-                )
-            }));
-        Ok(connection)
-    }
 }
 
 /// Where an in-person appointment away from a probation office takes place.
@@ -768,10 +559,10 @@ pub struct EndOfServiceReportInput {
     pub further_information: Option<String>,
 }
 
-/// Entry points of service delivery.
 #[derive(Debug, Default)]
 pub struct DeliveryMutation;
 
+/// Entry points of service delivery.
 #[Object]
 impl DeliveryMutation {
     /// Books the initial assessment or a delivery session, or moves the latest appointment of
@@ -779,20 +570,14 @@ impl DeliveryMutation {
     async fn schedule_appointment(
         &self,
         ctx: &Context<'_>,
-        referral_id: ID,
+        #[graphql(desc = "The referral the appointment is for.")] referral_id: ID,
+        #[graphql(desc = "The booking; with `reschedule`, the move.")]
         input: ScheduleAppointmentInput,
     ) -> Result<Appointment> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
-        let action = match input.kind {
-            AppointmentKind::Assessment => Action::ScheduleAssessment,
-            AppointmentKind::Session => Action::ScheduleSession,
-        };
-        journey::require(&caller.principal, &caller.scope, action)?;
         let appointment = delivery_service::schedule_appointment(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&referral_id),
             &input.to_domain(),
         )
@@ -805,15 +590,14 @@ impl DeliveryMutation {
     async fn record_appointment_feedback(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The latest appointment of its assessment or session.")]
         appointment_id: ID,
-        input: AppointmentFeedbackInput,
+        #[graphql(desc = "What happened.")] input: AppointmentFeedbackInput,
     ) -> Result<Appointment> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
         let appointment = delivery_service::record_feedback(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&appointment_id),
             &input.to_domain(),
         )
@@ -826,16 +610,13 @@ impl DeliveryMutation {
     async fn submit_action_plan(
         &self,
         ctx: &Context<'_>,
-        referral_id: ID,
-        input: ActionPlanInput,
+        #[graphql(desc = "The referral the plan is for.")] referral_id: ID,
+        #[graphql(desc = "The plan.")] input: ActionPlanInput,
     ) -> Result<ActionPlan> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
-        journey::require(&caller.principal, &caller.scope, Action::SubmitActionPlan)?;
         let plan = delivery_service::submit_action_plan(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&referral_id),
             input.number_of_sessions,
             &input.activities,
@@ -849,14 +630,12 @@ impl DeliveryMutation {
     async fn approve_action_plan(
         &self,
         ctx: &Context<'_>,
-        action_plan_id: ID,
+        #[graphql(desc = "The latest submitted revision.")] action_plan_id: ID,
     ) -> Result<ActionPlan> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
         let plan = delivery_service::approve_action_plan(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&action_plan_id),
         )
         .await?;
@@ -868,16 +647,10 @@ impl DeliveryMutation {
     async fn submit_end_of_service_report(
         &self,
         ctx: &Context<'_>,
-        referral_id: ID,
-        input: EndOfServiceReportInput,
+        #[graphql(desc = "The referral being concluded.")] referral_id: ID,
+        #[graphql(desc = "The report.")] input: EndOfServiceReportInput,
     ) -> Result<EndOfServiceReport> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
-        journey::require(
-            &caller.principal,
-            &caller.scope,
-            Action::SubmitEndOfServiceReport,
-        )?;
         let outcomes: Vec<dom::OutcomeInput> = input
             .outcomes
             .iter()
@@ -890,29 +663,12 @@ impl DeliveryMutation {
             .collect();
         let report = delivery_service::submit_end_of_service_report(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&referral_id),
             &outcomes,
             input.further_information.as_deref(),
         )
         .await?;
         Ok(EndOfServiceReport(report))
-    }
-
-    /// Marks one of the caller's notifications as read (probation practitioners).
-    async fn mark_notification_read(&self, ctx: &Context<'_>, id: ID) -> Result<Notification> {
-        let caller = caller(ctx)?;
-        let (notification, referral) = notification_service::mark_read(
-            services(ctx)?,
-            &caller.principal,
-            &caller.scope,
-            id_or_nil(&id),
-        )
-        .await?;
-        Ok(Notification {
-            notification,
-            referral,
-        })
     }
 }

@@ -3,11 +3,14 @@
 pub mod context;
 pub mod cost;
 pub mod delivery;
+pub mod enums;
 pub mod error;
 pub mod guard;
+pub mod ids;
 pub mod loaders;
 pub mod mutation;
 pub mod nesting;
+pub mod notification;
 pub mod outcome_report;
 pub mod paging;
 pub mod query;
@@ -50,7 +53,7 @@ pub fn sdl() -> String {
 pub async fn execute(
     schema: &CrsSchema,
     services: &Services,
-    caller: context::Caller,
+    caller: crate::domain::actor::Caller,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
     let request = request.data(caller).data(context::new_loader(services));

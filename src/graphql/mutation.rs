@@ -5,12 +5,13 @@ use uuid::Uuid;
 
 use super::context::{caller, forget_referral_children, services};
 use super::delivery::DeliveryMutation;
-use super::query::{Gender, id_or_nil, parse_uuid};
-use super::referral::{CaseNote, LocationType, Referral};
+use super::enums::{Gender, LocationType};
+use super::ids::{id_or_nil, parse_uuid};
+use super::notification::NotificationMutation;
+use super::referral::{CaseNote, Referral};
 use super::scalars::Date;
 use crate::domain::actor::UserId;
 use crate::domain::draft::{DraftUpdate, LocationInput as DomainLocation, Patch, ServiceUserPatch};
-use crate::domain::referral::Action;
 use crate::error::{AppError, FieldError, field_code};
 use crate::service::referrals as journey;
 
@@ -237,28 +238,26 @@ impl UpdateDraftReferralInput {
 /// Entry points for changing referrals: the journey and service delivery.
 #[derive(Debug, Default, MergedObject)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(JourneyMutation, DeliveryMutation);
+pub struct MutationRoot(JourneyMutation, DeliveryMutation, NotificationMutation);
 
-/// The referral journey: drafts, sending, assignment, withdrawal, case notes.
 #[derive(Debug, Default)]
 pub struct JourneyMutation;
 
+/// The referral journey: drafts, sending, assignment, withdrawal, case notes.
 #[Object]
 impl JourneyMutation {
     /// Starts a draft referral (probation practitioners).
     async fn create_draft_referral(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The intervention, the person and what is known of them.")]
         input: CreateDraftReferralInput,
     ) -> Result<Referral> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
-        journey::require_practitioner(&caller.principal, &caller.scope)?;
         let person = input.service_user.as_ref().map(ServiceUserInput::to_patch);
         let created = journey::create_draft(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             parse_uuid(&input.intervention_id),
             &input.crn,
             person.as_ref(),
@@ -271,20 +270,17 @@ impl JourneyMutation {
     async fn update_draft_referral(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateDraftReferralInput,
+        #[graphql(desc = "The draft.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: UpdateDraftReferralInput,
+        #[graphql(desc = "The `version` last read; a stale one is `CONFLICT`.")]
         expected_version: Option<i32>,
     ) -> Result<Referral> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
-        journey::require(&caller.principal, &caller.scope, Action::UpdateDraft)?;
-        let update = input.to_update()?;
         let updated = journey::update_draft(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&id),
-            &update,
+            input.to_update(),
             expected_version,
         )
         .await?;
@@ -292,35 +288,33 @@ impl JourneyMutation {
     }
 
     /// Sends a complete draft to the provider; sending a sent referral returns it unchanged.
-    async fn send_referral(&self, ctx: &Context<'_>, id: ID) -> Result<Referral> {
-        let caller = caller(ctx)?;
+    async fn send_referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft.")] id: ID,
+    ) -> Result<Referral> {
         forget_referral_children(ctx)?;
-        Ok(Referral(
-            journey::send(
-                services(ctx)?,
-                &caller.principal,
-                &caller.scope,
-                id_or_nil(&id),
-            )
-            .await?,
-        ))
+        let sent = journey::send(services(ctx)?, caller(ctx)?, id_or_nil(&id)).await?;
+        Ok(Referral(sent))
     }
 
     /// Assigns a sent referral to a caseworker whose contracts include it (provider users).
     async fn assign_referral(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The referral.")] id: ID,
+        #[graphql(
+            desc = "The caseworker: a provider user whose contracts include the referral's."
+        )]
         assignee_id: ID,
+        #[graphql(desc = "The `version` last read; a stale one is `CONFLICT`.")]
         expected_version: Option<i32>,
     ) -> Result<Referral> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
         let assignee = UserId(assignee_id.to_string());
         let assigned = journey::assign(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&id),
             &assignee,
             expected_version,
@@ -335,17 +329,16 @@ impl JourneyMutation {
     async fn withdraw_referral(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        reason_code: String,
-        comments: Option<String>,
+        #[graphql(desc = "The referral.")] id: ID,
+        #[graphql(desc = "A code from `withdrawalReasons`.")] reason_code: String,
+        #[graphql(desc = "Why, in the practitioner's words.")] comments: Option<String>,
+        #[graphql(desc = "The `version` last read; a stale one is `CONFLICT`.")]
         expected_version: Option<i32>,
     ) -> Result<Referral> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
         let withdrawn = journey::withdraw(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&id),
             &reason_code,
             comments.as_deref(),
@@ -359,16 +352,14 @@ impl JourneyMutation {
     async fn add_case_note(
         &self,
         ctx: &Context<'_>,
-        referral_id: ID,
-        subject: String,
-        body: String,
+        #[graphql(desc = "The referral.")] referral_id: ID,
+        #[graphql(desc = "Subject line (at most 200 characters).")] subject: String,
+        #[graphql(desc = "The note (at most 10,000 characters).")] body: String,
     ) -> Result<CaseNote> {
-        let caller = caller(ctx)?;
         forget_referral_children(ctx)?;
         let note = journey::add_case_note(
             services(ctx)?,
-            &caller.principal,
-            &caller.scope,
+            caller(ctx)?,
             id_or_nil(&referral_id),
             &subject,
             &body,

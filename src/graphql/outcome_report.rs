@@ -4,9 +4,9 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use super::context::{caller, services};
-use super::query::parse_uuid;
+use super::enums::Complexity;
+use super::ids::parse_uuid;
 use super::scalars::Date;
-use super::types::Complexity;
 use crate::domain::draft::code;
 use crate::domain::outcome_report::measures::{Count, Timeliness, WITHDRAWAL_GROUPINGS};
 use crate::domain::outcome_report::{Dimension, ReportFilter};
@@ -155,9 +155,6 @@ pub struct WithdrawalGroupingCount {
     pub referrals: Option<i32>,
 }
 
-/// The measures of one group of referrals, or of all of them (`totals`). A count from 1 to one
-/// below the suppression threshold is `null`, as is any count that would give one away by
-/// subtraction; a rate or percentile built on a withheld count is `null` too.
 #[derive(Debug)]
 pub struct OutcomeReportRow(PublishedRow);
 
@@ -169,6 +166,9 @@ fn days(value: Option<i64>) -> Option<i32> {
     value.map(|v| i32::try_from(v).unwrap_or(i32::MAX))
 }
 
+/// The measures of one group of referrals, or of all of them (`totals`). A count from 1 to one
+/// below the suppression threshold is `null`, as is any count that would give one away by
+/// subtraction; a rate or percentile built on a withheld count is `null` too.
 #[Object]
 impl OutcomeReportRow {
     /// The group's dimension values, in the order of `groupBy` (empty for the totals).
@@ -303,10 +303,10 @@ impl OutcomeReportRow {
     }
 }
 
-/// An outcome report.
 #[derive(Debug)]
 pub struct OutcomeReport(Report);
 
+/// An outcome report.
 #[Object]
 impl OutcomeReport {
     /// The dimensions the rows are grouped by.
@@ -328,10 +328,10 @@ impl OutcomeReport {
     }
 }
 
-/// The outcome report entry point.
 #[derive(Debug, Default)]
 pub struct OutcomeReportQuery;
 
+/// The outcome report entry point.
 #[Object]
 impl OutcomeReportQuery {
     /// Outcomes, attendance and timeliness of sent referrals, grouped by one or two
@@ -340,8 +340,10 @@ impl OutcomeReportQuery {
     async fn outcome_report(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OutcomeReportFilter>,
-        group_by: Vec<ReportDimension>,
+        #[graphql(desc = "Which referrals are counted.")] filter: Option<OutcomeReportFilter>,
+        #[graphql(desc = "One or two dimensions the rows are grouped by.")] group_by: Vec<
+            ReportDimension,
+        >,
     ) -> Result<OutcomeReport> {
         let caller = caller(ctx)?;
         // Callers who may never run a report are refused before their filter is read.

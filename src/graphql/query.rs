@@ -1,16 +1,15 @@
 //! The query root. Resolvers translate: they parse arguments, call `service`, and wrap results.
 
-use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result};
-use uuid::Uuid;
+use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result};
 
 use super::context::{caller, services};
 use super::cost;
-use super::delivery::NotificationQuery;
+use super::enums::{Gender, ReferralStatus};
+use super::ids::{id_or_nil, parse_uuid};
+use super::notification::NotificationQuery;
 use super::outcome_report::OutcomeReportQuery;
 use super::paging;
-use super::referral::{
-    Referral, ReferralConnection, ReferralStatus, prefetch_page, referral_connection,
-};
+use super::referral::{Referral, ReferralConnection, prefetch_page, referral_connection};
 use super::scalars::Date;
 use super::types::{
     ContractType, Intervention, Region, ServiceCategory, ServiceProvider, WithdrawalReason,
@@ -18,48 +17,10 @@ use super::types::{
 };
 use super::viewer::Viewer;
 use crate::domain::catalogue as cat;
+use crate::domain::page::PageSize;
 use crate::domain::referral::{ReferralQuery, Search};
 use crate::error::{AppError, FieldError, field_code};
 use crate::service;
-
-/// Parses an object id written as a hyphenated UUID; `None` for anything else, so other
-/// spellings behave exactly like unknown ids.
-pub fn parse_uuid(id: &ID) -> Option<Uuid> {
-    let text = id.as_str();
-    let parsed = Uuid::try_parse(text).ok()?;
-    (text.len() == 36 && parsed.hyphenated().to_string() == text.to_ascii_lowercase())
-        .then_some(parsed)
-}
-
-/// The id named by `id`, or the nil id for a malformed one: the nil id never exists, so the
-/// service answers exactly as for an unknown id, after its role checks.
-pub fn id_or_nil(id: &ID) -> Uuid {
-    parse_uuid(id).unwrap_or(Uuid::nil())
-}
-
-/// A person's gender.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-pub enum Gender {
-    /// Female.
-    Female,
-    /// Male.
-    Male,
-    /// Another gender.
-    Other,
-    /// Not known.
-    NotKnown,
-}
-
-impl From<Gender> for cat::Gender {
-    fn from(g: Gender) -> Self {
-        match g {
-            Gender::Female => cat::Gender::Female,
-            Gender::Male => cat::Gender::Male,
-            Gender::Other => cat::Gender::Other,
-            Gender::NotKnown => cat::Gender::NotKnown,
-        }
-    }
-}
 
 /// The catalogue search. Every criterion given must hold; only contracts open for referrals
 /// today are returned.
@@ -166,10 +127,10 @@ pub struct QueryRoot(
     OutcomeReportQuery,
 );
 
-/// Reading the catalogue and referrals.
 #[derive(Debug, Default)]
 pub struct CatalogueAndReferralQuery;
 
+/// Reading the catalogue and referrals.
 #[Object]
 impl CatalogueAndReferralQuery {
     /// The caller: id, name, roles, and the providers, contracts and regions they act for.
@@ -212,7 +173,9 @@ impl CatalogueAndReferralQuery {
     async fn interventions(
         &self,
         ctx: &Context<'_>,
-        filter: Option<InterventionFilter>,
+        #[graphql(desc = "The search; every criterion given must hold.")] filter: Option<
+            InterventionFilter,
+        >,
     ) -> Result<Vec<Intervention>> {
         let filter = filter.unwrap_or_default().into_domain()?;
         let found =
@@ -223,7 +186,11 @@ impl CatalogueAndReferralQuery {
     }
 
     /// One intervention by id, open or not; null when unknown.
-    async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Intervention>> {
+    async fn intervention(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The intervention.")] id: ID,
+    ) -> Result<Option<Intervention>> {
         // A malformed id names nothing: the nil id, after the service's role check.
         let id = id_or_nil(&id);
         let found =
@@ -232,11 +199,12 @@ impl CatalogueAndReferralQuery {
     }
 
     /// A referral by id; null when unknown or outside the caller's scope (the two look the same).
-    async fn referral(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Referral>> {
-        let caller = caller(ctx)?;
-        let id = id_or_nil(&id);
-        let found =
-            service::referrals::get(services(ctx)?, &caller.principal, &caller.scope, id).await?;
+    async fn referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The referral.")] id: ID,
+    ) -> Result<Option<Referral>> {
+        let found = service::referrals::get(services(ctx)?, caller(ctx)?, id_or_nil(&id)).await?;
         Ok(found.map(Referral))
     }
 
@@ -244,45 +212,33 @@ impl CatalogueAndReferralQuery {
     async fn referral_by_reference(
         &self,
         ctx: &Context<'_>,
-        reference: String,
+        #[graphql(desc = "A reference number such as `HD2123AC` (any case).")] reference: String,
     ) -> Result<Option<Referral>> {
-        let caller = caller(ctx)?;
-        let found = service::referrals::get_by_reference(
-            services(ctx)?,
-            &caller.principal,
-            &caller.scope,
-            &reference,
-        )
-        .await?;
+        let found =
+            service::referrals::get_by_reference(services(ctx)?, caller(ctx)?, &reference).await?;
         Ok(found.map(Referral))
     }
 
     /// The dashboard: referrals in the caller's scope, newest sent first. `first` defaults to 20
     /// and may be at most 100; `after` takes an `endCursor`.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "PageSize::cost(first) * child_complexity")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ReferralFilter>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Filters; every one given must hold.")] filter: Option<ReferralFilter>,
+        #[graphql(desc = "Rows of the page: 20 unless given, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "An `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ReferralConnection> {
         let caller = caller(ctx)?;
-        // Callers who never see referrals are refused before their filter is read.
-        service::referrals::require_reader(&caller.principal, &caller.scope)?;
-        let query = filter
+        // Read here, reported by the service once the caller may see referrals at all.
+        let request = filter
             .unwrap_or_default()
-            .into_query(&caller.principal.user_id)?;
-        let cursor = after.as_deref().map(paging::decode_cursor).transpose()?;
-        let page = service::referrals::list(
-            services(ctx)?,
-            &caller.principal,
-            &caller.scope,
-            &query,
-            first,
-            cursor,
-        )
-        .await?;
+            .into_query(caller.user_id())
+            .and_then(|query| {
+                let cursor = after.as_deref().map(paging::decode_cursor).transpose()?;
+                Ok((query, cursor))
+            });
+        let page = service::referrals::list(services(ctx)?, caller, request, first).await?;
         prefetch_page(ctx, &page.referrals).await?;
         Ok(referral_connection(page))
     }

@@ -1,165 +1,34 @@
 //! GraphQL types of the referral journey. A `Referral` is only ever built from a referral the
 //! service layer returned for this caller; its children load through the request's loader.
 
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::context::{loader, prime};
 use super::cost;
 use super::delivery::{self, ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
+use super::enums::{Gender, LocationType, ReferralEventKind, ReferralStatus};
 use super::error::from_loader;
 use super::loaders::{
     CaseNotesOfReferral, ComplexityLevelById, DesiredOutcomeById, EventsOfReferral, PduByCode,
     ProviderByCode, SelectionsOfReferral, ServiceCategoryById, SubcontractorsOfContract, UserById,
     WithdrawalReasonByCode,
 };
-use super::query::Gender;
+use super::paging::{self, Page};
 use super::scalars::Date;
 use super::types::{
     ComplexityLevel, DesiredOutcome, Intervention, ProbationDeliveryUnit, ServiceCategory,
     WithdrawalReason,
 };
 use crate::domain::actor::UserId;
-use crate::domain::catalogue as cat;
 use crate::domain::draft::{self, SelectedCategory};
-use crate::domain::referral as journey;
+use crate::domain::page::{PageCursor, PageSize};
+use crate::domain::referral as record;
 
-/// Where a referral is in its journey.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-pub enum ReferralStatus {
-    /// Being written by the practitioner; visible to them only.
-    Draft,
-    /// Sent to the provider, not yet assigned.
-    Sent,
-    /// Assigned to a caseworker.
-    Assigned,
-    /// Initial assessment booked.
-    AssessmentBooked,
-    /// Initial assessment attended.
-    AssessmentCompleted,
-    /// Action plan submitted.
-    ActionPlanSubmitted,
-    /// Sessions under way.
-    InDelivery,
-    /// Every session recorded, or withdrawn during delivery: the end-of-service report is due.
-    AwaitingEndOfServiceReport,
-    /// Concluded: delivered.
-    Completed,
-    /// Concluded: withdrawn before the person was seen in delivery.
-    Cancelled,
-    /// Concluded: withdrawn during delivery, after the end-of-service report.
-    PrematurelyEnded,
-}
-
-impl From<journey::ReferralStatus> for ReferralStatus {
-    fn from(s: journey::ReferralStatus) -> Self {
-        use journey::ReferralStatus as S;
-        match s {
-            S::Draft => Self::Draft,
-            S::Sent => Self::Sent,
-            S::Assigned => Self::Assigned,
-            S::AssessmentBooked => Self::AssessmentBooked,
-            S::AssessmentCompleted => Self::AssessmentCompleted,
-            S::ActionPlanSubmitted => Self::ActionPlanSubmitted,
-            S::InDelivery => Self::InDelivery,
-            S::AwaitingEndOfServiceReport => Self::AwaitingEndOfServiceReport,
-            S::Completed => Self::Completed,
-            S::Cancelled => Self::Cancelled,
-            S::PrematurelyEnded => Self::PrematurelyEnded,
-        }
-    }
-}
-
-impl From<ReferralStatus> for journey::ReferralStatus {
-    fn from(s: ReferralStatus) -> Self {
-        journey::ReferralStatus::ALL
-            .into_iter()
-            .find(|status| ReferralStatus::from(*status) == s)
-            .unwrap_or(journey::ReferralStatus::Draft)
-    }
-}
-
-/// What a history entry records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-pub enum ReferralEventKind {
-    /// The draft was started.
-    Created,
-    /// The draft was changed.
-    Updated,
-    /// The referral was sent.
-    Sent,
-    /// The referral was assigned (or reassigned) to a caseworker.
-    Assigned,
-    /// The practitioner withdrew the referral.
-    Withdrawn,
-    /// A case note was added.
-    CaseNoteAdded,
-    /// An appointment (assessment or session) was booked.
-    AppointmentScheduled,
-    /// An appointment was moved; the old one is kept as superseded.
-    AppointmentRescheduled,
-    /// Feedback on an appointment was recorded.
-    AppointmentFeedbackRecorded,
-    /// An action plan (or revision) was submitted.
-    ActionPlanSubmitted,
-    /// An action plan was approved and its sessions created.
-    ActionPlanApproved,
-    /// The end-of-service report was submitted.
-    EndOfServiceReportSubmitted,
-}
-
-impl From<journey::EventKind> for ReferralEventKind {
-    fn from(k: journey::EventKind) -> Self {
-        use journey::EventKind as K;
-        match k {
-            K::Created => Self::Created,
-            K::Updated => Self::Updated,
-            K::Sent => Self::Sent,
-            K::Assigned => Self::Assigned,
-            K::Withdrawn => Self::Withdrawn,
-            K::CaseNoteAdded => Self::CaseNoteAdded,
-            K::AppointmentScheduled => Self::AppointmentScheduled,
-            K::AppointmentRescheduled => Self::AppointmentRescheduled,
-            K::AppointmentFeedbackRecorded => Self::AppointmentFeedbackRecorded,
-            K::ActionPlanSubmitted => Self::ActionPlanSubmitted,
-            K::ActionPlanApproved => Self::ActionPlanApproved,
-            K::EndOfServiceReportSubmitted => Self::EndOfServiceReportSubmitted,
-        }
-    }
-}
-
-/// Where the person is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-pub enum LocationType {
-    /// In prison.
-    Custody,
-    /// In the community.
-    Community,
-}
-
-impl From<draft::LocationType> for LocationType {
-    fn from(t: draft::LocationType) -> Self {
-        match t {
-            draft::LocationType::Custody => Self::Custody,
-            draft::LocationType::Community => Self::Community,
-        }
-    }
-}
-
-impl From<LocationType> for draft::LocationType {
-    fn from(t: LocationType) -> Self {
-        match t {
-            LocationType::Custody => Self::Custody,
-            LocationType::Community => Self::Community,
-        }
-    }
-}
-
-/// A user of the service, by their token's `sub`.
 #[derive(Clone, Debug)]
 pub struct User(pub UserId);
 
+/// A user of the service, by their token's `sub`.
 #[Object]
 impl User {
     /// The user id (the token's `sub`).
@@ -176,13 +45,13 @@ impl User {
     }
 }
 
-/// The person referred.
 #[derive(Clone, Debug)]
 pub struct ServiceUser {
     crn: String,
     person: draft::ServiceUser,
 }
 
+/// The person referred.
 #[Object]
 impl ServiceUser {
     /// Case reference number.
@@ -203,7 +72,7 @@ impl ServiceUser {
     }
     /// Gender.
     async fn gender(&self) -> Option<Gender> {
-        self.person.gender.map(Gender::from)
+        self.person.gender.map(Into::into)
     }
     /// Ethnicity (the ONS categories are recommended).
     async fn ethnicity(&self) -> Option<&str> {
@@ -219,10 +88,10 @@ impl ServiceUser {
     }
 }
 
-/// A service category chosen for a referral, with its complexity level and desired outcomes.
 #[derive(Clone, Debug)]
 pub struct SelectedServiceCategory(pub SelectedCategory);
 
+/// A service category chosen for a referral, with its complexity level and desired outcomes.
 #[Object]
 impl SelectedServiceCategory {
     /// The category.
@@ -271,10 +140,10 @@ impl SelectedServiceCategory {
     }
 }
 
-/// Where the person is, and for custody the prison and release.
 #[derive(Clone, Debug)]
 pub struct Location(pub draft::Location);
 
+/// Where the person is, and for custody the prison and release.
 #[Object]
 impl Location {
     /// Custody or community.
@@ -296,10 +165,10 @@ impl Location {
     }
 }
 
-/// A practitioner's withdrawal of a referral.
 #[derive(Clone, Debug)]
-pub struct Withdrawal(pub journey::Withdrawal);
+pub struct Withdrawal(pub record::Withdrawal);
 
+/// A practitioner's withdrawal of a referral.
 #[Object]
 impl Withdrawal {
     /// The reason given.
@@ -324,10 +193,10 @@ impl Withdrawal {
     }
 }
 
-/// One recorded change to a referral.
 #[derive(Clone, Debug)]
-pub struct ReferralEvent(pub journey::ReferralEvent);
+pub struct ReferralEvent(pub record::ReferralEvent);
 
+/// One recorded change to a referral.
 #[Object]
 impl ReferralEvent {
     /// When it happened.
@@ -352,10 +221,10 @@ impl ReferralEvent {
     }
 }
 
-/// A note on a referral, written by the practitioner or the provider.
 #[derive(Clone, Debug)]
-pub struct CaseNote(pub journey::CaseNote);
+pub struct CaseNote(pub record::CaseNote);
 
+/// A note on a referral, written by the practitioner or the provider.
 #[Object]
 impl CaseNote {
     /// Stable id.
@@ -380,20 +249,13 @@ impl CaseNote {
     }
 }
 
-/// Fields of a paged list besides its edges.
-#[derive(Clone, Copy, Debug, SimpleObject)]
-pub struct ListTotals {
-    /// How many items match, over every page.
-    pub total_count: u64,
-}
-
 /// A page of case notes, newest first.
-pub type CaseNoteConnection = Connection<String, CaseNote, ListTotals>;
+pub type CaseNoteConnection = Page<CaseNote>;
+
+#[derive(Clone, Debug)]
+pub struct Referral(pub record::Referral);
 
 /// A referral, draft or sent.
-#[derive(Clone, Debug)]
-pub struct Referral(pub journey::Referral);
-
 #[Object]
 impl Referral {
     /// Stable id.
@@ -584,19 +446,19 @@ impl Referral {
         delivery::report_of(ctx, self.0.id).await
     }
     /// Case notes, newest first (`first` at most 100, default 20).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "PageSize::cost(first) * child_complexity")]
     async fn case_notes(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Rows of the page: 20 unless given, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "An `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<CaseNoteConnection> {
         let notes = loader(ctx)?
             .load_one(CaseNotesOfReferral(self.0.id))
             .await
             .map_err(from_loader)?
             .unwrap_or_default();
-        super::paging::page_in_memory(
+        paging::page_in_memory(
             notes,
             first,
             after.as_deref(),
@@ -607,12 +469,12 @@ impl Referral {
 }
 
 /// A page of referrals.
-pub type ReferralConnection = Connection<String, Referral, ListTotals>;
+pub type ReferralConnection = Page<Referral>;
 
 /// Loads, in one batch per kind, the children of a page of referrals that the query selects
 /// (assignees, prime providers, subcontractors), so a page costs the same number of statements
 /// whatever its size: the field resolvers then find them in the request's cache.
-pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[journey::Referral]) -> Result<()> {
+pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[record::Referral]) -> Result<()> {
     let look = ctx.look_ahead();
     let selects = |path: &[&str]| {
         [look.field("edges").field("node"), look.field("nodes")]
@@ -658,30 +520,14 @@ pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[journey::Referral]) -
 
 /// Builds a referral page from the service's result.
 pub fn referral_connection(page: crate::service::referrals::Page) -> ReferralConnection {
-    let mut connection = Connection::with_additional_fields(
-        false,
+    paging::connection(
+        page.referrals,
         page.has_next_page,
-        ListTotals {
-            total_count: page.total_count,
-        },
-    );
-    connection.edges.extend(page.referrals.into_iter().map(|r| {
-        let cursor = super::paging::encode_cursor(journey::PageCursor {
+        page.total_count,
+        |r| PageCursor {
             listed_at: r.listed_at,
             id: r.id,
-        });
-        Edge::new(cursor, Referral(r))
-    }));
-    connection
-}
-
-impl From<cat::Gender> for Gender {
-    fn from(g: cat::Gender) -> Self {
-        match g {
-            cat::Gender::Female => Gender::Female,
-            cat::Gender::Male => Gender::Male,
-            cat::Gender::Other => Gender::Other,
-            cat::Gender::NotKnown => Gender::NotKnown,
-        }
-    }
+        },
+        Referral,
+    )
 }

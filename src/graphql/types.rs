@@ -5,10 +5,11 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, Enum, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result};
 
 use super::context::loader;
 use super::cost;
+use super::enums::Complexity;
 use super::error::from_loader;
 use super::loaders::{
     CategoriesOfContractType, ContractTypeByCode, LevelsOfCategory, OutcomesOfCategory,
@@ -44,10 +45,10 @@ where
     Ok(loaded.unwrap_or_default())
 }
 
-/// A probation region.
 #[derive(Clone, Debug)]
 pub struct Region(pub cat::Region);
 
+/// A probation region.
 #[Object]
 impl Region {
     /// Region code, `A` to `L`.
@@ -66,10 +67,10 @@ impl Region {
     }
 }
 
-/// A police and crime commissioner area.
 #[derive(Clone, Debug)]
 pub struct PccArea(pub cat::PccArea);
 
+/// A police and crime commissioner area.
 #[Object]
 impl PccArea {
     /// Area code, e.g. `avon-and-somerset`.
@@ -102,10 +103,10 @@ impl PccArea {
     }
 }
 
-/// A probation delivery unit (team area).
 #[derive(Clone, Debug)]
 pub struct ProbationDeliveryUnit(pub cat::ProbationDeliveryUnit);
 
+/// A probation delivery unit (team area).
 #[Object]
 impl ProbationDeliveryUnit {
     /// Delivery unit code.
@@ -129,10 +130,10 @@ impl ProbationDeliveryUnit {
     }
 }
 
-/// A contract type, such as accommodation (`ACC`) or women's services (`WOS`).
 #[derive(Clone, Debug)]
 pub struct ContractType(pub cat::ContractType);
 
+/// A contract type, such as accommodation (`ACC`) or women's services (`WOS`).
 #[Object]
 impl ContractType {
     /// Contract type code.
@@ -155,10 +156,10 @@ impl ContractType {
     }
 }
 
-/// A service category (need area).
 #[derive(Clone, Debug)]
 pub struct ServiceCategory(pub cat::ServiceCategory);
 
+/// A service category (need area).
 #[Object]
 impl ServiceCategory {
     /// Stable id.
@@ -183,31 +184,10 @@ impl ServiceCategory {
     }
 }
 
-/// How complex a person's needs are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-pub enum Complexity {
-    /// Low complexity.
-    Low,
-    /// Medium complexity.
-    Medium,
-    /// High complexity.
-    High,
-}
-
-impl From<cat::Complexity> for Complexity {
-    fn from(c: cat::Complexity) -> Self {
-        match c {
-            cat::Complexity::Low => Complexity::Low,
-            cat::Complexity::Medium => Complexity::Medium,
-            cat::Complexity::High => Complexity::High,
-        }
-    }
-}
-
-/// A complexity level of a service category.
 #[derive(Clone, Debug)]
 pub struct ComplexityLevel(pub cat::ComplexityLevel);
 
+/// A complexity level of a service category.
 #[Object]
 impl ComplexityLevel {
     /// Stable id.
@@ -228,10 +208,10 @@ impl ComplexityLevel {
     }
 }
 
-/// An outcome a referral may aim for.
 #[derive(Clone, Debug)]
 pub struct DesiredOutcome(pub cat::DesiredOutcome);
 
+/// An outcome a referral may aim for.
 #[Object]
 impl DesiredOutcome {
     /// Stable id.
@@ -244,10 +224,10 @@ impl DesiredOutcome {
     }
 }
 
-/// A provider organisation.
 #[derive(Clone, Debug)]
 pub struct ServiceProvider(pub cat::ServiceProvider);
 
+/// A provider organisation.
 #[Object]
 impl ServiceProvider {
     /// Provider code (the `INT_SP_` group suffix).
@@ -260,10 +240,10 @@ impl ServiceProvider {
     }
 }
 
-/// A dynamic framework contract: one prime provider, any subcontractors, one region or PCC area.
 #[derive(Clone, Debug)]
 pub struct Contract(pub cat::Contract);
 
+/// A dynamic framework contract: one prime provider, any subcontractors, one region or PCC area.
 #[Object]
 impl Contract {
     /// Contract reference (the `INT_CR_` group suffix).
@@ -327,10 +307,10 @@ impl Contract {
     }
 }
 
-/// A service offered under one contract.
 #[derive(Clone, Debug)]
 pub struct Intervention(pub cat::Intervention);
 
+/// A service offered under one contract.
 #[Object]
 impl Intervention {
     /// Stable id.
@@ -384,10 +364,10 @@ impl Intervention {
     }
 }
 
-/// A reason a referral may be withdrawn.
 #[derive(Clone, Debug)]
 pub struct WithdrawalReason(pub cat::WithdrawalReason);
 
+/// A reason a referral may be withdrawn.
 #[Object]
 impl WithdrawalReason {
     /// Three-letter code, e.g. `MOV`.

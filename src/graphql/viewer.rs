@@ -2,15 +2,16 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::context::{Caller, services};
+use super::context::services;
 use super::cost;
 use super::types::{Contract, Region, ServiceProvider};
+use crate::domain::actor::Caller;
 use crate::service;
 
-/// The caller.
 #[derive(Clone, Debug)]
 pub struct Viewer(pub Caller);
 
+/// The caller.
 #[Object]
 impl Viewer {
     /// The user id: the token's `sub`.

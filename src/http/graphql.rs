@@ -12,9 +12,9 @@ use futures_util::StreamExt;
 use super::AppState;
 use super::caller::{self, refuse};
 use super::request_context::RequestId;
+use crate::domain::actor::Caller;
 use crate::error::AppError;
 use crate::graphql;
-use crate::graphql::context::Caller;
 use crate::graphql::error::error_body;
 use crate::graphql::nesting;
 

@@ -1,28 +1,27 @@
 //! Service delivery: booking and rescheduling appointments, recording feedback, action plans
 //! and their approval, delivery sessions, and the end-of-service report that concludes.
 //!
-//! Every change runs in the referral's write transaction (see `referrals::lock`): the
-//! referral is reached only through the caller's access, so an appointment, plan or report
-//! of a referral out of scope is `NOT_FOUND` exactly like an unknown id. After each change the
-//! status is derived again from the recorded facts (`domain::conclusion::status`), and one
-//! event per step is appended in the same transaction.
+//! Every change goes through the write path ([`super::change`]): the referral is reached only
+//! through the caller's access, so an appointment, plan or report of a referral out of scope is
+//! `NOT_FOUND` exactly like an unknown id; the journey rules decide on the recorded facts; after
+//! each change the status is derived again from them, and one event per step is appended in the
+//! same transaction.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::Services;
-use super::referrals::{Locked, Opened, Step, commit_steps, lock, now, open, refused, require};
+use super::change::{Change, Facts, authorise};
 use crate::db;
-use crate::domain::actor::{Principal, Scope, UserId};
-use crate::domain::conclusion;
+use crate::domain::actor::{Caller, UserId};
 use crate::domain::delivery::{
     self, ActionPlan, Appointment, AppointmentInput, AppointmentKind, Approval, Booking,
     DeliverySession, EndOfServiceReport, FeedbackInput, Notification, OutcomeInput, Supersession,
     delivery_code, latest_appointment,
 };
 use crate::domain::draft::code;
-use crate::domain::referral::{Action, Decision, EventKind, Referral, decide};
+use crate::domain::journey::{Action, Decision, EventKind};
 use crate::error::{AppError, FieldError};
 
 /// How delivery is run.
@@ -40,99 +39,29 @@ impl Default for DeliveryPolicy {
     }
 }
 
-/// What is recorded about a referral's delivery.
-#[derive(Debug)]
-pub(super) struct Facts {
-    pub appointments: Vec<Appointment>,
-    pub plans: Vec<ActionPlan>,
-    pub sessions: Vec<DeliverySession>,
-    pub report: Option<EndOfServiceReport>,
-}
-
-impl Facts {
-    /// Reads the facts of one referral (inside its transaction).
-    pub async fn load(db: &impl ConnectionTrait, referral_id: Uuid) -> Result<Self, AppError> {
-        let ids = [referral_id];
-        Ok(Facts {
-            appointments: db::delivery::appointments_of(db, &ids).await?,
-            plans: db::delivery::plans_of(db, &ids).await?,
-            sessions: db::delivery::sessions_of(db, &ids).await?,
-            report: db::delivery::reports_of(db, &ids).await?.into_iter().next(),
-        })
-    }
-
-    fn progress(&self, referral: &Referral) -> conclusion::Progress {
-        delivery::progress(
-            referral,
-            &self.appointments,
-            &self.plans,
-            &self.sessions,
-            self.report.is_some(),
-        )
-    }
-
-    /// How far delivery has got by these facts.
-    pub fn delivery_state(&self, referral: &Referral) -> conclusion::DeliveryState {
-        self.progress(referral).delivery_state()
-    }
-
-    /// Moves the referral to the status its facts give, concluding it (once) when they say so.
-    pub fn settle(&self, referral: &mut Referral, at: DateTime<Utc>) {
-        let status = conclusion::status(&self.progress(referral));
-        if status.is_concluded() && referral.concluded_at.is_none() {
-            referral.concluded_at = Some(at);
-        }
-        referral.status = status;
-    }
-
-    /// The approved plan with the most sessions planned so far.
-    fn approved_sessions(&self) -> Option<i32> {
-        self.plans
-            .iter()
-            .filter(|p| p.approval.is_some())
-            .map(|p| p.number_of_sessions)
-            .max()
-    }
+/// The approved plan with the most sessions planned so far.
+fn approved_sessions(facts: &Facts) -> Option<i32> {
+    facts
+        .plans
+        .iter()
+        .filter(|p| p.approval.is_some())
+        .map(|p| p.number_of_sessions)
+        .max()
 }
 
 fn conflict(error: impl std::fmt::Display) -> AppError {
     AppError::Conflict(error.to_string())
 }
 
-fn withdrawn_refusal() -> AppError {
-    AppError::InvalidTransition(
-        "the referral has been withdrawn: it is waiting for its end-of-service report".into(),
-    )
-}
-
 fn detail(value: serde_json::Value) -> Option<String> {
     Some(value.to_string())
-}
-
-/// Re-reads the facts after a change and records the step to the status they give.
-async fn settle_step(
-    db: &impl ConnectionTrait,
-    referral: &mut Referral,
-    kind: EventKind,
-    at: DateTime<Utc>,
-    detail: Option<String>,
-) -> Result<Step, AppError> {
-    let from = referral.status;
-    Facts::load(db, referral.id).await?.settle(referral, at);
-    Ok(Step {
-        kind,
-        from,
-        to: referral.status,
-        detail,
-    })
 }
 
 /// Books the initial assessment or a delivery session, or reschedules the latest appointment
 /// of one (`input.reschedule`): the replaced appointment is kept, superseded, with the reason.
 pub async fn schedule_appointment(
     services: &Services,
-    principal: &Principal,
-    scope: &Scope,
+    caller: &Caller,
     referral_id: Uuid,
     input: &AppointmentInput,
 ) -> Result<Appointment, AppError> {
@@ -140,12 +69,9 @@ pub async fn schedule_appointment(
         AppointmentKind::Assessment => Action::ScheduleAssessment,
         AppointmentKind::Session => Action::ScheduleSession,
     };
-    let Opened {
-        txn,
-        mut referral,
-        party,
-    } = open(services, principal, scope, referral_id, action, None).await?;
-    let facts = Facts::load(&txn, referral_id).await?;
+    let authorised = authorise(caller, action)?;
+    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let facts = Facts::load(change.txn(), referral_id).await?;
     // Moving an appointment whose feedback is recorded is a change to something locked,
     // whatever the referral's status has become since.
     if let Some(reschedule) = &input.reschedule
@@ -161,11 +87,9 @@ pub async fn schedule_appointment(
             return Err(conflict(delivery::BookingConflict::NotLatest));
         }
     }
-    decide(referral.status, action, party).map_err(refused)?;
-    if referral.withdrawal.is_some() {
-        return Err(withdrawn_refusal());
-    }
-    let at = now();
+    change.decide(Some(&facts)).await?;
+    let at = change.at;
+    let referral = &change.referral;
     let sent_at = referral.sent_at.unwrap_or(referral.created_at);
     let checked = delivery::check_appointment(input, sent_at, at)
         .map_err(|fields| AppError::bad_input("the appointment is invalid", fields))?;
@@ -180,7 +104,6 @@ pub async fn schedule_appointment(
     let latest = latest_appointment(&facts.appointments, checked.kind, checked.session_number);
     let booking = delivery::plan_booking(latest, checked.reschedule.as_ref().map(|r| r.0))
         .map_err(conflict)?;
-    let before = referral.clone();
     let appointment = Appointment {
         id: Uuid::now_v7(),
         referral_id,
@@ -190,45 +113,40 @@ pub async fn schedule_appointment(
         duration_minutes: checked.duration_minutes,
         delivery: checked.delivery,
         created_at: at,
-        created_by: principal.user_id.clone(),
+        created_by: caller.user_id().clone(),
         superseded: None,
         feedback: None,
     };
+    let txn = change.txn();
     let (kind, replaces) = match (booking, checked.reschedule) {
         (Booking::Replace(old), Some((_, reason, requested_by))) => {
             let supersession = Supersession {
                 by_appointment_id: appointment.id,
                 at,
-                by: principal.user_id.clone(),
+                by: caller.user_id().clone(),
                 reason,
                 requested_by,
             };
-            if !db::delivery::supersede(&txn, old, &supersession).await? {
+            if !db::delivery::supersede(txn, old, &supersession).await? {
                 return Err(conflict(delivery::BookingConflict::FeedbackRecorded));
             }
-            db::delivery::insert_appointment(&txn, &appointment).await?;
-            db::delivery::link_replacement(&txn, old, appointment.id).await?;
+            db::delivery::insert_appointment(txn, &appointment).await?;
+            db::delivery::link_replacement(txn, old, appointment.id).await?;
             (EventKind::AppointmentRescheduled, Some(old))
         }
         _ => {
-            db::delivery::insert_appointment(&txn, &appointment).await?;
+            db::delivery::insert_appointment(txn, &appointment).await?;
             (EventKind::AppointmentScheduled, None)
         }
     };
-    let step = settle_step(
-        &txn,
-        &mut referral,
-        kind,
-        at,
-        detail(serde_json::json!({
-            "appointmentId": appointment.id,
-            "kind": appointment.kind.code(),
-            "sessionNumber": appointment.session_number,
-            "replaces": replaces,
-        })),
-    )
-    .await?;
-    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    let detail = detail(serde_json::json!({
+        "appointmentId": appointment.id,
+        "kind": appointment.kind.code(),
+        "sessionNumber": appointment.session_number,
+        "replaces": replaces,
+    }));
+    change.settle(kind, detail).await?;
+    change.commit().await?;
     Ok(appointment)
 }
 
@@ -237,28 +155,24 @@ pub async fn schedule_appointment(
 /// contact; non-attendance and concerns notify the responsible practitioner.
 pub async fn record_feedback(
     services: &Services,
-    principal: &Principal,
-    scope: &Scope,
+    caller: &Caller,
     appointment_id: Uuid,
     input: &FeedbackInput,
 ) -> Result<Appointment, AppError> {
-    // Both kinds of feedback are the provider's: refuse other roles before any look-up.
-    require(principal, scope, Action::RecordSessionFeedback)?;
     // An unknown appointment goes through the same scoped look-up (of the nil id, which never
     // exists) as another organisation's, so the two cannot be told apart.
     let (referral_id, kind) = db::delivery::referral_of_appointment(&services.db, appointment_id)
         .await?
         .unwrap_or((Uuid::nil(), AppointmentKind::Session));
-    let action = match kind {
-        AppointmentKind::Assessment => Action::RecordAssessmentFeedback,
-        AppointmentKind::Session => Action::RecordSessionFeedback,
-    };
-    let Opened {
-        txn,
-        mut referral,
-        party,
-    } = open(services, principal, scope, referral_id, action, None).await?;
-    let facts = Facts::load(&txn, referral_id).await?;
+    let authorised = authorise(
+        caller,
+        match kind {
+            AppointmentKind::Assessment => Action::RecordAssessmentFeedback,
+            AppointmentKind::Session => Action::RecordSessionFeedback,
+        },
+    )?;
+    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let facts = Facts::load(change.txn(), referral_id).await?;
     let mut appointment = facts
         .appointments
         .iter()
@@ -273,11 +187,11 @@ pub async fn record_feedback(
             "this appointment was rescheduled: record feedback on its replacement".into(),
         ));
     }
-    decide(referral.status, action, party).map_err(refused)?;
-    let at = now();
+    change.decide(Some(&facts)).await?;
+    let at = change.at;
     let not_started = (appointment.starts_at > at)
         .then(|| FieldError::new("appointmentId", delivery_code::APPOINTMENT_NOT_STARTED));
-    let feedback = match delivery::check_feedback(input, &principal.user_id, at) {
+    let feedback = match delivery::check_feedback(input, caller.user_id(), at) {
         Ok(feedback) if not_started.is_none() => feedback,
         Ok(_) => {
             return Err(AppError::bad_input(
@@ -292,10 +206,10 @@ pub async fn record_feedback(
             ));
         }
     };
-    if !db::delivery::record_feedback(&txn, appointment_id, &feedback).await? {
+    if !db::delivery::record_feedback(change.txn(), appointment_id, &feedback).await? {
         return Err(conflict(delivery::BookingConflict::FeedbackRecorded));
     }
-    let before = referral.clone();
+    let referral = &mut change.referral;
     if kind == AppointmentKind::Session
         && feedback.is_attended_session()
         && referral.initial_contact_at.is_none()
@@ -318,20 +232,16 @@ pub async fn record_feedback(
             read_at: None,
         })
         .collect();
-    db::notifications::insert(&txn, &notifications).await?;
-    let step = settle_step(
-        &txn,
-        &mut referral,
-        EventKind::AppointmentFeedbackRecorded,
-        at,
-        detail(serde_json::json!({
-            "appointmentId": appointment_id,
-            "attended": feedback.attendance.code(),
-        })),
-    )
-    .await?;
+    db::notifications::insert(change.txn(), &notifications).await?;
+    let detail = detail(serde_json::json!({
+        "appointmentId": appointment_id,
+        "attended": feedback.attendance.code(),
+    }));
+    change
+        .settle(EventKind::AppointmentFeedbackRecorded, detail)
+        .await?;
     appointment.feedback = Some(feedback);
-    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    change.commit().await?;
     tracing::info!(%appointment_id, notifications = notifications.len(), "appointment feedback recorded");
     Ok(appointment)
 }
@@ -376,32 +286,19 @@ fn plan_detail(plan: &ActionPlan, automatic: bool) -> Option<String> {
 /// when the policy says so.
 pub async fn submit_action_plan(
     services: &Services,
-    principal: &Principal,
-    scope: &Scope,
+    caller: &Caller,
     referral_id: Uuid,
     number_of_sessions: i32,
     activities: &[String],
 ) -> Result<ActionPlan, AppError> {
-    let Locked {
-        txn, mut referral, ..
-    } = lock(
-        services,
-        principal,
-        scope,
-        referral_id,
-        Action::SubmitActionPlan,
-        None,
-    )
-    .await?;
-    if referral.withdrawal.is_some() {
-        return Err(withdrawn_refusal());
-    }
-    let facts = Facts::load(&txn, referral_id).await?;
+    let authorised = authorise(caller, Action::SubmitActionPlan)?;
+    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let facts = Facts::load(change.txn(), referral_id).await?;
+    change.decide(Some(&facts)).await?;
     let activities =
-        delivery::check_action_plan(number_of_sessions, activities, facts.approved_sessions())
+        delivery::check_action_plan(number_of_sessions, activities, approved_sessions(&facts))
             .map_err(|fields| AppError::bad_input("the action plan is invalid", fields))?;
-    let at = now();
-    let before = referral.clone();
+    let at = change.at;
     let mut plan = ActionPlan {
         id: Uuid::now_v7(),
         referral_id,
@@ -409,63 +306,36 @@ pub async fn submit_action_plan(
         number_of_sessions,
         activities,
         submitted_at: at,
-        submitted_by: principal.user_id.clone(),
+        submitted_by: caller.user_id().clone(),
         approval: None,
     };
-    db::delivery::insert_plan(&txn, &plan).await?;
-    let mut steps = vec![
-        settle_step(
-            &txn,
-            &mut referral,
-            EventKind::ActionPlanSubmitted,
-            at,
-            plan_detail(&plan, false),
-        )
-        .await?,
-    ];
+    db::delivery::insert_plan(change.txn(), &plan).await?;
+    change
+        .settle(EventKind::ActionPlanSubmitted, plan_detail(&plan, false))
+        .await?;
     if services.delivery.auto_approve_action_plans {
-        approve(&txn, &facts, &mut plan, None, at).await?;
-        steps.push(
-            settle_step(
-                &txn,
-                &mut referral,
-                EventKind::ActionPlanApproved,
-                at,
-                plan_detail(&plan, true),
-            )
-            .await?,
-        );
+        approve(change.txn(), &facts, &mut plan, None, at).await?;
+        change
+            .settle(EventKind::ActionPlanApproved, plan_detail(&plan, true))
+            .await?;
     }
-    commit_steps(txn, &before, referral, steps, &principal.user_id, at).await?;
+    change.commit().await?;
     Ok(plan)
 }
 
 /// The practitioner approves the latest submitted plan; approving an approved plan returns it.
 pub async fn approve_action_plan(
     services: &Services,
-    principal: &Principal,
-    scope: &Scope,
+    caller: &Caller,
     plan_id: Uuid,
 ) -> Result<ActionPlan, AppError> {
-    require(principal, scope, Action::ApproveActionPlan)?;
+    let authorised = authorise(caller, Action::ApproveActionPlan)?;
     // An unknown plan goes through the same scoped look-up as another organisation's.
     let referral_id = db::delivery::referral_of_plan(&services.db, plan_id)
         .await?
         .unwrap_or(Uuid::nil());
-    let Opened {
-        txn,
-        mut referral,
-        party,
-    } = open(
-        services,
-        principal,
-        scope,
-        referral_id,
-        Action::ApproveActionPlan,
-        None,
-    )
-    .await?;
-    let facts = Facts::load(&txn, referral_id).await?;
+    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let facts = Facts::load(change.txn(), referral_id).await?;
     let mut plan = facts
         .plans
         .iter()
@@ -475,27 +345,18 @@ pub async fn approve_action_plan(
     if plan.approval.is_some() {
         return Ok(plan);
     }
-    decide(referral.status, Action::ApproveActionPlan, party).map_err(refused)?;
-    if referral.withdrawal.is_some() {
-        return Err(withdrawn_refusal());
-    }
+    change.decide(Some(&facts)).await?;
     if facts.plans.iter().any(|p| p.revision > plan.revision) {
         return Err(AppError::Conflict(
             "a later revision of the action plan was submitted: approve that one".into(),
         ));
     }
-    let at = now();
-    let before = referral.clone();
-    approve(&txn, &facts, &mut plan, Some(principal.user_id.clone()), at).await?;
-    let step = settle_step(
-        &txn,
-        &mut referral,
-        EventKind::ActionPlanApproved,
-        at,
-        plan_detail(&plan, false),
-    )
-    .await?;
-    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    let by = caller.user_id().clone();
+    approve(change.txn(), &facts, &mut plan, Some(by), change.at).await?;
+    change
+        .settle(EventKind::ActionPlanApproved, plan_detail(&plan, false))
+        .await?;
+    change.commit().await?;
     Ok(plan)
 }
 
@@ -504,39 +365,24 @@ pub async fn approve_action_plan(
 /// delivery. A referral concludes once; a second report is `CONFLICT`.
 pub async fn submit_end_of_service_report(
     services: &Services,
-    principal: &Principal,
-    scope: &Scope,
+    caller: &Caller,
     referral_id: Uuid,
     outcomes: &[OutcomeInput],
     further_information: Option<&str>,
 ) -> Result<EndOfServiceReport, AppError> {
-    let Opened {
-        txn,
-        mut referral,
-        party,
-    } = open(
-        services,
-        principal,
-        scope,
-        referral_id,
-        Action::SubmitEndOfServiceReport,
-        None,
-    )
-    .await?;
-    let facts = Facts::load(&txn, referral_id).await?;
+    let authorised = authorise(caller, Action::SubmitEndOfServiceReport)?;
+    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let facts = Facts::load(change.txn(), referral_id).await?;
     let already = || AppError::Conflict("the end-of-service report was already submitted".into());
     if facts.report.is_some() {
         return Err(already());
     }
-    // The status the recorded facts give, not only the stored one: a referral stored as
-    // awaiting its report by the earlier rule (every session missed) needs none.
-    let derived = conclusion::status(&facts.progress(&referral));
-    if decide(derived, Action::SubmitEndOfServiceReport, party).map_err(refused)?
-        == Decision::AlreadyDone
-    {
+    // Decided on the status the recorded facts give, not only the stored one: a referral
+    // stored as awaiting its report by the earlier rule (every session missed) needs none.
+    if change.decide(Some(&facts)).await?.1 == Decision::AlreadyDone {
         return Err(already());
     }
-    let desired: Vec<(Uuid, Uuid)> = db::referrals::selections(&txn, &[referral_id])
+    let desired: Vec<(Uuid, Uuid)> = db::referrals::selections(change.txn(), &[referral_id])
         .await?
         .into_iter()
         .flat_map(|(_, c)| {
@@ -549,25 +395,19 @@ pub async fn submit_end_of_service_report(
         delivery::check_report_outcomes(outcomes, &desired, further_information).map_err(
             |fields| AppError::bad_input("the end-of-service report is invalid", fields),
         )?;
-    let at = now();
-    let before = referral.clone();
     let report = EndOfServiceReport {
         id: Uuid::now_v7(),
         referral_id,
         outcomes: achievements,
         further_information: further,
-        submitted_at: at,
-        submitted_by: principal.user_id.clone(),
+        submitted_at: change.at,
+        submitted_by: caller.user_id().clone(),
     };
-    db::delivery::insert_report(&txn, &report).await?;
-    let step = settle_step(
-        &txn,
-        &mut referral,
-        EventKind::EndOfServiceReportSubmitted,
-        at,
-        detail(serde_json::json!({ "endOfServiceReportId": report.id })),
-    )
-    .await?;
-    commit_steps(txn, &before, referral, vec![step], &principal.user_id, at).await?;
+    db::delivery::insert_report(change.txn(), &report).await?;
+    let detail = detail(serde_json::json!({ "endOfServiceReportId": report.id }));
+    change
+        .settle(EventKind::EndOfServiceReportSubmitted, detail)
+        .await?;
+    change.commit().await?;
     Ok(report)
 }

@@ -1,8 +1,10 @@
-//! Use cases. Each takes the caller's [`Scope`](crate::domain::actor::Scope) where it matters,
-//! decides what is allowed, and calls `db`.
+//! Use cases. Each takes the [`Caller`](crate::domain::actor::Caller) (or its scope where only
+//! that matters), decides what is allowed, and calls `db`. Every change to a referral goes
+//! through the one write path, [`change`].
 
 pub mod catalogue;
 pub mod catalogue_import;
+mod change;
 pub mod delivery;
 pub mod notifications;
 pub mod outcome_report;

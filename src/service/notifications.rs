@@ -4,17 +4,18 @@
 use uuid::Uuid;
 
 use super::Services;
-use super::referrals::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, now};
+use super::change::now;
 use crate::db;
-use crate::domain::actor::{Principal, Scope};
+use crate::domain::actor::{Caller, Role};
 use crate::domain::delivery::Notification;
-use crate::domain::referral::{PageCursor, Party, Referral, ReferralAccess, referral_access};
-use crate::error::{AppError, FieldError};
+use crate::domain::page::{PageCursor, PageSize};
+use crate::domain::referral::{Referral, ReferralAccess, referral_access};
+use crate::error::AppError;
 
 /// The practitioner's access, or `FORBIDDEN`: notifications go to practitioners only.
-fn practitioner_access(principal: &Principal, scope: &Scope) -> Result<ReferralAccess, AppError> {
-    match referral_access(&principal.user_id, scope) {
-        Some((Party::ProbationPractitioner, access)) => Ok(access),
+fn practitioner_access(caller: &Caller) -> Result<ReferralAccess, AppError> {
+    match referral_access(caller.user_id(), &caller.scope) {
+        Some((Role::ProbationPractitioner, access)) => Ok(access),
         _ => Err(AppError::Forbidden(
             "notifications are for probation practitioners".into(),
         )),
@@ -49,25 +50,19 @@ async fn with_referrals(
         .collect())
 }
 
-/// The caller's notifications, newest first, after `cursor`.
+/// The caller's notifications, newest first, after `cursor` (as read from the request: a bad
+/// cursor is reported once the caller may read notifications at all).
 pub async fn list(
     services: &Services,
-    principal: &Principal,
-    scope: &Scope,
+    caller: &Caller,
     unread_only: bool,
     first: Option<i32>,
-    cursor: Option<PageCursor>,
+    cursor: Result<Option<PageCursor>, AppError>,
 ) -> Result<NotificationPage, AppError> {
-    let access = practitioner_access(principal, scope)?;
-    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&first) {
-        return Err(AppError::bad_input(
-            format!("first must be between 1 and {MAX_PAGE_SIZE}"),
-            vec![FieldError::new("first", "INVALID_VALUE")],
-        ));
-    }
-    let limit = u64::try_from(first).unwrap_or(20);
-    let recipient = &principal.user_id;
+    let access = practitioner_access(caller)?;
+    let cursor = cursor?;
+    let limit = PageSize::parse(first)?.rows();
+    let recipient = caller.user_id();
     let (page, has_next_page) =
         db::notifications::page(&services.db, recipient, &access, unread_only, cursor, limit)
             .await?;
@@ -83,13 +78,12 @@ pub async fn list(
 /// Marks one of the caller's notifications as read; `NOT_FOUND` for anyone else's.
 pub async fn mark_read(
     services: &Services,
-    principal: &Principal,
-    scope: &Scope,
+    caller: &Caller,
     id: Uuid,
 ) -> Result<Notified, AppError> {
-    let access = practitioner_access(principal, scope)?;
+    let access = practitioner_access(caller)?;
     let notification =
-        db::notifications::mark_read(&services.db, id, &principal.user_id, &access, now())
+        db::notifications::mark_read(&services.db, id, caller.user_id(), &access, now())
             .await?
             .ok_or(AppError::NotFound)?;
     with_referrals(services, &access, vec![notification])

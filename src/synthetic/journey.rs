@@ -2,7 +2,7 @@
 //! assignment, the initial assessment (missed and rebooked, or moved), the action plan and its
 //! approval, sessions with attendance, withdrawals, the end-of-service report, case notes and
 //! notifications. After every step the status is derived from the recorded facts with the same
-//! rules the service uses (`domain::delivery::progress`, `domain::conclusion::status`), so the
+//! rules the service uses (`domain::delivery::progress`, `domain::rules::status`), so the
 //! history, the status and the records always agree.
 
 use std::collections::HashSet;
@@ -14,20 +14,20 @@ use uuid::Uuid;
 use super::people;
 use super::random::{Rng, between, chance, days, minutes, pick, uuid_v4, uuid_v7, weighted};
 use super::words;
+use crate::domain::actor::Role;
 use crate::domain::actor::UserId;
 use crate::domain::catalogue::{Complexity, ComplexityLevel, DesiredOutcome, Intervention};
-use crate::domain::conclusion;
 use crate::domain::delivery::{
     self, AchievementLevel, ActionPlan, Address, Appointment, AppointmentKind, Approval,
     Attendance, Delivery, DeliveryMethod, DeliverySession, EndOfServiceReport, Feedback,
     Notification, OutcomeAchievement, RescheduleRequester, SessionType, Supersession,
 };
 use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory};
+use crate::domain::journey::{self as rules, Action, Decision, Permit};
+use crate::domain::journey::{EventKind, ReferralStatus};
 use crate::domain::record::ReferralRecord;
 use crate::domain::reference_number;
-use crate::domain::referral::{
-    CaseNote, EventKind, Referral, ReferralEvent, ReferralStatus, Withdrawal,
-};
+use crate::domain::referral::{CaseNote, Referral, ReferralEvent, Withdrawal};
 
 /// From this day most action plans are approved as soon as they are submitted.
 const AUTO_APPROVAL_FROM: (i32, u32, u32) = (2024, 9, 1);
@@ -111,7 +111,7 @@ impl<'a, 'r> Life<'a, 'r> {
     }
 
     /// Everything the status follows from, by the facts recorded so far.
-    fn progress(&self) -> conclusion::Progress {
+    fn progress(&self) -> rules::Progress {
         let r = &self.record;
         delivery::progress(
             &r.referral,
@@ -124,7 +124,7 @@ impl<'a, 'r> Life<'a, 'r> {
 
     /// Derives the status from the facts, concluding (once) when they say so.
     fn settle(&mut self, at: DateTime<Utc>) {
-        let status = conclusion::status(&self.progress());
+        let status = rules::status(&self.progress());
         let referral = &mut self.record.referral;
         if status.is_concluded() && referral.concluded_at.is_none() {
             referral.concluded_at = Some(at);
@@ -169,24 +169,37 @@ impl<'a, 'r> Life<'a, 'r> {
         self.event(kind, Some(from), at, actor, Some(detail));
     }
 
-    /// The practitioner withdraws the referral at `at`; it concludes from the delivery state
-    /// it is in (cancelled at once before anyone was seen, otherwise after the report).
+    /// The practitioner withdraws the referral at `at`, as the journey rules decide: cancelled
+    /// at once before anyone was seen, otherwise concluded after the report.
     fn withdraw(&mut self, at: DateTime<Utc>, reason: &str) -> Go {
         self.before_cutoff(at)?;
-        let state = self.progress().delivery_state();
-        self.record.referral.withdrawal = Some(Withdrawal {
+        let standing = self.progress().standing();
+        let decided = Permit::grant(Role::ProbationPractitioner, Action::Withdraw)
+            .and_then(|permit| rules::decide(standing, &permit));
+        let Ok(Decision::MoveTo(status)) = decided else {
+            return Err(Stop);
+        };
+        let from = self.referral().status;
+        let referral = &mut self.record.referral;
+        referral.withdrawal = Some(Withdrawal {
             reason_code: reason.to_owned(),
             comments: None,
             at,
             by: self.practitioner.clone(),
-            delivery_state: state,
+            delivery_state: standing.delivery,
         });
+        referral.status = status;
+        if status.is_concluded() && referral.concluded_at.is_none() {
+            referral.concluded_at = Some(at);
+        }
+        referral.version += 1;
         let practitioner = self.practitioner.clone();
-        self.change(
+        self.event(
             EventKind::Withdrawn,
+            Some(from),
             at,
             practitioner,
-            json!({ "reasonCode": reason }),
+            Some(json!({ "reasonCode": reason })),
         );
         if self.referral().status == ReferralStatus::AwaitingEndOfServiceReport {
             let report_at = at + days(self.rng, 1, 21);

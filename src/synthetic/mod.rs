@@ -245,11 +245,11 @@ mod tests {
 
     use super::*;
     use crate::domain::catalogue::{Complexity, uk_date};
-    use crate::domain::conclusion;
     use crate::domain::delivery;
     use crate::domain::draft;
+    use crate::domain::journey as conclusion;
+    use crate::domain::journey::{EventKind, ReferralStatus};
     use crate::domain::onboarding::{self, KnownCodes};
-    use crate::domain::referral::{EventKind, ReferralStatus};
 
     const AS_OF: (i32, u32, u32) = (2026, 11, 30);
 

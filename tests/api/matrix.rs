@@ -51,7 +51,10 @@ fn root_fields(sdl: &str, type_name: &str) -> BTreeSet<String> {
             }
             continue;
         }
-        if in_description || text.is_empty() {
+        // Fields sit one tab in; their arguments (and closing brackets) deeper or after.
+        let is_field =
+            line.starts_with('\t') && !line.starts_with("\t\t") && !text.starts_with(')');
+        if in_description || text.is_empty() || !is_field {
             continue;
         }
         if let Some(name) = text.split(['(', ':']).next() {

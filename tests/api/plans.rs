@@ -5,9 +5,9 @@
 
 use crs_api::db::{dashboard, referrals};
 use crs_api::domain::actor::UserId;
-use crs_api::domain::referral::{
-    PageCursor, ReferralAccess, ReferralQuery, ReferralStatus, Search,
-};
+use crs_api::domain::journey::ReferralStatus;
+use crs_api::domain::page::PageCursor;
+use crs_api::domain::referral::{ReferralAccess, ReferralQuery, Search};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use uuid::Uuid;
 

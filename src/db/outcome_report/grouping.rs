@@ -21,11 +21,11 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use uuid::Uuid;
 
 use super::{REGION, Reach, Sql};
+use crate::domain::journey::ReferralStatus;
 use crate::domain::outcome_report::measures::{
     COUNTS, Count, Counts, Figures, Percentiles, Timeliness, WITHDRAWAL_GROUPINGS, complete,
 };
 use crate::domain::outcome_report::{Dimension, NOT_KNOWN, ReportFilter};
-use crate::domain::referral::ReferralStatus;
 use crate::error::AppError;
 
 /// A catalogue table joined outside, in the order joins must come.

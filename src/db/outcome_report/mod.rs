@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 pub use self::grouping::{Group, Grouped, groups};
 use super::entities::{report_referral, report_referral_category};
+use crate::domain::journey::ReferralStatus;
 use crate::domain::outcome_report::facts::ReferralFacts;
 use crate::domain::outcome_report::{ReportAccess, ReportFilter};
-use crate::domain::referral::ReferralStatus;
 use crate::error::AppError;
 
 /// The region of a referral: its contract's, or its contract's PCC area's.

@@ -20,8 +20,8 @@ pub use super::ethnicity::{EthnicCategory, EthnicGroup};
 use super::{NOT_KNOWN, month_key, quarter_key};
 use crate::domain::catalogue::{Gender, uk_date};
 use crate::domain::delivery::{AchievementLevel, Appointment, AppointmentKind};
+use crate::domain::journey::{EventKind, ReferralStatus};
 use crate::domain::record::ReferralRecord;
-use crate::domain::referral::{EventKind, ReferralStatus};
 
 /// How many outcomes of a report were achieved, partially achieved and not achieved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
