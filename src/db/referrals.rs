@@ -159,8 +159,26 @@ pub(crate) fn to_row(
     r: &Referral,
     updated_at: DateTime<Utc>,
 ) -> Result<referral::ActiveModel, AppError> {
-    let d = &r.details;
-    let person = &d.service_user;
+    // Every detail named: a field added to `DraftDetails` does not compile until it is stored.
+    // The selected categories are rows of their own (`replace_selections`).
+    let DraftDetails {
+        service_user: person,
+        categories: _,
+        completion_deadline,
+        maximum_enforceable_days,
+        reason_for_referral,
+        further_information,
+        accessibility_needs,
+        additional_needs_information,
+        needs_interpreter,
+        interpreter_language,
+        has_additional_responsibilities,
+        when_unavailable,
+        risk_information,
+        location,
+        probation_delivery_unit_code,
+        probation_office,
+    } = &r.details;
     let (reason_code, comments, withdrawn_at, withdrawn_by, withdrawal_state) = match &r.withdrawal
     {
         Some(w) => (
@@ -213,26 +231,23 @@ pub(crate) fn to_row(
         ethnicity: Set(person.ethnicity.clone()),
         preferred_language: Set(person.preferred_language.clone()),
         disabilities: Set(disabilities),
-        completion_deadline: Set(d.completion_deadline),
-        maximum_enforceable_days: Set(d.maximum_enforceable_days),
-        reason_for_referral: Set(d.reason_for_referral.clone()),
-        further_information: Set(d.further_information.clone()),
-        accessibility_needs: Set(d.accessibility_needs.clone()),
-        additional_needs_information: Set(d.additional_needs_information.clone()),
-        needs_interpreter: Set(d.needs_interpreter),
-        interpreter_language: Set(d.interpreter_language.clone()),
-        has_additional_responsibilities: Set(d.has_additional_responsibilities),
-        when_unavailable: Set(d.when_unavailable.clone()),
-        risk_information: Set(d.risk_information.clone()),
-        location_type: Set(d.location.location_type.map(|t| t.code().to_owned())),
-        prison_code: Set(d.location.prison_code.clone()),
-        expected_release_date: Set(d.location.expected_release_date),
-        expected_release_date_unknown_reason: Set(d
-            .location
-            .expected_release_date_unknown_reason
-            .clone()),
-        probation_delivery_unit_code: Set(d.probation_delivery_unit_code.clone()),
-        probation_office: Set(d.probation_office.clone()),
+        completion_deadline: Set(*completion_deadline),
+        maximum_enforceable_days: Set(*maximum_enforceable_days),
+        reason_for_referral: Set(reason_for_referral.clone()),
+        further_information: Set(further_information.clone()),
+        accessibility_needs: Set(accessibility_needs.clone()),
+        additional_needs_information: Set(additional_needs_information.clone()),
+        needs_interpreter: Set(*needs_interpreter),
+        interpreter_language: Set(interpreter_language.clone()),
+        has_additional_responsibilities: Set(*has_additional_responsibilities),
+        when_unavailable: Set(when_unavailable.clone()),
+        risk_information: Set(risk_information.clone()),
+        location_type: Set(location.location_type.map(|t| t.code().to_owned())),
+        prison_code: Set(location.prison_code.clone()),
+        expected_release_date: Set(location.expected_release_date),
+        expected_release_date_unknown_reason: Set(location.expected_release_date_unknown_reason.clone()),
+        probation_delivery_unit_code: Set(probation_delivery_unit_code.clone()),
+        probation_office: Set(probation_office.clone()),
     })
 }
 

@@ -339,10 +339,32 @@ pub fn apply_update(
     update: &DraftUpdate,
     ctx: &DraftContext,
 ) -> Result<DraftDetails, Vec<FieldError>> {
+    // Every field named: a field added to `DraftUpdate` does not compile until it is applied
+    // here (an unused one is a warning, an error in CI), so no update is silently dropped.
+    let DraftUpdate {
+        service_user,
+        service_category_ids,
+        complexity_levels,
+        desired_outcomes,
+        completion_deadline,
+        maximum_enforceable_days,
+        reason_for_referral,
+        further_information,
+        accessibility_needs,
+        additional_needs_information,
+        needs_interpreter,
+        interpreter_language,
+        has_additional_responsibilities,
+        when_unavailable,
+        risk_information,
+        location: location_input,
+        probation_delivery_unit,
+        probation_office,
+    } = update;
     let mut next = current.clone();
     let mut errors = Vec::new();
 
-    if let Some(patch) = &update.service_user {
+    if let Some(patch) = service_user {
         apply_service_user(&mut next.service_user, patch, ctx.today, &mut errors);
         errors.extend(eligibility_problems(
             &next.service_user,
@@ -351,7 +373,7 @@ pub fn apply_update(
         ));
     }
 
-    if let Some(ids) = &update.service_category_ids {
+    if let Some(ids) = service_category_ids {
         if ids.iter().any(|id| !ctx.contract_categories.contains(id)) {
             errors.push(FieldError::new(
                 "serviceCategoryIds",
@@ -379,7 +401,7 @@ pub fn apply_update(
         }
     }
 
-    if let Some(levels) = &update.complexity_levels {
+    if let Some(levels) = complexity_levels {
         for (category, level) in levels {
             match next
                 .categories
@@ -398,7 +420,7 @@ pub fn apply_update(
         }
     }
 
-    if let Some(outcomes) = &update.desired_outcomes {
+    if let Some(outcomes) = desired_outcomes {
         for (category, ids) in outcomes {
             match next
                 .categories
@@ -429,7 +451,7 @@ pub fn apply_update(
         }
     }
 
-    match &update.completion_deadline {
+    match completion_deadline {
         Patch::Set(day) if *day <= ctx.today => {
             errors.push(FieldError::new(
                 "completionDeadline",
@@ -438,7 +460,7 @@ pub fn apply_update(
         }
         other => other.apply(&mut next.completion_deadline),
     }
-    match &update.maximum_enforceable_days {
+    match maximum_enforceable_days {
         Patch::Set(days) if *days <= 0 => {
             errors.push(FieldError::new(
                 "maximumEnforceableDays",
@@ -449,47 +471,47 @@ pub fn apply_update(
     }
     let texts: [(&Patch<String>, &str, &mut Option<String>); 9] = [
         (
-            &update.reason_for_referral,
+            reason_for_referral,
             "reasonForReferral",
             &mut next.reason_for_referral,
         ),
         (
-            &update.further_information,
+            further_information,
             "furtherInformation",
             &mut next.further_information,
         ),
         (
-            &update.accessibility_needs,
+            accessibility_needs,
             "accessibilityNeeds",
             &mut next.accessibility_needs,
         ),
         (
-            &update.additional_needs_information,
+            additional_needs_information,
             "additionalNeedsInformation",
             &mut next.additional_needs_information,
         ),
         (
-            &update.interpreter_language,
+            interpreter_language,
             "interpreterLanguage",
             &mut next.interpreter_language,
         ),
         (
-            &update.when_unavailable,
+            when_unavailable,
             "whenUnavailable",
             &mut next.when_unavailable,
         ),
         (
-            &update.risk_information,
+            risk_information,
             "riskInformation",
             &mut next.risk_information,
         ),
         (
-            &update.probation_office,
+            probation_office,
             "probationOffice",
             &mut next.probation_office,
         ),
         (
-            &update.probation_delivery_unit,
+            probation_delivery_unit,
             "probationDeliveryUnit",
             &mut next.probation_delivery_unit_code,
         ),
@@ -497,7 +519,7 @@ pub fn apply_update(
     for (patch, field, target) in texts {
         text(patch, field, MAX_TEXT_LENGTH, &mut errors).apply(target);
     }
-    if matches!(update.probation_delivery_unit, Patch::Set(_)) {
+    if matches!(probation_delivery_unit, Patch::Set(_)) {
         let problem = match ctx.probation_delivery_unit {
             Some(UnitCheck::Unknown) => Some(code::INVALID_VALUE),
             Some(UnitCheck::OutsideContractRegion) => Some(code::NOT_IN_CONTRACT_REGION),
@@ -509,10 +531,10 @@ pub fn apply_update(
     }
 
     // Conditional text: required while its condition holds, cleared when it is switched off.
-    update.needs_interpreter.apply(&mut next.needs_interpreter);
+    needs_interpreter.apply(&mut next.needs_interpreter);
     if next.needs_interpreter != Some(true) {
         next.interpreter_language = None;
-    } else if !(update.needs_interpreter.is_keep() && update.interpreter_language.is_keep())
+    } else if !(needs_interpreter.is_keep() && interpreter_language.is_keep())
         && next.interpreter_language.is_none()
     {
         errors.push(FieldError::new(
@@ -525,8 +547,8 @@ pub fn apply_update(
         .apply(&mut next.has_additional_responsibilities);
     if next.has_additional_responsibilities != Some(true) {
         next.when_unavailable = None;
-    } else if !(update.has_additional_responsibilities.is_keep()
-        && update.when_unavailable.is_keep())
+    } else if !(has_additional_responsibilities.is_keep()
+        && when_unavailable.is_keep())
         && next.when_unavailable.is_none()
     {
         errors.push(FieldError::new(
@@ -535,7 +557,7 @@ pub fn apply_update(
         ));
     }
 
-    if let Some(input) = &update.location {
+    if let Some(input) = location_input {
         next.location = location(input, ctx.today, &mut errors);
     }
 

@@ -159,12 +159,32 @@ pub struct UpdateDraftReferralInput {
 
 impl UpdateDraftReferralInput {
     fn to_update(&self) -> Result<DraftUpdate, AppError> {
+        // Every input field named: one added to the input does not compile until it is read.
+        let UpdateDraftReferralInput {
+            service_user,
+            service_category_ids,
+            complexity_levels,
+            desired_outcomes,
+            completion_deadline,
+            maximum_enforceable_days,
+            reason_for_referral,
+            further_information,
+            accessibility_needs,
+            additional_needs_information,
+            needs_interpreter,
+            interpreter_language,
+            has_additional_responsibilities,
+            when_unavailable,
+            risk_information,
+            location,
+            probation_delivery_unit,
+            probation_office,
+        } = self;
         let mut errors = Vec::new();
-        let service_category_ids = self
-            .service_category_ids
+        let service_category_ids = service_category_ids
             .as_ref()
             .map(|v| ids(v, "serviceCategoryIds", &mut errors));
-        let complexity_levels = self.complexity_levels.as_ref().map(|levels| {
+        let complexity_levels = complexity_levels.as_ref().map(|levels| {
             levels
                 .iter()
                 .filter_map(|l| {
@@ -180,7 +200,7 @@ impl UpdateDraftReferralInput {
                 })
                 .collect()
         });
-        let desired_outcomes = self.desired_outcomes.as_ref().map(|outcomes| {
+        let desired_outcomes = desired_outcomes.as_ref().map(|outcomes| {
             outcomes
                 .iter()
                 .filter_map(|o| {
@@ -202,26 +222,26 @@ impl UpdateDraftReferralInput {
             ));
         }
         Ok(DraftUpdate {
-            service_user: self.service_user.as_ref().map(ServiceUserInput::to_patch),
+            service_user: service_user.as_ref().map(ServiceUserInput::to_patch),
             service_category_ids,
             complexity_levels,
             desired_outcomes,
-            completion_deadline: match &self.completion_deadline {
+            completion_deadline: match completion_deadline {
                 MaybeUndefined::Undefined => Patch::Keep,
                 MaybeUndefined::Null => Patch::Clear,
                 MaybeUndefined::Value(d) => Patch::Set(d.0),
             },
-            maximum_enforceable_days: patch(&self.maximum_enforceable_days),
-            reason_for_referral: patch(&self.reason_for_referral),
-            further_information: patch(&self.further_information),
-            accessibility_needs: patch(&self.accessibility_needs),
-            additional_needs_information: patch(&self.additional_needs_information),
-            needs_interpreter: patch(&self.needs_interpreter),
-            interpreter_language: patch(&self.interpreter_language),
-            has_additional_responsibilities: patch(&self.has_additional_responsibilities),
-            when_unavailable: patch(&self.when_unavailable),
-            risk_information: patch(&self.risk_information),
-            location: self.location.as_ref().map(|l| DomainLocation {
+            maximum_enforceable_days: patch(maximum_enforceable_days),
+            reason_for_referral: patch(reason_for_referral),
+            further_information: patch(further_information),
+            accessibility_needs: patch(accessibility_needs),
+            additional_needs_information: patch(additional_needs_information),
+            needs_interpreter: patch(needs_interpreter),
+            interpreter_language: patch(interpreter_language),
+            has_additional_responsibilities: patch(has_additional_responsibilities),
+            when_unavailable: patch(when_unavailable),
+            risk_information: patch(risk_information),
+            location: location.as_ref().map(|l| DomainLocation {
                 location_type: l.location_type.into(),
                 prison_code: l.prison_code.clone(),
                 expected_release_date: l.expected_release_date.map(|d| d.0),
@@ -229,8 +249,8 @@ impl UpdateDraftReferralInput {
                     .expected_release_date_unknown_reason
                     .clone(),
             }),
-            probation_delivery_unit: patch(&self.probation_delivery_unit),
-            probation_office: patch(&self.probation_office),
+            probation_delivery_unit: patch(probation_delivery_unit),
+            probation_office: patch(probation_office),
         })
     }
 }

@@ -247,7 +247,8 @@ mod tests {
     use crate::domain::catalogue::{Complexity, uk_date};
     use crate::domain::delivery;
     use crate::domain::draft;
-    use crate::domain::journey as conclusion;
+    use crate::domain::delivery::AppointmentKind;
+    use crate::domain::journey;
     use crate::domain::journey::{EventKind, ReferralStatus};
     use crate::domain::onboarding::{self, KnownCodes};
 
@@ -415,7 +416,7 @@ mod tests {
                 &record.sessions,
                 record.report.is_some(),
             );
-            assert_eq!(conclusion::status(&progress), r.status, "{}", r.id);
+            assert_eq!(journey::status(&progress), r.status, "{}", r.id);
             assert_eq!(r.concluded_at.is_some(), r.status.is_concluded());
             assert_eq!(
                 record.report.is_some(),
@@ -444,5 +445,96 @@ mod tests {
             ReferralStatus::ALL.len(),
             "statuses seen: {statuses:?}"
         );
+    }
+
+    /// The generator simulates the journey without the service, so each step of every
+    /// generated history is checked against the journey rules: the action that made it is one
+    /// its actor's role may take from the status it started in, and where the rules name the
+    /// status it leads to, the history records that status.
+    #[test]
+    fn every_generated_step_is_one_the_journey_rules_allow() {
+        use crate::domain::actor::Role;
+        use crate::domain::journey::{
+            Action, Decision, DeliveryState, Permit, Standing, decide,
+        };
+        let records = generate(7, 3000);
+        let mut checked = 0;
+        for record in &records {
+            let r = &record.referral;
+            let kind_of = |detail: Option<&String>, key: &str| -> Option<AppointmentKind> {
+                let detail: serde_json::Value = serde_json::from_str(detail?).ok()?;
+                let id: Uuid = detail.get(key)?.as_str()?.parse().ok()?;
+                record
+                    .appointments
+                    .iter()
+                    .find(|a| a.id == id)
+                    .map(|a| a.kind)
+            };
+            let mut withdrawn = false;
+            for event in &record.events {
+                let Some(from) = event.from_status else {
+                    assert_eq!(event.kind, EventKind::Created, "{}", r.id);
+                    continue;
+                };
+                let automatic = event
+                    .detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains("\"automatic\":true"));
+                let action = match event.kind {
+                    EventKind::Created => panic!("a second CREATED on {}", r.id),
+                    EventKind::Updated => Action::UpdateDraft,
+                    EventKind::Sent => Action::Send,
+                    EventKind::Assigned => Action::Assign,
+                    EventKind::Withdrawn => Action::Withdraw,
+                    EventKind::CaseNoteAdded => Action::AddCaseNote,
+                    EventKind::AppointmentScheduled | EventKind::AppointmentRescheduled => {
+                        match kind_of(event.detail.as_ref(), "appointmentId") {
+                            Some(AppointmentKind::Assessment) => Action::ScheduleAssessment,
+                            Some(AppointmentKind::Session) => Action::ScheduleSession,
+                            None => panic!("booking of no appointment on {}", r.id),
+                        }
+                    }
+                    EventKind::AppointmentFeedbackRecorded => {
+                        match kind_of(event.detail.as_ref(), "appointmentId") {
+                            Some(AppointmentKind::Assessment) => Action::RecordAssessmentFeedback,
+                            Some(AppointmentKind::Session) => Action::RecordSessionFeedback,
+                            None => panic!("feedback on no appointment on {}", r.id),
+                        }
+                    }
+                    EventKind::ActionPlanSubmitted => Action::SubmitActionPlan,
+                    EventKind::ActionPlanApproved => Action::ApproveActionPlan,
+                    EventKind::EndOfServiceReportSubmitted => Action::SubmitEndOfServiceReport,
+                };
+                // An automatic approval is the policy's, made as the plan is submitted.
+                let role = if event.actor_id == r.created_by || automatic {
+                    Role::ProbationPractitioner
+                } else {
+                    Role::ProviderUser
+                };
+                let delivery = match (&r.withdrawal, event.kind) {
+                    (Some(w), EventKind::Withdrawn) => w.delivery_state,
+                    _ => DeliveryState::NotDeliveringYet,
+                };
+                let standing = Standing {
+                    status: from,
+                    withdrawn,
+                    delivery,
+                };
+                let decided = Permit::grant(role, action).and_then(|p| decide(standing, &p));
+                match decided {
+                    Ok(Decision::MoveTo(status)) => {
+                        assert_eq!(event.to_status, status, "{} {:?}", r.id, event.kind)
+                    }
+                    Ok(Decision::Proceed) => {}
+                    other => panic!(
+                        "{} {:?} by {role:?} from {standing:?}: {other:?}",
+                        r.id, event.kind
+                    ),
+                }
+                withdrawn |= event.kind == EventKind::Withdrawn;
+                checked += 1;
+            }
+        }
+        assert!(checked > 30_000, "only {checked} steps checked");
     }
 }
