@@ -79,6 +79,12 @@ pub struct GraphqlLimits {
     pub max_fields: usize,
 }
 
+impl GraphqlLimits {
+    /// Deepest nesting of selection sets a document may have before it is parsed at all
+    /// (`graphql::nesting`); the depth limit cannot exceed it.
+    pub const MAX_SELECTION_NESTING: usize = 64;
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -245,12 +251,12 @@ impl Settings {
             ));
         }
         let max_depth = number("CRS_GRAPHQL_MAX_DEPTH", 15, 1)?;
-        if max_depth > crate::graphql::nesting::MAX_SELECTION_NESTING {
+        if max_depth > GraphqlLimits::MAX_SELECTION_NESTING {
             return Err(problem(
                 "CRS_GRAPHQL_MAX_DEPTH",
                 format!(
                     "must be at most {} (documents nested deeper are not parsed)",
-                    crate::graphql::nesting::MAX_SELECTION_NESTING
+                    GraphqlLimits::MAX_SELECTION_NESTING
                 ),
             ));
         }

@@ -1,9 +1,8 @@
-//! The one error type of the service layer. `graphql::error` maps it to `extensions.code`;
-//! internal causes are logged there and never sent to a client.
+//! The one error type of the service layer and the one list of field codes. `graphql::error`
+//! maps it to `extensions.code`; internal causes are logged there and never sent to a client.
+//! What a database error means is decided in `db::failure`, which converts it.
 
 use std::fmt;
-
-use crate::db::failure::{self, Failure};
 
 /// A field-level validation failure with a stable code.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -90,33 +89,6 @@ impl AppError {
             AppError::Unavailable => "SERVICE_UNAVAILABLE",
             AppError::Timeout => "TIMEOUT",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
-        }
-    }
-}
-
-impl From<Failure> for AppError {
-    fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::Unavailable => AppError::Unavailable,
-            Failure::Timeout => AppError::Timeout,
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for AppError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        match failure::of(&error) {
-            Some(failure) => failure.into(),
-            None => AppError::Internal(error.into()),
-        }
-    }
-}
-
-impl From<anyhow::Error> for AppError {
-    fn from(error: anyhow::Error) -> Self {
-        match failure::in_chain(&error) {
-            Some(failure) => failure.into(),
-            None => AppError::Internal(error),
         }
     }
 }

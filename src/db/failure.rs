@@ -5,6 +5,8 @@
 use sea_orm::sqlx;
 use sea_orm::{DbErr, RuntimeErr};
 
+use crate::error::AppError;
+
 /// A database failure the caller is told about by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -82,6 +84,33 @@ pub fn in_chain(error: &anyhow::Error) -> Option<Failure> {
                 .and_then(|e| of_sqlx(e, false))
         }
     })
+}
+
+impl From<Failure> for AppError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Unavailable => AppError::Unavailable,
+            Failure::Timeout => AppError::Timeout,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        match of(&error) {
+            Some(failure) => failure.into(),
+            None => AppError::Internal(error.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        match in_chain(&error) {
+            Some(failure) => failure.into(),
+            None => AppError::Internal(error),
+        }
+    }
 }
 
 #[cfg(test)]

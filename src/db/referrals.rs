@@ -245,7 +245,9 @@ pub(crate) fn to_row(
         location_type: Set(location.location_type.map(|t| t.code().to_owned())),
         prison_code: Set(location.prison_code.clone()),
         expected_release_date: Set(location.expected_release_date),
-        expected_release_date_unknown_reason: Set(location.expected_release_date_unknown_reason.clone()),
+        expected_release_date_unknown_reason: Set(location
+            .expected_release_date_unknown_reason
+            .clone()),
         probation_delivery_unit_code: Set(probation_delivery_unit_code.clone()),
         probation_office: Set(probation_office.clone()),
     })

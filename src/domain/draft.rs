@@ -547,8 +547,7 @@ pub fn apply_update(
         .apply(&mut next.has_additional_responsibilities);
     if next.has_additional_responsibilities != Some(true) {
         next.when_unavailable = None;
-    } else if !(has_additional_responsibilities.is_keep()
-        && when_unavailable.is_keep())
+    } else if !(has_additional_responsibilities.is_keep() && when_unavailable.is_keep())
         && next.when_unavailable.is_none()
     {
         errors.push(FieldError::new(

@@ -19,8 +19,8 @@ use super::loaders::{
     AppointmentsOfReferral, DesiredOutcomeById, PlansOfReferral, ReportOfReferral,
     ServiceCategoryById, SessionsOfReferral,
 };
-use super::referral::User;
 use super::types::{DesiredOutcome, ServiceCategory};
+use super::user::User;
 use crate::domain::delivery as dom;
 use crate::service::delivery as delivery_service;
 

@@ -17,6 +17,7 @@ pub mod query;
 pub mod referral;
 pub mod scalars;
 pub mod types;
+pub mod user;
 pub mod viewer;
 
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};

@@ -17,7 +17,7 @@ pub const MAX_VALUE_NESTING: usize = 8;
 /// Deepest selection-set nesting the parser is given. Queries deeper than the configured depth
 /// limit (`CRS_GRAPHQL_MAX_DEPTH`, at most this) are refused by validation with
 /// `QUERY_TOO_DEEP`; past this they are not parsed at all.
-pub const MAX_SELECTION_NESTING: usize = 64;
+pub const MAX_SELECTION_NESTING: usize = crate::config::GraphqlLimits::MAX_SELECTION_NESTING;
 
 /// Why a request nests too deeply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

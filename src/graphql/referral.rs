@@ -20,30 +20,10 @@ use super::types::{
     ComplexityLevel, DesiredOutcome, Intervention, ProbationDeliveryUnit, ServiceCategory,
     WithdrawalReason,
 };
-use crate::domain::actor::UserId;
+use super::user::User;
 use crate::domain::draft::{self, SelectedCategory};
 use crate::domain::page::{PageCursor, PageSize};
 use crate::domain::referral as record;
-
-#[derive(Clone, Debug)]
-pub struct User(pub UserId);
-
-/// A user of the service, by their token's `sub`.
-#[Object]
-impl User {
-    /// The user id (the token's `sub`).
-    async fn id(&self) -> ID {
-        ID(self.0.0.clone())
-    }
-    /// Display name as last seen in their token; null if never given.
-    async fn name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let user = loader(ctx)?
-            .load_one(UserById(self.0.clone()))
-            .await
-            .map_err(from_loader)?;
-        Ok(user.and_then(|u| u.name))
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct ServiceUser {

@@ -40,11 +40,14 @@ pub struct ReportPolicy {
     pub statement_timeout: std::time::Duration,
 }
 
+/// Referrals read per page of a download unless configured otherwise (`CRS_DOWNLOAD_PAGE_SIZE`).
+pub const DOWNLOAD_PAGE_SIZE: u64 = 500;
+
 impl Default for ReportPolicy {
     fn default() -> Self {
         ReportPolicy {
             suppression_threshold: 5,
-            download_page_size: super::performance_report::PAGE,
+            download_page_size: DOWNLOAD_PAGE_SIZE,
             statement_timeout: std::time::Duration::from_secs(30),
         }
     }

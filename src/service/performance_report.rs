@@ -15,9 +15,6 @@ use crate::domain::catalogue::uk_day_start;
 use crate::domain::performance_report::{PerformanceLine, line};
 use crate::error::AppError;
 
-/// Referrals read per page unless configured otherwise (`CRS_DOWNLOAD_PAGE_SIZE`).
-pub const PAGE: u64 = 500;
-
 /// Which referrals the report covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PerformanceQuery {
@@ -51,7 +48,7 @@ pub fn query(
         contract_ids: provider.contract_ids(),
         from: sent_from.map(uk_day_start),
         before: sent_to.and_then(|d| d.succ_opt()).map(uk_day_start),
-        page: PAGE,
+        page: super::outcome_report::DOWNLOAD_PAGE_SIZE,
     })
 }
 

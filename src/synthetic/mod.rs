@@ -246,8 +246,8 @@ mod tests {
     use super::*;
     use crate::domain::catalogue::{Complexity, uk_date};
     use crate::domain::delivery;
-    use crate::domain::draft;
     use crate::domain::delivery::AppointmentKind;
+    use crate::domain::draft;
     use crate::domain::journey;
     use crate::domain::journey::{EventKind, ReferralStatus};
     use crate::domain::onboarding::{self, KnownCodes};
@@ -454,9 +454,7 @@ mod tests {
     #[test]
     fn every_generated_step_is_one_the_journey_rules_allow() {
         use crate::domain::actor::Role;
-        use crate::domain::journey::{
-            Action, Decision, DeliveryState, Permit, Standing, decide,
-        };
+        use crate::domain::journey::{Action, Decision, DeliveryState, Permit, Standing, decide};
         let records = generate(7, 3000);
         let mut checked = 0;
         for record in &records {

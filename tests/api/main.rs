@@ -21,6 +21,7 @@ mod helpers;
 mod import;
 mod isolation;
 mod journey;
+mod layers;
 mod limits;
 mod matrix;
 mod operations;
