@@ -13,6 +13,7 @@ use crate::domain::delivery::{
     OutcomeInput, SessionType,
 };
 use crate::domain::draft::{DraftUpdate, LocationInput, LocationType, Patch, ServiceUserPatch};
+use crate::domain::ids::{AppointmentId, InterventionId, ReferralId};
 use crate::domain::onboarding;
 use crate::http::auth::{Claims, mint};
 use crate::service::catalogue::today;
@@ -421,15 +422,21 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
             ..Default::default()
         };
         let p = &actors.practitioner;
-        let draft =
-            referrals::create_draft(services, p, Some(intervention.id), crn, Some(&person)).await?;
+        let draft = referrals::create_draft(
+            services,
+            p,
+            Some(InterventionId(intervention.id)),
+            crn,
+            Some(&person),
+        )
+        .await?;
         let update = complete(services, &intervention).await?;
-        referrals::update_draft(services, p, draft.id, Ok(update), None).await?;
+        referrals::update_draft(services, p, ReferralId(draft.id), Ok(update), None).await?;
         if fate == Fate::Draft {
             continue;
         }
-        let sent = referrals::send(services, p, draft.id).await?;
-        deliver(services, &actors, sent.id, fate).await?;
+        let sent = referrals::send(services, p, ReferralId(draft.id)).await?;
+        deliver(services, &actors, ReferralId(sent.id), fate).await?;
     }
     Ok(())
 }
@@ -469,7 +476,7 @@ fn attended(summary: &str) -> FeedbackInput {
 async fn deliver(
     services: &Services,
     actors: &Actors,
-    id: uuid::Uuid,
+    id: ReferralId,
     fate: Fate,
 ) -> anyhow::Result<()> {
     let (p, sp) = (&actors.practitioner, &actors.provider);
@@ -515,7 +522,7 @@ async fn deliver(
     delivery::record_feedback(
         services,
         sp,
-        assessment.id,
+        AppointmentId(assessment.id),
         &attended("Initial assessment: housing history and goals (demo data)."),
     )
     .await?;
@@ -554,7 +561,7 @@ async fn deliver(
         delivery::record_feedback(
             services,
             sp,
-            booked.id,
+            AppointmentId(booked.id),
             &attended("Viewed two flats and compared rents (demo data)."),
         )
         .await?;
@@ -575,7 +582,7 @@ async fn deliver(
             concerns: Some("Has missed contact twice this week (demo data).".into()),
             ..Default::default()
         };
-        delivery::record_feedback(services, sp, missed.id, &no_show).await?;
+        delivery::record_feedback(services, sp, AppointmentId(missed.id), &no_show).await?;
         let again = Utc::now().trunc_subsecs(0) + chrono::Duration::days(2);
         delivery::schedule_appointment(
             services,
@@ -597,7 +604,7 @@ async fn deliver(
     } else {
         AchievementLevel::PartiallyAchieved
     };
-    let outcomes: Vec<OutcomeInput> = db::referrals::selections(&services.db, &[id])
+    let outcomes: Vec<OutcomeInput> = db::referrals::selections(&services.db, &[id.0])
         .await?
         .into_iter()
         .flat_map(|(_, c)| c.desired_outcome_ids)

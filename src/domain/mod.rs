@@ -3,6 +3,7 @@
 //! - `actor`: who is calling (roles and groups from the token) and what they may see (`Scope`).
 //! - `catalogue`: the reference catalogue and the intervention search filter.
 //! - `onboarding`: the declarative catalogue file (providers, PDUs, contracts) and its checks.
+//! - `ids`: typed ids of the objects clients name side by side.
 //! - `journey`: the whole journey: statuses, actions, the role gate ([`journey::Permit`]),
 //!   [`journey::decide`], delivery state, the conclusion rule and the status derived from the facts.
 //! - `referral`: referral records as stored, what a caller reaches, the dashboard filters;
@@ -18,6 +19,7 @@ pub mod actor;
 pub mod catalogue;
 pub mod delivery;
 pub mod draft;
+pub mod ids;
 pub mod journey;
 pub mod onboarding;
 pub mod outcome_report;

@@ -22,6 +22,7 @@ use super::loaders::{
 use super::types::{DesiredOutcome, ServiceCategory};
 use super::user::User;
 use crate::domain::delivery as dom;
+use crate::domain::ids::{ActionPlanId, AppointmentId, ReferralId};
 use crate::service::delivery as delivery_service;
 
 #[derive(Clone, Debug)]
@@ -578,7 +579,7 @@ impl DeliveryMutation {
         let appointment = delivery_service::schedule_appointment(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&referral_id),
+            ReferralId(id_or_nil(&referral_id)),
             &input.to_domain(),
         )
         .await?;
@@ -598,7 +599,7 @@ impl DeliveryMutation {
         let appointment = delivery_service::record_feedback(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&appointment_id),
+            AppointmentId(id_or_nil(&appointment_id)),
             &input.to_domain(),
         )
         .await?;
@@ -617,7 +618,7 @@ impl DeliveryMutation {
         let plan = delivery_service::submit_action_plan(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&referral_id),
+            ReferralId(id_or_nil(&referral_id)),
             input.number_of_sessions,
             &input.activities,
         )
@@ -636,7 +637,7 @@ impl DeliveryMutation {
         let plan = delivery_service::approve_action_plan(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&action_plan_id),
+            ActionPlanId(id_or_nil(&action_plan_id)),
         )
         .await?;
         Ok(ActionPlan(plan))
@@ -664,7 +665,7 @@ impl DeliveryMutation {
         let report = delivery_service::submit_end_of_service_report(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&referral_id),
+            ReferralId(id_or_nil(&referral_id)),
             &outcomes,
             input.further_information.as_deref(),
         )

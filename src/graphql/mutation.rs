@@ -12,6 +12,7 @@ use super::referral::{CaseNote, Referral};
 use super::scalars::Date;
 use crate::domain::actor::UserId;
 use crate::domain::draft::{DraftUpdate, LocationInput as DomainLocation, Patch, ServiceUserPatch};
+use crate::domain::ids::{InterventionId, ReferralId};
 use crate::error::{AppError, FieldError, field_code};
 use crate::service::referrals as journey;
 
@@ -278,7 +279,7 @@ impl JourneyMutation {
         let created = journey::create_draft(
             services(ctx)?,
             caller(ctx)?,
-            parse_uuid(&input.intervention_id),
+            parse_uuid(&input.intervention_id).map(InterventionId),
             &input.crn,
             person.as_ref(),
         )
@@ -299,7 +300,7 @@ impl JourneyMutation {
         let updated = journey::update_draft(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&id),
+            ReferralId(id_or_nil(&id)),
             input.to_update(),
             expected_version,
         )
@@ -314,7 +315,7 @@ impl JourneyMutation {
         #[graphql(desc = "The draft.")] id: ID,
     ) -> Result<Referral> {
         forget_referral_children(ctx)?;
-        let sent = journey::send(services(ctx)?, caller(ctx)?, id_or_nil(&id)).await?;
+        let sent = journey::send(services(ctx)?, caller(ctx)?, ReferralId(id_or_nil(&id))).await?;
         Ok(Referral(sent))
     }
 
@@ -335,7 +336,7 @@ impl JourneyMutation {
         let assigned = journey::assign(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&id),
+            ReferralId(id_or_nil(&id)),
             &assignee,
             expected_version,
         )
@@ -359,7 +360,7 @@ impl JourneyMutation {
         let withdrawn = journey::withdraw(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&id),
+            ReferralId(id_or_nil(&id)),
             &reason_code,
             comments.as_deref(),
             expected_version,
@@ -380,7 +381,7 @@ impl JourneyMutation {
         let note = journey::add_case_note(
             services(ctx)?,
             caller(ctx)?,
-            id_or_nil(&referral_id),
+            ReferralId(id_or_nil(&referral_id)),
             &subject,
             &body,
         )

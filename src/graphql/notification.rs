@@ -10,6 +10,7 @@ use super::ids::id_or_nil;
 use super::paging::{self, Page};
 use super::referral::Referral;
 use crate::domain::delivery as dom;
+use crate::domain::ids::NotificationId;
 use crate::domain::page::{PageCursor, PageSize};
 use crate::domain::referral as record;
 use crate::service::notifications as notification_service;
@@ -115,8 +116,12 @@ impl NotificationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "One of the caller's notifications.")] id: ID,
     ) -> Result<Notification> {
-        let (notification, referral) =
-            notification_service::mark_read(services(ctx)?, caller(ctx)?, id_or_nil(&id)).await?;
+        let (notification, referral) = notification_service::mark_read(
+            services(ctx)?,
+            caller(ctx)?,
+            NotificationId(id_or_nil(&id)),
+        )
+        .await?;
         Ok(Notification {
             notification,
             referral,

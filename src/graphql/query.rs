@@ -17,6 +17,7 @@ use super::types::{
 };
 use super::viewer::Viewer;
 use crate::domain::catalogue as cat;
+use crate::domain::ids::ReferralId;
 use crate::domain::page::PageSize;
 use crate::domain::referral::{ReferralQuery, Search};
 use crate::error::{AppError, FieldError, field_code};
@@ -204,7 +205,9 @@ impl CatalogueAndReferralQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The referral.")] id: ID,
     ) -> Result<Option<Referral>> {
-        let found = service::referrals::get(services(ctx)?, caller(ctx)?, id_or_nil(&id)).await?;
+        let found =
+            service::referrals::get(services(ctx)?, caller(ctx)?, ReferralId(id_or_nil(&id)))
+                .await?;
         Ok(found.map(Referral))
     }
 

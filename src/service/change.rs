@@ -20,6 +20,7 @@ use crate::db;
 use crate::db::referrals::SaveError;
 use crate::domain::actor::{Caller, Role, UserId};
 use crate::domain::delivery::{self, ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
+use crate::domain::ids::ReferralId;
 use crate::domain::journey::{
     self, Action, Decision, DeliveryState, EventKind, Permit, Progress, ReferralStatus, Refusal,
     Standing,
@@ -134,7 +135,7 @@ impl<'a> Change<'a> {
     pub async fn open(
         services: &Services,
         authorised: Authorised<'a>,
-        id: Uuid,
+        id: ReferralId,
         expected_version: Option<i32>,
     ) -> Result<Change<'a>, AppError> {
         let Authorised {
@@ -143,6 +144,7 @@ impl<'a> Change<'a> {
             access,
         } = authorised;
         // A plain read first: ids the caller cannot see never take the write lock.
+        let id = id.0;
         if db::referrals::find(&services.db, &access, id, false)
             .await?
             .is_none()

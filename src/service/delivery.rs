@@ -21,6 +21,7 @@ use crate::domain::delivery::{
     delivery_code, latest_appointment,
 };
 use crate::domain::draft::code;
+use crate::domain::ids::{ActionPlanId, AppointmentId, ReferralId};
 use crate::domain::journey::{Action, Decision, EventKind};
 use crate::error::{AppError, FieldError};
 
@@ -62,15 +63,16 @@ fn detail(value: serde_json::Value) -> Option<String> {
 pub async fn schedule_appointment(
     services: &Services,
     caller: &Caller,
-    referral_id: Uuid,
+    referral: ReferralId,
     input: &AppointmentInput,
 ) -> Result<Appointment, AppError> {
+    let referral_id = referral.0;
     let action = match input.kind {
         AppointmentKind::Assessment => Action::ScheduleAssessment,
         AppointmentKind::Session => Action::ScheduleSession,
     };
     let authorised = authorise(caller, action)?;
-    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let mut change = Change::open(services, authorised, referral, None).await?;
     let facts = Facts::load(change.txn(), referral_id).await?;
     // Moving an appointment whose feedback is recorded is a change to something locked,
     // whatever the referral's status has become since.
@@ -156,9 +158,10 @@ pub async fn schedule_appointment(
 pub async fn record_feedback(
     services: &Services,
     caller: &Caller,
-    appointment_id: Uuid,
+    appointment: AppointmentId,
     input: &FeedbackInput,
 ) -> Result<Appointment, AppError> {
+    let appointment_id = appointment.0;
     // An unknown appointment goes through the same scoped look-up (of the nil id, which never
     // exists) as another organisation's, so the two cannot be told apart.
     let (referral_id, kind) = db::delivery::referral_of_appointment(&services.db, appointment_id)
@@ -171,7 +174,7 @@ pub async fn record_feedback(
             AppointmentKind::Session => Action::RecordSessionFeedback,
         },
     )?;
-    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let mut change = Change::open(services, authorised, ReferralId(referral_id), None).await?;
     let facts = Facts::load(change.txn(), referral_id).await?;
     let mut appointment = facts
         .appointments
@@ -287,12 +290,13 @@ fn plan_detail(plan: &ActionPlan, automatic: bool) -> Option<String> {
 pub async fn submit_action_plan(
     services: &Services,
     caller: &Caller,
-    referral_id: Uuid,
+    referral: ReferralId,
     number_of_sessions: i32,
     activities: &[String],
 ) -> Result<ActionPlan, AppError> {
+    let referral_id = referral.0;
     let authorised = authorise(caller, Action::SubmitActionPlan)?;
-    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let mut change = Change::open(services, authorised, referral, None).await?;
     let facts = Facts::load(change.txn(), referral_id).await?;
     change.decide(Some(&facts)).await?;
     let activities =
@@ -327,14 +331,15 @@ pub async fn submit_action_plan(
 pub async fn approve_action_plan(
     services: &Services,
     caller: &Caller,
-    plan_id: Uuid,
+    id: ActionPlanId,
 ) -> Result<ActionPlan, AppError> {
+    let plan_id = id.0;
     let authorised = authorise(caller, Action::ApproveActionPlan)?;
     // An unknown plan goes through the same scoped look-up as another organisation's.
     let referral_id = db::delivery::referral_of_plan(&services.db, plan_id)
         .await?
         .unwrap_or(Uuid::nil());
-    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let mut change = Change::open(services, authorised, ReferralId(referral_id), None).await?;
     let facts = Facts::load(change.txn(), referral_id).await?;
     let mut plan = facts
         .plans
@@ -366,12 +371,13 @@ pub async fn approve_action_plan(
 pub async fn submit_end_of_service_report(
     services: &Services,
     caller: &Caller,
-    referral_id: Uuid,
+    referral: ReferralId,
     outcomes: &[OutcomeInput],
     further_information: Option<&str>,
 ) -> Result<EndOfServiceReport, AppError> {
+    let referral_id = referral.0;
     let authorised = authorise(caller, Action::SubmitEndOfServiceReport)?;
-    let mut change = Change::open(services, authorised, referral_id, None).await?;
+    let mut change = Change::open(services, authorised, referral, None).await?;
     let facts = Facts::load(change.txn(), referral_id).await?;
     let already = || AppError::Conflict("the end-of-service report was already submitted".into());
     if facts.report.is_some() {

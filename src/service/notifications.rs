@@ -8,6 +8,7 @@ use super::change::now;
 use crate::db;
 use crate::domain::actor::{Caller, Role};
 use crate::domain::delivery::Notification;
+use crate::domain::ids::NotificationId;
 use crate::domain::page::{PageCursor, PageSize};
 use crate::domain::referral::{Referral, ReferralAccess, referral_access};
 use crate::error::AppError;
@@ -79,11 +80,11 @@ pub async fn list(
 pub async fn mark_read(
     services: &Services,
     caller: &Caller,
-    id: Uuid,
+    id: NotificationId,
 ) -> Result<Notified, AppError> {
     let access = practitioner_access(caller)?;
     let notification =
-        db::notifications::mark_read(&services.db, id, caller.user_id(), &access, now())
+        db::notifications::mark_read(&services.db, id.0, caller.user_id(), &access, now())
             .await?
             .ok_or(AppError::NotFound)?;
     with_referrals(services, &access, vec![notification])

@@ -17,6 +17,7 @@ use crate::domain::draft::{
     self, DraftContext, DraftDetails, DraftUpdate, SelectedCategory, ServiceUserPatch, UnitCheck,
     code,
 };
+use crate::domain::ids::{ContractId, InterventionId, ReferralId};
 use crate::domain::journey::{Action, Decision, EventKind, ReferralStatus};
 use crate::domain::page::{PageCursor, PageSize};
 use crate::domain::reference_number;
@@ -31,10 +32,10 @@ pub const MAX_BODY_LENGTH: usize = 10_000;
 pub async fn get(
     services: &Services,
     caller: &Caller,
-    id: Uuid,
+    id: ReferralId,
 ) -> Result<Option<Referral>, AppError> {
     let (_, access) = reader(caller)?;
-    db::referrals::find(&services.db, &access, id, false).await
+    db::referrals::find(&services.db, &access, id.0, false).await
 }
 
 /// The visible referral with this reference number, or `None`.
@@ -87,7 +88,7 @@ pub async fn list(
 pub async fn create_draft(
     services: &Services,
     caller: &Caller,
-    intervention_id: Option<Uuid>,
+    intervention_id: Option<InterventionId>,
     crn: &str,
     person: Option<&ServiceUserPatch>,
 ) -> Result<Referral, AppError> {
@@ -98,7 +99,7 @@ pub async fn create_draft(
         errors.push(FieldError::new("crn", code::INVALID_FORMAT));
     }
     let intervention = match intervention_id {
-        Some(id) => db::catalogue::find_intervention(&services.db, id).await?,
+        Some(id) => db::catalogue::find_intervention(&services.db, id.0).await?,
         None => None,
     };
     let today = today();
@@ -228,7 +229,7 @@ async fn draft_context(
 pub async fn update_draft(
     services: &Services,
     caller: &Caller,
-    id: Uuid,
+    id: ReferralId,
     update: Result<DraftUpdate, AppError>,
     expected_version: Option<i32>,
 ) -> Result<Referral, AppError> {
@@ -236,7 +237,7 @@ pub async fn update_draft(
     let update = update?;
     let mut change = Change::open(services, authorised, id, expected_version).await?;
     change.decide(None).await?;
-    let current = current_selections(change.txn(), id).await?;
+    let current = current_selections(change.txn(), id.0).await?;
     change.referral.details.categories = current;
     let pdu = match &update.probation_delivery_unit {
         draft::Patch::Set(code) if !code.trim().is_empty() => Some(code.trim()),
@@ -254,7 +255,8 @@ pub async fn update_draft(
     let details = draft::apply_update(&change.referral.details, &update, &ctx)
         .map_err(|fields| AppError::bad_input("the draft referral update is invalid", fields))?;
     if details.categories != change.referral.details.categories {
-        db::referrals::replace_selections(change.txn(), id, &details.categories, change.at).await?;
+        db::referrals::replace_selections(change.txn(), id.0, &details.categories, change.at)
+            .await?;
     }
     change.referral.details = details;
     change.record(EventKind::Updated, None);
@@ -274,7 +276,11 @@ async fn current_selections(
 
 /// Sends a complete draft: stamps the sender and time and gives it a reference number. Sending
 /// a sent referral returns it unchanged.
-pub async fn send(services: &Services, caller: &Caller, id: Uuid) -> Result<Referral, AppError> {
+pub async fn send(
+    services: &Services,
+    caller: &Caller,
+    id: ReferralId,
+) -> Result<Referral, AppError> {
     send_with(services, caller, id, rand::random).await
 }
 
@@ -282,7 +288,7 @@ pub async fn send(services: &Services, caller: &Caller, id: Uuid) -> Result<Refe
 pub async fn send_with(
     services: &Services,
     caller: &Caller,
-    id: Uuid,
+    id: ReferralId,
     mut random: impl FnMut() -> [u8; 6],
 ) -> Result<Referral, AppError> {
     let authorised = authorise(caller, Action::Send)?;
@@ -290,7 +296,7 @@ pub async fn send_with(
     let (_, Decision::MoveTo(status)) = change.decide(None).await? else {
         return Ok(change.referral);
     };
-    let current = current_selections(change.txn(), id).await?;
+    let current = current_selections(change.txn(), id.0).await?;
     let referral = &mut change.referral;
     referral.details.categories = current;
     let today = today();
@@ -336,7 +342,7 @@ pub async fn send_with(
 pub async fn assign(
     services: &Services,
     caller: &Caller,
-    id: Uuid,
+    id: ReferralId,
     assignee: &UserId,
     expected_version: Option<i32>,
 ) -> Result<Referral, AppError> {
@@ -345,8 +351,8 @@ pub async fn assign(
     let (_, Decision::MoveTo(status)) = change.decide(None).await? else {
         return Ok(change.referral);
     };
-    let contract_id = change.referral.intervention.contract.id;
-    if !may_be_assigned(change.txn(), assignee, contract_id).await? {
+    let contract = ContractId(change.referral.intervention.contract.id);
+    if !may_be_assigned(change.txn(), assignee, contract).await? {
         return Err(AppError::bad_input(
             format!(
                 "user {assignee} cannot be assigned this referral: they must have used the service as a provider user whose contracts include it"
@@ -362,11 +368,11 @@ pub async fn assign(
     change.commit().await
 }
 
-/// Whether `assignee` is a recorded provider user whose scope includes `contract_id`.
+/// Whether `assignee` is a recorded provider user whose scope includes `contract`.
 async fn may_be_assigned(
     db: &impl ConnectionTrait,
     assignee: &UserId,
-    contract_id: Uuid,
+    contract: ContractId,
 ) -> Result<bool, AppError> {
     let Some(user) = db::users::find(db, assignee).await? else {
         return Ok(false);
@@ -376,7 +382,7 @@ async fn may_be_assigned(
     let contracts: Vec<String> = groups.contracts.iter().cloned().collect();
     let (known, deliveries) = db::scope::lookup(db, &providers, &contracts).await?;
     Ok(match resolve_scope(&user.principal, &known, &deliveries) {
-        Ok(Scope::Provider(scope)) => scope.contracts.iter().any(|c| c.id == contract_id),
+        Ok(Scope::Provider(scope)) => scope.contracts.iter().any(|c| c.id == contract.0),
         _ => false,
     })
 }
@@ -387,7 +393,7 @@ async fn may_be_assigned(
 pub async fn withdraw(
     services: &Services,
     caller: &Caller,
-    id: Uuid,
+    id: ReferralId,
     reason_code: &str,
     comments: Option<&str>,
     expected_version: Option<i32>,
@@ -437,7 +443,7 @@ pub async fn withdraw(
 pub async fn add_case_note(
     services: &Services,
     caller: &Caller,
-    referral_id: Uuid,
+    referral_id: ReferralId,
     subject: &str,
     body: &str,
 ) -> Result<CaseNote, AppError> {
@@ -461,7 +467,7 @@ pub async fn add_case_note(
     }
     let note = CaseNote {
         id: Uuid::new_v4(),
-        referral_id,
+        referral_id: referral_id.0,
         author_id: caller.user_id().clone(),
         subject: subject.to_owned(),
         body: body.to_owned(),

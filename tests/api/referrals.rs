@@ -966,9 +966,14 @@ async fn a_taken_reference_number_is_drawn_again() {
     let scope = viewer::resolve(&services, &principal).await.unwrap();
     let caller = crs_api::domain::actor::Caller { principal, scope };
     let id = uuid::Uuid::parse_str(&id).unwrap();
-    let sent = referrals::send_with(&services, &caller, id, || draws.next().unwrap_or([9; 6]))
-        .await
-        .unwrap();
+    let sent = referrals::send_with(
+        &services,
+        &caller,
+        crs_api::domain::ids::ReferralId(id),
+        || draws.next().unwrap_or([9; 6]),
+    )
+    .await
+    .unwrap();
     assert_eq!(sent.reference.as_deref(), Some(fresh));
     let history = referral(&app, &token, &id.to_string(), "reference history { kind }").await;
     assert_eq!(history["reference"], fresh);
