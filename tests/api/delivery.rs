@@ -3,21 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::delivery_steps::*;
-use crate::helpers::{Options, TestApp, claims, first_code};
-use crate::journey::*;
-
-struct Actors {
-    pp: String,
-    sp: String,
-}
-
-fn actors(app: &TestApp) -> Actors {
-    Actors {
-        pp: app.token(&pp("pp-1")),
-        sp: app.token(&harbour("sp-1")),
-    }
-}
+use crate::support::personas::{self, Actors, actors, bridgeway, machine, northern};
+use crate::support::steps::*;
+use crate::support::{Options, TestApp, first_code};
 
 async fn delivery(app: &TestApp, token: &str, id: &str) -> Value {
     referral(app, token, id, DELIVERY_FIELDS).await
@@ -127,7 +115,7 @@ async fn a_missed_assessment_needs_a_new_booking_and_tells_the_practitioner() {
         "Not seen at the hostel since Monday"
     );
     // Another practitioner sees none of them and cannot mark them read; a provider may not.
-    let other = app.token(&crate::journey::pp("pp-2"));
+    let other = app.token(&personas::pp("pp-2"));
     let theirs = app.data(&other, query, json!({})).await;
     assert_eq!(theirs["notifications"]["totalCount"], 0);
     let mark = "mutation($id: ID!) { markNotificationRead(id: $id) { id readAt } }";
@@ -450,7 +438,7 @@ async fn without_automatic_approval_the_practitioner_approves_the_latest_plan() 
         .gql(&sp, APPROVE_PLAN, json!({ "id": first["id"] }))
         .await;
     assert_eq!(first_code(&body), "FORBIDDEN");
-    let other = app.token(&crate::journey::pp("pp-2"));
+    let other = app.token(&personas::pp("pp-2"));
     let (_, body) = app
         .gql(&other, APPROVE_PLAN, json!({ "id": first["id"] }))
         .await;
@@ -729,7 +717,7 @@ async fn other_providers_reach_no_appointment_plan_or_report() {
     let Actors { pp, sp } = actors(&app);
     let northern = app.token(&northern("sp-3"));
     let bridgeway = app.token(&bridgeway("sp-2"));
-    let read_all = app.token(&claims("m2m", "ROLE_CRS_READ_ALL", &[]));
+    let read_all = app.token(&machine());
     let id = delivering_referral(&app, &pp, &sp, "Oz", 2).await;
     let session = schedule(&app, &sp, &id, phone("SESSION", Some(1), &past_start())).await;
     let plan_id = delivery(&app, &pp, &id).await["actionPlan"]["id"].clone();
@@ -866,7 +854,7 @@ async fn foreign_unknown_and_malformed_delivery_ids_look_the_same() {
     let app = TestApp::spawn().await;
     let Actors { pp, sp } = actors(&app);
     let northern = app.token(&northern("sp-3"));
-    let other_pp = app.token(&crate::journey::pp("pp-2"));
+    let other_pp = app.token(&personas::pp("pp-2"));
     let id = delivering_referral(&app, &pp, &sp, "Tam", 1).await;
     let appointment = schedule(&app, &sp, &id, phone("SESSION", Some(1), &past_start())).await;
     let plan = delivery(&app, &pp, &id).await["actionPlan"]["id"]
