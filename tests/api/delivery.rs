@@ -569,20 +569,6 @@ async fn the_report_covers_every_desired_outcome_and_completes_once() {
     assert_eq!(again["history"], done["history"]);
 }
 
-const WITHDRAW_PLAIN: &str = "mutation($id: ID!) { withdrawReferral(id: $id, reasonCode: \"MIS\") { id status concludedAt } }";
-
-/// The practitioner withdraws the referral (which must be accepted).
-async fn withdraw(app: &TestApp, pp: &str, id: &str) -> Value {
-    ok(
-        app,
-        pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": id }),
-        "withdrawReferral",
-    )
-    .await
-}
-
 /// The provider submits a report achieving every desired outcome (which must be accepted).
 async fn report(app: &TestApp, sp: &str, id: &str) -> Value {
     let input = full_report(app, sp, id).await;
@@ -609,13 +595,13 @@ async fn withdrawal_before_contact_cancels_at_once() {
         phone("ASSESSMENT", None, &future_start()),
     )
     .await;
-    let cancelled = withdraw(&app, &pp, &booked).await;
+    let cancelled = withdraw(&app, &pp, &booked, "MIS").await;
     assert_eq!(cancelled["status"], "CANCELLED");
     assert!(cancelled["concludedAt"].is_string());
     // In delivery but nobody seen in a session yet: cancelled too, no report needed.
     let delivering = delivering_referral(&app, &pp, &sp, "Max", 2).await;
     hold_session(&app, &sp, &delivering, 1, missed()).await;
-    let cancelled = withdraw(&app, &pp, &delivering).await;
+    let cancelled = withdraw(&app, &pp, &delivering, "MIS").await;
     assert_eq!(cancelled["status"], "CANCELLED");
     // A report after cancellation is refused and concludes nothing again.
     let before = delivery(&app, &pp, &delivering).await;
@@ -639,7 +625,7 @@ async fn withdrawal_during_delivery_waits_for_the_report_then_ends_prematurely()
     let Actors { pp, sp } = actors(&app);
     let id = delivering_referral(&app, &pp, &sp, "Ned", 3).await;
     hold_session(&app, &sp, &id, 1, attended()).await;
-    let withdrawn = withdraw(&app, &pp, &id).await;
+    let withdrawn = withdraw(&app, &pp, &id, "MIS").await;
     assert_eq!(withdrawn["status"], "AWAITING_END_OF_SERVICE_REPORT");
     assert!(withdrawn["concludedAt"].is_null());
     // No more sessions are booked once withdrawn; withdrawing again changes nothing.
@@ -652,7 +638,7 @@ async fn withdrawal_during_delivery_waits_for_the_report_then_ends_prematurely()
         .await;
     assert_eq!(first_code(&body), "INVALID_TRANSITION");
     let version = delivery(&app, &pp, &id).await["version"].clone();
-    withdraw(&app, &pp, &id).await;
+    withdraw(&app, &pp, &id, "MIS").await;
     assert_eq!(delivery(&app, &pp, &id).await["version"], version);
     report(&app, &sp, &id).await;
     let ended = delivery(&app, &pp, &id).await;
@@ -678,7 +664,7 @@ async fn sessions_recorded_after_a_withdrawal_never_turn_it_into_a_completion() 
         }
         ids
     };
-    withdraw(&app, &pp, &id).await;
+    withdraw(&app, &pp, &id, "MIS").await;
     // The provider records what happened at the sessions already booked: nobody came.
     for appointment in &booked {
         record(&app, &sp, appointment, missed()).await;
@@ -705,7 +691,7 @@ async fn withdrawal_after_every_session_is_recorded_still_completes_with_the_rep
     let Actors { pp, sp } = actors(&app);
     let id = delivering_referral(&app, &pp, &sp, "Ros", 1).await;
     hold_session(&app, &sp, &id, 1, attended()).await;
-    let withdrawn = withdraw(&app, &pp, &id).await;
+    let withdrawn = withdraw(&app, &pp, &id, "MIS").await;
     assert_eq!(withdrawn["status"], "AWAITING_END_OF_SERVICE_REPORT");
     report(&app, &sp, &id).await;
     assert_eq!(delivery(&app, &pp, &id).await["status"], "COMPLETED");

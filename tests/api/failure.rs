@@ -27,14 +27,7 @@ async fn post(
     query: &str,
     variables: Value,
 ) -> (u16, Option<String>, Value) {
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_graphql(token, query, variables).await;
     let status = response.status().as_u16();
     let retry = response
         .headers()

@@ -67,40 +67,8 @@ async fn send(app: &TestApp, pp: &str, contract: &str, person: &Person) -> Strin
         .as_str()
         .unwrap()
         .to_owned();
-    let (category, level, outcome) = first_choices(app, pp, contract).await;
-    ok(
-        app,
-        pp,
-        UPDATE,
-        json!({ "id": id, "input": complete_input_for(contract, &category, &level, &outcome) }),
-        "updateDraftReferral",
-    )
-    .await;
-    ok(app, pp, SEND, json!({ "id": id }), "sendReferral").await;
+    complete_and_send(app, pp, contract, &id).await;
     id
-}
-
-async fn assign(app: &TestApp, sp: &str, id: &str) {
-    seen(app, sp).await;
-    ok(
-        app,
-        sp,
-        ASSIGN,
-        json!({ "id": id, "to": "sp-1" }),
-        "assignReferral",
-    )
-    .await;
-}
-
-async fn withdraw(app: &TestApp, pp: &str, id: &str, reason: &str) {
-    ok(
-        app,
-        pp,
-        WITHDRAW,
-        json!({ "id": id, "code": reason }),
-        "withdrawReferral",
-    )
-    .await;
 }
 
 /// The provider reports every desired outcome at `level`.

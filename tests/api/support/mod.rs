@@ -215,16 +215,25 @@ impl TestApp {
         mint(&self.settings.jwt, claims, 3600).expect("mint")
     }
 
-    /// POSTs a GraphQL operation; returns the HTTP status and the JSON body.
-    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
-        let response = self
-            .client
+    /// POSTs a GraphQL operation; returns the response as it came.
+    pub async fn post_graphql(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> reqwest::Response {
+        self.client
             .post(format!("{}/graphql", self.address))
             .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
-            .expect("request");
+            .expect("request")
+    }
+
+    /// POSTs a GraphQL operation; returns the HTTP status and the JSON body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self.post_graphql(token, query, variables).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

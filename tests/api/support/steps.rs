@@ -130,6 +130,13 @@ pub async fn sent_referral(
 ) -> (String, String) {
     let draft = create_draft(app, token, contract, first, last).await;
     let id = draft["id"].as_str().unwrap().to_owned();
+    let sent = complete_and_send(app, token, contract, &id).await;
+    (id, sent["reference"].as_str().unwrap().to_owned())
+}
+
+/// Completes draft `id` on `contract` with its first choices and sends it; returns
+/// `sendReferral`.
+pub async fn complete_and_send(app: &TestApp, token: &str, contract: &str, id: &str) -> Value {
     let (category, level, outcome) = first_choices(app, token, contract).await;
     ok(
         app,
@@ -139,8 +146,7 @@ pub async fn sent_referral(
         "updateDraftReferral",
     )
     .await;
-    let sent = ok(app, token, SEND, json!({ "id": id }), "sendReferral").await;
-    (id, sent["reference"].as_str().unwrap().to_owned())
+    ok(app, token, SEND, json!({ "id": id }), "sendReferral").await
 }
 
 /// Records a user by having them call `me` once.
@@ -151,9 +157,34 @@ pub async fn seen(app: &TestApp, token: &str) {
 pub const ASSIGN: &str = "mutation($id: ID!, $to: ID!, $v: Int) { assignReferral(id: $id, assigneeId: $to, expectedVersion: $v) {
     id status version assignedTo { id name } history { kind fromStatus toStatus actor { id } } } }";
 
+/// `sp` (a Harbour Light caseworker's token), once recorded, assigns referral `id` to `sp-1`.
+pub async fn assign(app: &TestApp, sp: &str, id: &str) {
+    seen(app, sp).await;
+    ok(
+        app,
+        sp,
+        ASSIGN,
+        json!({ "id": id, "to": "sp-1" }),
+        "assignReferral",
+    )
+    .await;
+}
+
 pub const WITHDRAW: &str = "mutation($id: ID!, $code: String!, $comments: String, $v: Int) {
     withdrawReferral(id: $id, reasonCode: $code, comments: $comments, expectedVersion: $v) {
       id status version concludedAt withdrawal { reason { code grouping } comments withdrawnBy { id } } history { kind } } }";
+
+/// Withdraws referral `id` for `reason` (which must be accepted); returns `withdrawReferral`.
+pub async fn withdraw(app: &TestApp, pp: &str, id: &str, reason: &str) -> Value {
+    ok(
+        app,
+        pp,
+        WITHDRAW,
+        json!({ "id": id, "code": reason }),
+        "withdrawReferral",
+    )
+    .await
+}
 
 pub const DASHBOARD: &str = "query($f: ReferralFilter, $first: Int, $after: String) {
     referrals(filter: $f, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
@@ -214,6 +245,8 @@ pub async fn referral(app: &TestApp, token: &str, id: &str, fields: &str) -> Val
     let query = format!("query($id: ID!) {{ referral(id: $id) {{ {fields} }} }}");
     ok(app, token, &query, json!({ "id": id }), "referral").await
 }
+
+// Service delivery: booking, feedback, plans and reports.
 
 pub const APPOINTMENT_FIELDS: &str = "id kind sessionNumber startsAt durationMinutes deliveryMethod
     sessionType probationOfficeCode address { firstLine postcode } superseded supersededByAppointmentId
@@ -320,15 +353,7 @@ pub async fn record(app: &TestApp, token: &str, appointment: &str, input: Value)
 /// A referral sent by `pp` on CRS-ACC-J-01, assigned to `sp` (Harbour Light); returns its id.
 pub async fn assigned_referral(app: &TestApp, pp: &str, sp: &str, name: &str) -> String {
     let (id, _) = sent_referral(app, pp, "CRS-ACC-J-01", name, "Doe").await;
-    seen(app, sp).await;
-    ok(
-        app,
-        sp,
-        ASSIGN,
-        json!({ "id": id, "to": "sp-1" }),
-        "assignReferral",
-    )
-    .await;
+    assign(app, sp, &id).await;
     id
 }
 
