@@ -3,7 +3,7 @@
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TEST_SECRET, TestApp, first_code, fixture};
+use crate::support::{Options, TEST_SECRET, TestApp, first_code, fixture};
 use crs_api::config::{DEVELOPMENT_JWT_AUDIENCE, DEVELOPMENT_JWT_ISSUER};
 
 const ME: &str = "{ me { id roles } }";

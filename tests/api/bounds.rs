@@ -4,11 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, claims, first_code, practitioner};
-
-fn commissioner() -> crs_api::http::auth::Claims {
-    claims("cm-1", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"])
-}
+use crate::support::personas::{commissioner, practitioner};
+use crate::support::{Options, TestApp, first_code};
 
 fn list_literal(levels: usize) -> String {
     format!(
@@ -39,7 +36,7 @@ async fn assert_serving(app: &TestApp) {
 #[tokio::test]
 async fn deeply_nested_literals_are_refused_and_the_server_keeps_serving() {
     let app = TestApp::spawn().await;
-    let token = app.token(&commissioner());
+    let token = app.token(&commissioner(&["J"]));
     for document in [list_literal(2_000), object_literal(3_000)] {
         let (status, body) = app.gql(&token, &document, json!({})).await;
         assert_eq!(
@@ -55,7 +52,7 @@ async fn deeply_nested_literals_are_refused_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn literals_and_variables_past_the_limit_are_refused_at_every_depth() {
     let app = TestApp::spawn().await;
-    let token = app.token(&commissioner());
+    let token = app.token(&commissioner(&["J"]));
     for levels in [10, 1_000, 100_000] {
         // An object literal 100,000 deep does not fit in the body limit (HTTP 413); a list does.
         let documents = if levels < 100_000 {

@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_code, practitioner};
+use crate::support::personas::{commissioner, harbour_light_user, machine, practitioner};
+use crate::support::{TestApp, first_code};
 
 fn references(data: &Value) -> Vec<String> {
     let mut refs: Vec<String> = data["interventions"]
@@ -415,9 +416,9 @@ async fn every_role_can_read_the_catalogue() {
     let app = TestApp::spawn().await;
     for claims in [
         practitioner(),
-        crate::helpers::harbour_light_user(),
-        crate::helpers::claims("cm", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"]),
-        crate::helpers::claims("m2m", "ROLE_CRS_READ_ALL", &[]),
+        harbour_light_user(),
+        commissioner(&["J"]),
+        machine(),
     ] {
         let data = app
             .data(

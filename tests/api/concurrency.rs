@@ -2,8 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_code};
-use crate::journey::*;
+use crate::support::personas::{harbour, pp};
+use crate::support::steps::*;
+use crate::support::{TestApp, first_code};
 
 /// Posts `n` operations at once, as `token`; `body(i)` is the i-th request body. Returns the
 /// response bodies.
@@ -76,7 +77,6 @@ async fn twenty_concurrent_assignments_with_one_version_let_exactly_one_through(
 /// Feedback locks its appointment: of ten concurrent recordings exactly one is kept.
 #[tokio::test]
 async fn ten_concurrent_feedback_recordings_keep_exactly_one() {
-    use crate::delivery_steps::*;
     let app = TestApp::spawn().await;
     let owner = app.token(&pp("pp-1"));
     let provider = app.token(&harbour("sp-1"));
@@ -119,7 +119,6 @@ async fn ten_concurrent_feedback_recordings_keep_exactly_one() {
 /// reschedule it instead.
 #[tokio::test]
 async fn ten_concurrent_bookings_of_one_assessment_book_it_once() {
-    use crate::delivery_steps::*;
     let app = TestApp::spawn().await;
     let owner = app.token(&pp("pp-1"));
     let provider = app.token(&harbour("sp-1"));

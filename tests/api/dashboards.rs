@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, claims, first_code};
-use crate::journey::*;
+use crate::support::personas::{bridgeway, commissioner, harbour, machine, northern, pp};
+use crate::support::steps::*;
+use crate::support::{TestApp, first_code};
 
 fn ids(page: &Value) -> Vec<String> {
     page["referrals"]["edges"]
@@ -37,7 +38,7 @@ async fn providers_see_their_contracts_newest_first_and_read_all_sees_every_sent
     );
     assert_eq!(page(app.token(&northern("sp-3"))).await, vec![ete.clone()]);
     assert_eq!(
-        page(app.token(&claims("m2m", "ROLE_CRS_READ_ALL", &[]))).await,
+        page(app.token(&machine())).await,
         vec![ete.clone(), dnr.clone(), acc.clone()]
     );
     assert_eq!(
@@ -46,11 +47,7 @@ async fn providers_see_their_contracts_newest_first_and_read_all_sees_every_sent
         "the practitioner's own sent referrals"
     );
     let (_, body) = app
-        .gql(
-            &app.token(&claims("cm", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"])),
-            DASHBOARD,
-            json!({}),
-        )
+        .gql(&app.token(&commissioner(&["J"])), DASHBOARD, json!({}))
         .await;
     assert_eq!(first_code(&body), "FORBIDDEN");
 }
@@ -260,7 +257,7 @@ async fn a_dashboard_page_costs_a_constant_number_of_statements() {
 /// counter gives equals the number of rows the page lists.
 #[tokio::test]
 async fn the_counters_behind_totals_follow_every_change() {
-    let app = TestApp::spawn_with(crate::helpers::Options {
+    let app = TestApp::spawn_with(crate::support::Options {
         full_demo: true,
         ..Default::default()
     })

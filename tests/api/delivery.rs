@@ -3,21 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::delivery_steps::*;
-use crate::helpers::{Options, TestApp, claims, first_code};
-use crate::journey::*;
-
-struct Actors {
-    pp: String,
-    sp: String,
-}
-
-fn actors(app: &TestApp) -> Actors {
-    Actors {
-        pp: app.token(&pp("pp-1")),
-        sp: app.token(&harbour("sp-1")),
-    }
-}
+use crate::support::personas::{self, Actors, actors, bridgeway, machine, northern};
+use crate::support::steps::*;
+use crate::support::{Options, TestApp, first_code};
 
 async fn delivery(app: &TestApp, token: &str, id: &str) -> Value {
     referral(app, token, id, DELIVERY_FIELDS).await
@@ -127,7 +115,7 @@ async fn a_missed_assessment_needs_a_new_booking_and_tells_the_practitioner() {
         "Not seen at the hostel since Monday"
     );
     // Another practitioner sees none of them and cannot mark them read; a provider may not.
-    let other = app.token(&crate::journey::pp("pp-2"));
+    let other = app.token(&personas::pp("pp-2"));
     let theirs = app.data(&other, query, json!({})).await;
     assert_eq!(theirs["notifications"]["totalCount"], 0);
     let mark = "mutation($id: ID!) { markNotificationRead(id: $id) { id readAt } }";
@@ -450,7 +438,7 @@ async fn without_automatic_approval_the_practitioner_approves_the_latest_plan() 
         .gql(&sp, APPROVE_PLAN, json!({ "id": first["id"] }))
         .await;
     assert_eq!(first_code(&body), "FORBIDDEN");
-    let other = app.token(&crate::journey::pp("pp-2"));
+    let other = app.token(&personas::pp("pp-2"));
     let (_, body) = app
         .gql(&other, APPROVE_PLAN, json!({ "id": first["id"] }))
         .await;
@@ -581,20 +569,6 @@ async fn the_report_covers_every_desired_outcome_and_completes_once() {
     assert_eq!(again["history"], done["history"]);
 }
 
-const WITHDRAW_PLAIN: &str = "mutation($id: ID!) { withdrawReferral(id: $id, reasonCode: \"MIS\") { id status concludedAt } }";
-
-/// The practitioner withdraws the referral (which must be accepted).
-async fn withdraw(app: &TestApp, pp: &str, id: &str) -> Value {
-    ok(
-        app,
-        pp,
-        WITHDRAW_PLAIN,
-        json!({ "id": id }),
-        "withdrawReferral",
-    )
-    .await
-}
-
 /// The provider submits a report achieving every desired outcome (which must be accepted).
 async fn report(app: &TestApp, sp: &str, id: &str) -> Value {
     let input = full_report(app, sp, id).await;
@@ -621,13 +595,13 @@ async fn withdrawal_before_contact_cancels_at_once() {
         phone("ASSESSMENT", None, &future_start()),
     )
     .await;
-    let cancelled = withdraw(&app, &pp, &booked).await;
+    let cancelled = withdraw(&app, &pp, &booked, "MIS").await;
     assert_eq!(cancelled["status"], "CANCELLED");
     assert!(cancelled["concludedAt"].is_string());
     // In delivery but nobody seen in a session yet: cancelled too, no report needed.
     let delivering = delivering_referral(&app, &pp, &sp, "Max", 2).await;
     hold_session(&app, &sp, &delivering, 1, missed()).await;
-    let cancelled = withdraw(&app, &pp, &delivering).await;
+    let cancelled = withdraw(&app, &pp, &delivering, "MIS").await;
     assert_eq!(cancelled["status"], "CANCELLED");
     // A report after cancellation is refused and concludes nothing again.
     let before = delivery(&app, &pp, &delivering).await;
@@ -651,7 +625,7 @@ async fn withdrawal_during_delivery_waits_for_the_report_then_ends_prematurely()
     let Actors { pp, sp } = actors(&app);
     let id = delivering_referral(&app, &pp, &sp, "Ned", 3).await;
     hold_session(&app, &sp, &id, 1, attended()).await;
-    let withdrawn = withdraw(&app, &pp, &id).await;
+    let withdrawn = withdraw(&app, &pp, &id, "MIS").await;
     assert_eq!(withdrawn["status"], "AWAITING_END_OF_SERVICE_REPORT");
     assert!(withdrawn["concludedAt"].is_null());
     // No more sessions are booked once withdrawn; withdrawing again changes nothing.
@@ -664,7 +638,7 @@ async fn withdrawal_during_delivery_waits_for_the_report_then_ends_prematurely()
         .await;
     assert_eq!(first_code(&body), "INVALID_TRANSITION");
     let version = delivery(&app, &pp, &id).await["version"].clone();
-    withdraw(&app, &pp, &id).await;
+    withdraw(&app, &pp, &id, "MIS").await;
     assert_eq!(delivery(&app, &pp, &id).await["version"], version);
     report(&app, &sp, &id).await;
     let ended = delivery(&app, &pp, &id).await;
@@ -690,7 +664,7 @@ async fn sessions_recorded_after_a_withdrawal_never_turn_it_into_a_completion() 
         }
         ids
     };
-    withdraw(&app, &pp, &id).await;
+    withdraw(&app, &pp, &id, "MIS").await;
     // The provider records what happened at the sessions already booked: nobody came.
     for appointment in &booked {
         record(&app, &sp, appointment, missed()).await;
@@ -717,7 +691,7 @@ async fn withdrawal_after_every_session_is_recorded_still_completes_with_the_rep
     let Actors { pp, sp } = actors(&app);
     let id = delivering_referral(&app, &pp, &sp, "Ros", 1).await;
     hold_session(&app, &sp, &id, 1, attended()).await;
-    let withdrawn = withdraw(&app, &pp, &id).await;
+    let withdrawn = withdraw(&app, &pp, &id, "MIS").await;
     assert_eq!(withdrawn["status"], "AWAITING_END_OF_SERVICE_REPORT");
     report(&app, &sp, &id).await;
     assert_eq!(delivery(&app, &pp, &id).await["status"], "COMPLETED");
@@ -729,7 +703,7 @@ async fn other_providers_reach_no_appointment_plan_or_report() {
     let Actors { pp, sp } = actors(&app);
     let northern = app.token(&northern("sp-3"));
     let bridgeway = app.token(&bridgeway("sp-2"));
-    let read_all = app.token(&claims("m2m", "ROLE_CRS_READ_ALL", &[]));
+    let read_all = app.token(&machine());
     let id = delivering_referral(&app, &pp, &sp, "Oz", 2).await;
     let session = schedule(&app, &sp, &id, phone("SESSION", Some(1), &past_start())).await;
     let plan_id = delivery(&app, &pp, &id).await["actionPlan"]["id"].clone();
@@ -866,7 +840,7 @@ async fn foreign_unknown_and_malformed_delivery_ids_look_the_same() {
     let app = TestApp::spawn().await;
     let Actors { pp, sp } = actors(&app);
     let northern = app.token(&northern("sp-3"));
-    let other_pp = app.token(&crate::journey::pp("pp-2"));
+    let other_pp = app.token(&personas::pp("pp-2"));
     let id = delivering_referral(&app, &pp, &sp, "Tam", 1).await;
     let appointment = schedule(&app, &sp, &id, phone("SESSION", Some(1), &past_start())).await;
     let plan = delivery(&app, &pp, &id).await["actionPlan"]["id"]

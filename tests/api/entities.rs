@@ -2,7 +2,7 @@
 
 use sea_orm::{EntityTrait, QuerySelect};
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 use crs_api::db::entities::*;
 
 macro_rules! read_one {

@@ -7,8 +7,9 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, first_code, on_postgres, practitioner};
-use crate::journey::{intervention_id, pp};
+use crate::support::personas::{commissioner, pp, practitioner};
+use crate::support::steps::intervention_id;
+use crate::support::{Options, TestApp, first_code, on_postgres};
 
 const DASHBOARD: &str = "{ referrals(first: 5) { totalCount } }";
 
@@ -26,14 +27,7 @@ async fn post(
     query: &str,
     variables: Value,
 ) -> (u16, Option<String>, Value) {
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_graphql(token, query, variables).await;
     let status = response.status().as_u16();
     let retry = response
         .headers()
@@ -142,11 +136,7 @@ async fn reports_have_a_statement_limit_of_their_own() {
             .with("CRS_REPORT_STATEMENT_TIMEOUT_MS", "20000"),
     )
     .await;
-    let token = app.token(&crate::helpers::claims(
-        "cm-1",
-        "ROLE_CRS_COMMISSIONER",
-        &["INT_RG_J"],
-    ));
+    let token = app.token(&commissioner(&["J"]));
     let report = "{ outcomeReport(groupBy: [REGION]) { totals { referralsSent } } }";
     app.data(&token, report, json!({})).await;
     let other = second_connection(&app).await;
@@ -241,9 +231,9 @@ async fn instances_started_together_load_the_demo_data_once() {
     if !on_postgres() {
         return; // One SQLite file is not shared by instances.
     }
-    let (mut vars, _database) = crate::helpers::fresh_database().await;
+    let (mut vars, _database) = crate::support::fresh_database().await;
     vars.push(("CRS_DEMO_DATA", "true".into()));
-    let settings = crate::helpers::settings_from(&vars);
+    let settings = crate::support::settings_from(&vars);
     let starts = (0..3).map(|_| {
         let settings = settings.clone();
         tokio::spawn(async move { crs_api::startup::Application::build(&settings).await })

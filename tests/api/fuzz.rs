@@ -8,7 +8,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, claims, practitioner};
+use crate::support::TestApp;
+use crate::support::personas::{commissioner, practitioner};
 
 /// Documents sent per run.
 const CASES: usize = 300;
@@ -143,10 +144,7 @@ fn is_coded_client_answer(status: u16, body: &Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_requests_never_crash_the_server_or_go_uncoded() {
     let app = TestApp::spawn().await;
-    let tokens = [
-        app.token(&practitioner()),
-        app.token(&claims("cm-1", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"])),
-    ];
+    let tokens = [app.token(&practitioner()), app.token(&commissioner(&["J"]))];
     let config = Config {
         cases: CASES as u32,
         ..Config::default()

@@ -5,7 +5,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, fresh_database, practitioner};
+use crate::support::personas::practitioner;
+use crate::support::{Options, TestApp, fresh_database};
 use crs_api::service::Services;
 use crs_api::service::catalogue_import::{DEMO_CATALOGUE, ImportError, import_text};
 

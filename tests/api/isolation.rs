@@ -5,8 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_code};
-use crate::journey::*;
+use crate::support::personas::{bridgeway, harbour, northern, pp};
+use crate::support::steps::*;
+use crate::support::{TestApp, first_code};
 
 const DETAIL: &str = "query($id: ID!) { referral(id: $id) { id } }";
 const BY_REFERENCE: &str = "query($r: String!) { referralByReference(reference: $r) { id } }";

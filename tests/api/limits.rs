@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, first_code, practitioner};
+use crate::support::personas::practitioner;
+use crate::support::{Options, TestApp, first_code};
 
 /// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery`).
 const INTROSPECTION: &str = r#"

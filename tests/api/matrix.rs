@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::delivery_steps::*;
-use crate::helpers::{TestApp, claims, first_code};
-use crate::journey::*;
+use crate::support::personas::{commissioner, harbour, machine, northern, outsider, pp};
+use crate::support::steps::*;
+use crate::support::{TestApp, first_code};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
@@ -103,9 +103,9 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
         owner.clone(),
         app.token(&harbour("sp-1")),
         app.token(&northern("sp-3")),
-        app.token(&claims("cm-1", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"])),
-        app.token(&claims("m2m", "ROLE_CRS_READ_ALL", &[])),
-        app.token(&claims("nobody", "ROLE_SOMETHING_ELSE", &[])),
+        app.token(&commissioner(&["J"])),
+        app.token(&machine()),
+        app.token(&outsider()),
         app.token(&pp("pp-2")),
     ];
     seen(&app, &tokens[1]).await;
@@ -333,7 +333,7 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
 #[tokio::test]
 async fn roles_are_checked_before_input() {
     let app = TestApp::spawn().await;
-    let commissioner = app.token(&claims("cm-1", "ROLE_CRS_COMMISSIONER", &["INT_RG_J"]));
+    let commissioner = app.token(&commissioner(&["J"]));
     let provider = app.token(&harbour("sp-1"));
     let cases = [
         (

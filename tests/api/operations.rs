@@ -3,7 +3,8 @@
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{Options, TestApp, first_code, on_postgres, practitioner};
+use crate::support::personas::practitioner;
+use crate::support::{Options, TestApp, first_code, on_postgres};
 
 #[tokio::test]
 async fn liveness_and_readiness() {

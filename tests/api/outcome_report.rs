@@ -5,9 +5,11 @@ use crs_api::db::entities::report_referral;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::delivery_steps::*;
-use crate::helpers::{Options, TestApp, claims, first_code};
-use crate::journey::*;
+use crate::support::personas::{
+    Actors, actors, claims, commissioner, harbour, machine, northern, outsider, pp,
+};
+use crate::support::steps::*;
+use crate::support::{Options, TestApp, first_code};
 
 const REPORT: &str = "query($f: OutcomeReportFilter, $by: [ReportDimension!]!) {
   outcomeReport(filter: $f, groupBy: $by) { groupBy suppressionThreshold
@@ -22,12 +24,6 @@ fragment measures on OutcomeReportRow {
   medianDaysToAssignment p90DaysToAssignment medianDaysToAssessment p90DaysToAssessment
   medianDaysToFirstSession p90DaysToFirstSession
   concludedByDeadline deadlineReached concludedByDeadlineRate }";
-
-fn commissioner(regions: &[&str]) -> crs_api::http::auth::Claims {
-    let groups: Vec<String> = regions.iter().map(|r| format!("INT_RG_{r}")).collect();
-    let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-    claims("cm-1", "ROLE_CRS_COMMISSIONER", &groups)
-}
 
 async fn report(app: &TestApp, token: &str, filter: Value, by: &[&str]) -> Value {
     app.data(token, REPORT, json!({ "f": filter, "by": by }))
@@ -71,40 +67,8 @@ async fn send(app: &TestApp, pp: &str, contract: &str, person: &Person) -> Strin
         .as_str()
         .unwrap()
         .to_owned();
-    let (category, level, outcome) = first_choices(app, pp, contract).await;
-    ok(
-        app,
-        pp,
-        UPDATE,
-        json!({ "id": id, "input": complete_input_for(contract, &category, &level, &outcome) }),
-        "updateDraftReferral",
-    )
-    .await;
-    ok(app, pp, SEND, json!({ "id": id }), "sendReferral").await;
+    complete_and_send(app, pp, contract, &id).await;
     id
-}
-
-async fn assign(app: &TestApp, sp: &str, id: &str) {
-    seen(app, sp).await;
-    ok(
-        app,
-        sp,
-        ASSIGN,
-        json!({ "id": id, "to": "sp-1" }),
-        "assignReferral",
-    )
-    .await;
-}
-
-async fn withdraw(app: &TestApp, pp: &str, id: &str, reason: &str) {
-    ok(
-        app,
-        pp,
-        WITHDRAW,
-        json!({ "id": id, "code": reason }),
-        "withdrawReferral",
-    )
-    .await;
 }
 
 /// The provider reports every desired outcome at `level`.
@@ -135,8 +99,7 @@ async fn assessed(app: &TestApp, sp: &str, id: &str, attendance: Value) {
 /// withdrawn, outcomes not achieved), two cancelled (assessment missed, withdrawn as a problem),
 /// two open (one assigned).
 async fn crafted_journeys(app: &TestApp) -> Vec<String> {
-    let pp = app.token(&pp("pp-1"));
-    let sp = app.token(&harbour("sp-1"));
+    let Actors { pp, sp } = actors(app);
     let mut ids = Vec::new();
     for level in [
         "ACHIEVED",
@@ -350,15 +313,12 @@ async fn commissioners_count_their_regions_and_providers_their_contracts() {
     );
 
     // A machine client counts everything; practitioners and role-less callers are refused.
-    let machine = app.token(&claims("svc", "ROLE_CRS_READ_ALL", &[]));
+    let machine = app.token(&machine());
     assert_eq!(
         sent(&report(&app, &machine, json!({}), &["PROVIDER"]).await),
         10
     );
-    for refused in [
-        app.token(&pp("pp-1")),
-        app.token(&claims("nobody", "ROLE_OTHER", &[])),
-    ] {
+    for refused in [app.token(&pp("pp-1")), app.token(&outsider())] {
         let (status, body) = app.gql(&refused, REPORT, json!({ "by": ["REGION"] })).await;
         assert_eq!(status, 200);
         assert_eq!(first_code(&body), "FORBIDDEN", "{body}");
@@ -505,8 +465,7 @@ async fn a_small_status_is_withheld_with_another_so_the_row_does_not_give_it_awa
 #[tokio::test]
 async fn a_commissioner_cannot_single_out_a_person() {
     let app = TestApp::spawn().await;
-    let pp = app.token(&pp("pp-1"));
-    let sp = app.token(&harbour("sp-1"));
+    let Actors { pp, sp } = actors(&app);
     let rare = Person {
         first: "Zebedee",
         gender: "MALE",
@@ -997,8 +956,7 @@ async fn nobody_seen_in_delivery(app: &TestApp, pp: &str, sp: &str, feedback: Va
 #[tokio::test]
 async fn sessions_all_missed_never_make_a_completion() {
     let app = TestApp::spawn_with(low_threshold()).await;
-    let pp = app.token(&pp("pp-1"));
-    let sp = app.token(&harbour("sp-1"));
+    let Actors { pp, sp } = actors(&app);
     for feedback in [missed(), present_but_not_held()] {
         let id = nobody_seen_in_delivery(&app, &pp, &sp, feedback).await;
         assert_eq!(status_of(&app, &sp, &id).await, "IN_DELIVERY");
@@ -1050,8 +1008,7 @@ async fn an_early_cancellation_is_neither_on_time_nor_late() {
 async fn facts_written_before_the_fix_are_rebuilt_by_the_fixed_rules() {
     use migration::{Migrator, MigratorTrait};
     let app = TestApp::spawn_with(low_threshold()).await;
-    let pp = app.token(&pp("pp-1"));
-    let sp = app.token(&harbour("sp-1"));
+    let Actors { pp, sp } = actors(&app);
     // Two of each, so that no count is withheld (threshold 2).
     let mut awaiting = String::new();
     for _ in 0..2 {

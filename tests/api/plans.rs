@@ -11,7 +11,7 @@ use crs_api::domain::referral::{ReferralAccess, ReferralQuery, Search};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use uuid::Uuid;
 
-use crate::helpers::{Options, TestApp};
+use crate::support::{Options, TestApp};
 use crate::synthetic::seed;
 
 /// The plan of `statement`, one line per step.

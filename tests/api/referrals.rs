@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_code};
-use crate::journey::*;
+use crate::support::personas::{bridgeway, harbour, northern, pp};
+use crate::support::steps::*;
+use crate::support::{TestApp, first_code};
 
 fn fields_of(body: &Value) -> Vec<(String, String)> {
     body["errors"][0]["extensions"]["fields"]
@@ -650,7 +651,7 @@ async fn case_notes_are_written_by_either_side_and_paged() {
 /// and of the contracts it subcontracts on, in several statuses, and none of another provider's.
 #[tokio::test]
 async fn the_demo_data_fills_the_demo_dashboards() {
-    let app = TestApp::spawn_with(crate::helpers::Options {
+    let app = TestApp::spawn_with(crate::support::Options {
         full_demo: true,
         ..Default::default()
     })

@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, claims, first_code, harbour_light_user};
+use crate::support::personas::{claims, harbour_light_user};
+use crate::support::{TestApp, first_code};
 
 const ME: &str =
     "{ me { id name roles providers { code } contracts { reference } regions { code } } }";

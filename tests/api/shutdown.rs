@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_SECRET, fresh_database, practitioner, settings_from};
+use crate::support::personas::practitioner;
+use crate::support::{TEST_SECRET, fresh_database, settings_from};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

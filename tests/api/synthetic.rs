@@ -12,8 +12,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{Options as AppOptions, TestApp};
-use crate::journey::{ASSIGN, ok, seen};
+use crate::support::personas::machine;
+use crate::support::steps::{ASSIGN, ok, seen};
+use crate::support::{Options as AppOptions, TestApp};
 
 /// The day the test data runs up to.
 pub fn as_of() -> NaiveDate {
@@ -249,13 +250,7 @@ async fn loaded_report_facts_are_the_ones_the_use_cases_write() {
     let options = AppOptions::empty().with("CRS_SUPPRESSION_THRESHOLD", "2");
     let app = TestApp::spawn_with(options).await;
     seed(&app, 400).await;
-    let machine = app.token(&Claims {
-        sub: "m2m".into(),
-        name: None,
-        email: None,
-        authorities: vec!["ROLE_CRS_READ_ALL".into()],
-        groups: Vec::new(),
-    });
+    let machine = app.token(&machine());
     let groupings = [
         json!(["REGION", "AGE_BAND"]),
         json!(["SERVICE_CATEGORY", "COMPLEXITY"]),

@@ -1,4 +1,9 @@
-//! `TestApp::spawn`: a real server against a fresh database, and helpers to call it.
+//! What the tests share. Here: `TestApp::spawn`, a real server against a fresh database, and
+//! helpers to call it; `personas`: every named user and the claims builder; `steps`: the
+//! journey through the API, from a draft to the end-of-service report, step by step.
+
+pub mod personas;
+pub mod steps;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -121,6 +126,7 @@ impl Options {
         }
     }
 
+    /// Adds the `CRS_*` variable `name`.
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.env.push((name, value.into()));
         self
@@ -152,10 +158,12 @@ pub fn settings_from(vars: &[(&'static str, String)]) -> Settings {
 }
 
 impl TestApp {
+    /// A server with the default options: the demo catalogue, no demo referrals.
     pub async fn spawn() -> TestApp {
         Self::spawn_with(Options::default()).await
     }
 
+    /// A server started with `options`.
     pub async fn spawn_with(options: Options) -> TestApp {
         if std::env::var_os("TEST_LOG").is_some() {
             crs_api::telemetry::init("info", false);
@@ -207,16 +215,25 @@ impl TestApp {
         mint(&self.settings.jwt, claims, 3600).expect("mint")
     }
 
-    /// POSTs a GraphQL operation; returns the HTTP status and the JSON body.
-    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
-        let response = self
-            .client
+    /// POSTs a GraphQL operation; returns the response as it came.
+    pub async fn post_graphql(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> reqwest::Response {
+        self.client
             .post(format!("{}/graphql", self.address))
             .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
-            .expect("request");
+            .expect("request")
+    }
+
+    /// POSTs a GraphQL operation; returns the HTTP status and the JSON body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self.post_graphql(token, query, variables).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -267,34 +284,7 @@ pub fn first_code(body: &Value) -> &str {
         .unwrap_or("<none>")
 }
 
-/// Claims for a user with one role and some groups.
-pub fn claims(sub: &str, authority: &str, groups: &[&str]) -> Claims {
-    Claims {
-        sub: sub.into(),
-        name: Some(format!("User {sub}")),
-        email: None,
-        authorities: vec![authority.into()],
-        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
-    }
-}
-
-pub fn practitioner() -> Claims {
-    claims("pp-1", "ROLE_PROBATION", &[])
-}
-
-/// A provider user of the demo data: Harbour Light, on its own and a subcontracted contract.
-pub fn harbour_light_user() -> Claims {
-    claims(
-        "sp-1",
-        "ROLE_CRS_PROVIDER",
-        &[
-            "INT_SP_HARBOUR_LIGHT",
-            "INT_CR_CRS-ACC-J-01",
-            "INT_CR_CRS-DNR-G-01",
-        ],
-    )
-}
-
+/// The path of a file in `tests/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
