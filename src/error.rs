@@ -22,10 +22,30 @@ impl FieldError {
     }
 }
 
-/// Stable field codes.
+/// Stable field codes: the one list of every code `extensions.fields` may carry.
 pub mod field_code {
-    pub const INVALID_FORMAT: &str = "INVALID_FORMAT";
+    pub const CANNOT_BE_EMPTY: &str = "CANNOT_BE_EMPTY";
+    pub const CONDITIONAL_FIELD_MUST_BE_SET: &str = "CONDITIONAL_FIELD_MUST_BE_SET";
+    pub const DATE_MUST_BE_IN_THE_FUTURE: &str = "DATE_MUST_BE_IN_THE_FUTURE";
+    pub const DATE_MUST_BE_IN_THE_PAST: &str = "DATE_MUST_BE_IN_THE_PAST";
+    pub const CANNOT_BE_NEGATIVE_OR_ZERO: &str = "CANNOT_BE_NEGATIVE_OR_ZERO";
+    pub const INVALID_SERVICE_CATEGORY_FOR_CONTRACT: &str = "INVALID_SERVICE_CATEGORY_FOR_CONTRACT";
+    pub const SERVICE_CATEGORY_MUST_BE_SET: &str = "SERVICE_CATEGORY_MUST_BE_SET";
     pub const INVALID_VALUE: &str = "INVALID_VALUE";
+    /// A probation delivery unit outside the region of the referral's contract.
+    pub const NOT_IN_CONTRACT_REGION: &str = "NOT_IN_CONTRACT_REGION";
+    pub const INVALID_FORMAT: &str = "INVALID_FORMAT";
+    pub const INVALID_LENGTH: &str = "INVALID_LENGTH";
+    pub const NOT_ELIGIBLE: &str = "NOT_ELIGIBLE";
+    /// The intervention's contract does not take referrals today.
+    pub const NOT_OPEN_FOR_REFERRALS: &str = "NOT_OPEN_FOR_REFERRALS";
+    pub const APPOINTMENT_TIME_BEFORE_REFERRAL_START_DATE: &str =
+        "APPOINTMENT_TIME_BEFORE_REFERRAL_START_DATE";
+    pub const APPOINTMENT_TIME_TOO_FAR_IN_FUTURE: &str = "APPOINTMENT_TIME_TOO_FAR_IN_FUTURE";
+    pub const APPOINTMENT_NOT_STARTED: &str = "APPOINTMENT_NOT_STARTED";
+    pub const CANNOT_BE_REDUCED: &str = "CANNOT_BE_REDUCED";
+    pub const OUTCOME_MISSING: &str = "OUTCOME_MISSING";
+    pub const DUPLICATE_OUTCOME: &str = "DUPLICATE_OUTCOME";
 }
 
 /// Everything a use case can fail with.

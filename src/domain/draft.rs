@@ -7,24 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
 use super::catalogue::{Eligibility, Gender};
-use crate::error::FieldError;
-
-/// Stable field codes.
-pub mod code {
-    pub const CANNOT_BE_EMPTY: &str = "CANNOT_BE_EMPTY";
-    pub const CONDITIONAL_FIELD_MUST_BE_SET: &str = "CONDITIONAL_FIELD_MUST_BE_SET";
-    pub const DATE_MUST_BE_IN_THE_FUTURE: &str = "DATE_MUST_BE_IN_THE_FUTURE";
-    pub const DATE_MUST_BE_IN_THE_PAST: &str = "DATE_MUST_BE_IN_THE_PAST";
-    pub const CANNOT_BE_NEGATIVE_OR_ZERO: &str = "CANNOT_BE_NEGATIVE_OR_ZERO";
-    pub const INVALID_SERVICE_CATEGORY_FOR_CONTRACT: &str = "INVALID_SERVICE_CATEGORY_FOR_CONTRACT";
-    pub const SERVICE_CATEGORY_MUST_BE_SET: &str = "SERVICE_CATEGORY_MUST_BE_SET";
-    pub const INVALID_VALUE: &str = "INVALID_VALUE";
-    /// A probation delivery unit outside the region of the referral's contract.
-    pub const NOT_IN_CONTRACT_REGION: &str = "NOT_IN_CONTRACT_REGION";
-    pub const INVALID_FORMAT: &str = "INVALID_FORMAT";
-    pub const INVALID_LENGTH: &str = "INVALID_LENGTH";
-    pub const NOT_ELIGIBLE: &str = "NOT_ELIGIBLE";
-}
+use crate::error::{FieldError, field_code as code};
 
 /// Longest name accepted.
 pub const MAX_NAME_LENGTH: usize = 100;

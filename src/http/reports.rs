@@ -16,10 +16,10 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{self, refuse};
-use crate::domain::draft::code;
 use crate::domain::outcome_report::measures::{Count, Timeliness, WITHDRAWAL_GROUPINGS};
 use crate::domain::outcome_report::{Dimension, ReportFilter};
 use crate::domain::performance_report::PerformanceLine;
+use crate::error::field_code as code;
 use crate::error::{AppError, FieldError};
 use crate::service::outcome_report::{PublishedRow, Report};
 use crate::service::performance_report::PerformanceCursor;

@@ -18,11 +18,11 @@ use crate::domain::actor::{Caller, UserId};
 use crate::domain::delivery::{
     self, ActionPlan, Appointment, AppointmentInput, AppointmentKind, Approval, Booking,
     DeliverySession, EndOfServiceReport, FeedbackInput, Notification, OutcomeInput, Supersession,
-    delivery_code, latest_appointment,
+    latest_appointment,
 };
-use crate::domain::draft::code;
 use crate::domain::ids::{ActionPlanId, AppointmentId, ReferralId};
 use crate::domain::journey::{Action, Decision, EventKind};
+use crate::error::field_code as code;
 use crate::error::{AppError, FieldError};
 
 /// How delivery is run.
@@ -193,7 +193,7 @@ pub async fn record_feedback(
     change.decide(Some(&facts)).await?;
     let at = change.at;
     let not_started = (appointment.starts_at > at)
-        .then(|| FieldError::new("appointmentId", delivery_code::APPOINTMENT_NOT_STARTED));
+        .then(|| FieldError::new("appointmentId", code::APPOINTMENT_NOT_STARTED));
     let feedback = match delivery::check_feedback(input, caller.user_id(), at) {
         Ok(feedback) if not_started.is_none() => feedback,
         Ok(_) => {

@@ -11,7 +11,6 @@ use super::Services;
 use crate::db;
 use crate::domain::actor::Scope;
 use crate::domain::catalogue::uk_date;
-use crate::domain::draft::code;
 use crate::domain::outcome_report::disclosure::{self, Withheld};
 use crate::domain::outcome_report::facts::facts;
 use crate::domain::outcome_report::measures::{
@@ -22,6 +21,7 @@ use crate::domain::outcome_report::{
 };
 use crate::domain::record::ReferralRecord;
 use crate::domain::referral::ReferralAccess;
+use crate::error::field_code as code;
 use crate::error::{AppError, FieldError};
 
 /// Turns to run a disclosure audit: one per core, shared by every report of the process.

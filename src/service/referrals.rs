@@ -15,13 +15,13 @@ use crate::domain::actor::{Caller, Scope, UserId, resolve_scope};
 use crate::domain::catalogue::ContractArea;
 use crate::domain::draft::{
     self, DraftContext, DraftDetails, DraftUpdate, SelectedCategory, ServiceUserPatch, UnitCheck,
-    code,
 };
 use crate::domain::ids::{ContractId, InterventionId, ReferralId};
 use crate::domain::journey::{Action, Decision, EventKind, ReferralStatus};
 use crate::domain::page::{PageCursor, PageSize};
 use crate::domain::reference_number;
 use crate::domain::referral::{CaseNote, Referral, ReferralQuery, Withdrawal};
+use crate::error::field_code as code;
 use crate::error::{AppError, FieldError, internal};
 
 /// Case note limits, in characters.
@@ -109,7 +109,10 @@ pub async fn create_draft(
             None
         }
         Some(i) if !i.contract.window.is_open_on(today) => {
-            errors.push(FieldError::new("interventionId", "NOT_OPEN_FOR_REFERRALS"));
+            errors.push(FieldError::new(
+                "interventionId",
+                code::NOT_OPEN_FOR_REFERRALS,
+            ));
             None
         }
         Some(i) => Some(
@@ -302,7 +305,10 @@ pub async fn send_with(
     let today = today();
     let mut missing = draft::missing_for_send(&referral.details, today);
     if !referral.intervention.contract.window.is_open_on(today) {
-        missing.push(FieldError::new("interventionId", "NOT_OPEN_FOR_REFERRALS"));
+        missing.push(FieldError::new(
+            "interventionId",
+            code::NOT_OPEN_FOR_REFERRALS,
+        ));
     }
     let eligibility = &referral.intervention.contract.eligibility;
     missing.extend(draft::eligibility_problems(

@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::delivery_code::CANNOT_BE_REDUCED;
 use crate::domain::actor::UserId;
-use crate::domain::draft::{MAX_TEXT_LENGTH, code};
+use crate::domain::draft::MAX_TEXT_LENGTH;
 use crate::error::FieldError;
+use crate::error::field_code as code;
+use crate::error::field_code::CANNOT_BE_REDUCED;
 
 /// Most sessions an action plan may plan.
 pub const MAX_SESSIONS: i32 = 100;

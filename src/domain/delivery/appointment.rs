@@ -4,15 +4,16 @@
 use chrono::{DateTime, Months, Utc};
 use uuid::Uuid;
 
-use super::delivery_code::{
-    APPOINTMENT_TIME_BEFORE_REFERRAL_START_DATE, APPOINTMENT_TIME_TOO_FAR_IN_FUTURE,
-};
 use super::feedback::Feedback;
 use super::text::{bounded, filled, required};
 use crate::domain::actor::UserId;
 use crate::domain::catalogue::{uk_date, uk_day_start};
-use crate::domain::draft::{MAX_TEXT_LENGTH, code};
+use crate::domain::draft::MAX_TEXT_LENGTH;
 use crate::error::FieldError;
+use crate::error::field_code as code;
+use crate::error::field_code::{
+    APPOINTMENT_TIME_BEFORE_REFERRAL_START_DATE, APPOINTMENT_TIME_TOO_FAR_IN_FUTURE,
+};
 
 /// Longest appointment, in minutes.
 pub const MAX_DURATION_MINUTES: i32 = 8 * 60;

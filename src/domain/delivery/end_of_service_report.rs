@@ -3,11 +3,12 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::delivery_code::{DUPLICATE_OUTCOME, OUTCOME_MISSING};
 use super::text::bounded;
 use crate::domain::actor::UserId;
-use crate::domain::draft::{MAX_TEXT_LENGTH, code};
+use crate::domain::draft::MAX_TEXT_LENGTH;
 use crate::error::FieldError;
+use crate::error::field_code as code;
+use crate::error::field_code::{DUPLICATE_OUTCOME, OUTCOME_MISSING};
 
 /// How well a desired outcome was achieved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::text::bounded;
 use crate::domain::actor::UserId;
-use crate::domain::draft::{MAX_TEXT_LENGTH, code};
+use crate::domain::draft::MAX_TEXT_LENGTH;
 use crate::error::FieldError;
+use crate::error::field_code as code;
 
 /// Whether the person came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

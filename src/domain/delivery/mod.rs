@@ -10,17 +10,6 @@
 //!
 //! Everything public is re-exported here, so callers name `crate::domain::delivery::X`.
 
-/// Field codes of delivery checks (besides the shared ones in [`crate::domain::draft::code`]).
-pub mod delivery_code {
-    pub const APPOINTMENT_TIME_BEFORE_REFERRAL_START_DATE: &str =
-        "APPOINTMENT_TIME_BEFORE_REFERRAL_START_DATE";
-    pub const APPOINTMENT_TIME_TOO_FAR_IN_FUTURE: &str = "APPOINTMENT_TIME_TOO_FAR_IN_FUTURE";
-    pub const APPOINTMENT_NOT_STARTED: &str = "APPOINTMENT_NOT_STARTED";
-    pub const CANNOT_BE_REDUCED: &str = "CANNOT_BE_REDUCED";
-    pub const OUTCOME_MISSING: &str = "OUTCOME_MISSING";
-    pub const DUPLICATE_OUTCOME: &str = "DUPLICATE_OUTCOME";
-}
-
 /// Generates `code()`, `from_code()` and `ALL` for a fieldless enum stored as text.
 macro_rules! stored_codes {
     ($ty:ident { $($variant:ident => $code:literal),+ $(,)? }) => {

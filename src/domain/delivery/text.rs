@@ -1,7 +1,7 @@
 //! Text checks shared by the delivery records: trimming, lengths, required fields.
 
-use crate::domain::draft::code;
 use crate::error::FieldError;
+use crate::error::field_code as code;
 
 /// Trimmed text, or `None` when blank.
 pub(super) fn filled(text: Option<&str>) -> Option<String> {
