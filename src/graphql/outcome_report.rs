@@ -346,13 +346,13 @@ impl OutcomeReportQuery {
         >,
     ) -> Result<OutcomeReport> {
         let caller = caller(ctx)?;
-        // Callers who may never run a report are refused before their filter is read.
-        service::outcome_report::access(&caller.scope)?;
-        let filter = filter.unwrap_or_default().into_domain()?;
+        // Read here, reported by the service once the caller may run reports at all.
         let dimensions: Vec<Dimension> = group_by.into_iter().map(Into::into).collect();
-        let report =
-            service::outcome_report::run(services(ctx)?, &caller.scope, &filter, &dimensions)
-                .await?;
+        let request = filter
+            .unwrap_or_default()
+            .into_domain()
+            .map(|filter| (dimensions, filter));
+        let report = service::outcome_report::run(services(ctx)?, &caller.scope, request).await?;
         Ok(OutcomeReport(report))
     }
 }

@@ -181,16 +181,8 @@ pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         Ok(scope) => scope,
         Err(refused) => return *refused,
     };
-    // Callers who may never run a report are refused before their parameters are read.
-    if let Err(error) = service::outcome_report::access(&scope) {
-        return refusal(&state, &error);
-    }
-    let report = match outcome_request(&req) {
-        Ok((dimensions, filter)) => {
-            service::outcome_report::run(&state.services, &scope, &filter, &dimensions).await
-        }
-        Err(error) => Err(error),
-    };
+    // The service refuses callers who may never run a report before it reads the parameters.
+    let report = service::outcome_report::run(&state.services, &scope, outcome_request(&req)).await;
     match report.and_then(|report| outcome_csv(&report)) {
         Ok(body) => csv_response("outcomes.csv").body(body),
         Err(error) => refusal(&state, &error),

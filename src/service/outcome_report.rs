@@ -198,15 +198,21 @@ fn request_error(error: ReportRequestError) -> AppError {
     AppError::bad_input(error.to_string(), vec![FieldError::new(field, code)])
 }
 
-/// Runs the report for the caller: the rows grouped by `dimensions` and the totals, over the
-/// referrals the caller may count that match `filter`, with small counts withheld.
+/// What a report asks for, as read from the request: its grouping and its filter. Read errors
+/// are reported only once the caller may run reports at all.
+pub type ReportRequest = Result<(Vec<Dimension>, ReportFilter), AppError>;
+
+/// Runs the report for the caller: the rows grouped by the request's dimensions and the
+/// totals, over the referrals the caller may count that match its filter, with small counts
+/// withheld. The role gate is asked here, once, before the request is read.
 pub async fn run(
     services: &Services,
     scope: &Scope,
-    filter: &ReportFilter,
-    dimensions: &[Dimension],
+    request: ReportRequest,
 ) -> Result<Report, AppError> {
     let access = access(scope)?;
+    let (dimensions, filter) = request?;
+    let (dimensions, filter) = (dimensions.as_slice(), &filter);
     check_request(dimensions, filter).map_err(request_error)?;
     let today = uk_date(Utc::now());
     let reach = db::outcome_report::reach(&services.db, &access, filter).await?;
