@@ -180,11 +180,6 @@ impl Permit {
         }
     }
 
-    /// The role acting.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
     /// The action permitted.
     pub fn action(&self) -> Action {
         self.action

@@ -19,11 +19,6 @@ pub fn id_or_nil(id: &ID) -> Uuid {
     parse_uuid(id).unwrap_or(Uuid::nil())
 }
 
-/// The GraphQL id of a stored UUID.
-pub fn id_of(uuid: Uuid) -> ID {
-    ID(uuid.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,7 +26,7 @@ mod tests {
     #[test]
     fn only_hyphenated_uuids_name_objects() {
         let uuid = Uuid::new_v4();
-        assert_eq!(parse_uuid(&id_of(uuid)), Some(uuid));
+        assert_eq!(parse_uuid(&ID(uuid.to_string())), Some(uuid));
         assert_eq!(
             parse_uuid(&ID(uuid.to_string().to_ascii_uppercase())),
             Some(uuid)
