@@ -7,7 +7,7 @@ use super::context::{caller, services};
 use super::enums::Complexity;
 use super::ids::parse_uuid;
 use super::scalars::Date;
-use crate::domain::outcome_report::measures::{Count, Timeliness, WITHDRAWAL_GROUPINGS};
+use crate::domain::outcome_report::measures::{Count, Rate, Timeliness, WITHDRAWAL_GROUPINGS};
 use crate::domain::outcome_report::{Dimension, ReportFilter};
 use crate::error::field_code as code;
 use crate::error::{AppError, FieldError};
@@ -241,11 +241,11 @@ impl OutcomeReportRow {
     }
     /// Appointments attended ÷ (attended + missed).
     async fn attendance_rate(&self) -> Option<f64> {
-        self.0.rates.attendance
+        self.0.rates.get(Rate::Attendance)
     }
     /// Concluded referrals that did not complete (cancelled or ended early) ÷ concluded.
     async fn attrition_rate(&self) -> Option<f64> {
-        self.0.rates.attrition
+        self.0.rates.get(Rate::Attrition)
     }
     /// Desired outcomes reported achieved.
     async fn outcomes_achieved(&self) -> Option<i32> {
@@ -261,7 +261,7 @@ impl OutcomeReportRow {
     }
     /// Outcomes achieved ÷ outcomes reported.
     async fn achievement_rate(&self) -> Option<f64> {
-        self.0.rates.achievement
+        self.0.rates.get(Rate::Achievement)
     }
     /// Median days from sending to the first assignment.
     async fn median_days_to_assignment(&self) -> Option<i32> {
@@ -299,7 +299,7 @@ impl OutcomeReportRow {
     }
     /// `concludedByDeadline` ÷ `deadlineReached`.
     async fn concluded_by_deadline_rate(&self) -> Option<f64> {
-        self.0.rates.concluded_by_deadline
+        self.0.rates.get(Rate::ConcludedByDeadline)
     }
 }
 

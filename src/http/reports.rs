@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{self, refuse};
-use crate::domain::outcome_report::measures::{Count, Timeliness, WITHDRAWAL_GROUPINGS};
+use crate::domain::outcome_report::measures::Measure;
 use crate::domain::outcome_report::{Dimension, ReportFilter};
 use crate::domain::performance_report::PerformanceLine;
 use crate::error::field_code as code;
@@ -189,108 +189,6 @@ pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     }
 }
 
-/// A measure column of the outcome CSV.
-#[derive(Clone, Copy, Debug)]
-enum Measure {
-    Count(Count),
-    AttendanceRate,
-    AttritionRate,
-    AchievementRate,
-    ConcludedByDeadlineRate,
-    Median(Timeliness),
-    P90(Timeliness),
-}
-
-/// The measure columns and their headers.
-const MEASURES: [(&str, Measure); 32] = [
-    ("Referrals sent", Measure::Count(Count::ReferralsSent)),
-    ("Open", Measure::Count(Count::Open)),
-    ("Completed", Measure::Count(Count::Completed)),
-    ("Cancelled", Measure::Count(Count::Cancelled)),
-    ("Ended early", Measure::Count(Count::PrematurelyEnded)),
-    (
-        "Withdrawn: problem with the referral",
-        Measure::Count(Count::WithdrawnProblem),
-    ),
-    (
-        "Withdrawn: the person's circumstances",
-        Measure::Count(Count::WithdrawnUser),
-    ),
-    (
-        "Withdrawn: sentence changed",
-        Measure::Count(Count::WithdrawnSentence),
-    ),
-    (
-        "Withdrawn: completed early",
-        Measure::Count(Count::WithdrawnEarly),
-    ),
-    ("Withdrawn: other", Measure::Count(Count::WithdrawnOther)),
-    (
-        "Assessments attended",
-        Measure::Count(Count::AssessmentsAttended),
-    ),
-    (
-        "Assessments missed",
-        Measure::Count(Count::AssessmentsMissed),
-    ),
-    ("Sessions planned", Measure::Count(Count::SessionsPlanned)),
-    ("Sessions attended", Measure::Count(Count::SessionsAttended)),
-    ("Sessions missed", Measure::Count(Count::SessionsMissed)),
-    (
-        "Appointments attended",
-        Measure::Count(Count::AppointmentsAttended),
-    ),
-    (
-        "Appointments missed",
-        Measure::Count(Count::AppointmentsMissed),
-    ),
-    ("Attendance rate", Measure::AttendanceRate),
-    ("Attrition rate", Measure::AttritionRate),
-    ("Outcomes achieved", Measure::Count(Count::OutcomesAchieved)),
-    (
-        "Outcomes partially achieved",
-        Measure::Count(Count::OutcomesPartiallyAchieved),
-    ),
-    (
-        "Outcomes not achieved",
-        Measure::Count(Count::OutcomesNotAchieved),
-    ),
-    ("Achievement rate", Measure::AchievementRate),
-    (
-        "Median days to assignment",
-        Measure::Median(Timeliness::DaysToAssignment),
-    ),
-    (
-        "90th percentile days to assignment",
-        Measure::P90(Timeliness::DaysToAssignment),
-    ),
-    (
-        "Median days to assessment",
-        Measure::Median(Timeliness::DaysToAssessment),
-    ),
-    (
-        "90th percentile days to assessment",
-        Measure::P90(Timeliness::DaysToAssessment),
-    ),
-    (
-        "Median days to first session",
-        Measure::Median(Timeliness::DaysToFirstSession),
-    ),
-    (
-        "90th percentile days to first session",
-        Measure::P90(Timeliness::DaysToFirstSession),
-    ),
-    (
-        "Concluded by deadline",
-        Measure::Count(Count::ConcludedByDeadline),
-    ),
-    ("Deadline reached", Measure::Count(Count::DeadlineReached)),
-    (
-        "Concluded by deadline rate",
-        Measure::ConcludedByDeadlineRate,
-    ),
-];
-
 /// A measure as written: withheld counts as `[c]`, absent rates and percentiles empty.
 fn measure_cell(row: &PublishedRow, measure: Measure) -> String {
     let optional = |v: Option<String>| v.unwrap_or_default();
@@ -298,12 +196,7 @@ fn measure_cell(row: &PublishedRow, measure: Measure) -> String {
         Measure::Count(count) => row
             .count(count)
             .map_or_else(|| WITHHELD.to_owned(), |n| n.to_string()),
-        Measure::AttendanceRate => optional(row.rates.attendance.map(|r| r.to_string())),
-        Measure::AttritionRate => optional(row.rates.attrition.map(|r| r.to_string())),
-        Measure::AchievementRate => optional(row.rates.achievement.map(|r| r.to_string())),
-        Measure::ConcludedByDeadlineRate => {
-            optional(row.rates.concluded_by_deadline.map(|r| r.to_string()))
-        }
+        Measure::Rate(rate) => optional(row.rates.get(rate).map(|r| r.to_string())),
         Measure::Median(t) => optional(row.percentiles(t).0.map(|d| d.to_string())),
         Measure::P90(t) => optional(row.percentiles(t).1.map(|d| d.to_string())),
     }
@@ -342,19 +235,18 @@ fn write_safe<W: std::io::Write, R: AsRef<[u8]>>(
 
 /// The outcome report as CSV: a header, a line per row, then the totals.
 fn outcome_csv(report: &Report) -> Result<Vec<u8>, AppError> {
-    debug_assert_eq!(WITHDRAWAL_GROUPINGS.len(), 5);
     let mut writer = csv::Writer::from_writer(BYTE_ORDER_MARK.as_bytes().to_vec());
     let mut header: Vec<String> = Vec::new();
     for dimension in &report.group_by {
         header.push(dimension.title().to_owned());
         header.push(format!("{} code", dimension.title()));
     }
-    header.extend(MEASURES.iter().map(|(name, _)| (*name).to_owned()));
+    header.extend(Measure::ALL.iter().map(|m| m.title()));
     header.push("Suppressed".to_owned());
     write_safe(&mut writer, &header)?;
     let mut write = |dimensions: Vec<String>, row: &PublishedRow| {
         let mut line = dimensions;
-        line.extend(MEASURES.iter().map(|(_, m)| measure_cell(row, *m)));
+        line.extend(Measure::ALL.iter().map(|m| measure_cell(row, *m)));
         line.push(if row.suppressed { "yes" } else { "no" }.to_owned());
         write_safe(&mut writer, &line)
     };

@@ -20,10 +20,10 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use uuid::Uuid;
 
+use super::terms::{count_term, timeliness_column};
 use super::{REGION, Reach, Sql};
-use crate::domain::journey::ReferralStatus;
 use crate::domain::outcome_report::measures::{
-    COUNTS, Count, Counts, Figures, Percentiles, Timeliness, WITHDRAWAL_GROUPINGS, complete,
+    COUNTS, Count, Counts, Figures, Percentiles, Timeliness, complete,
 };
 use crate::domain::outcome_report::{Dimension, NOT_KNOWN, ReportFilter};
 use crate::error::AppError;
@@ -321,95 +321,6 @@ fn joined(backend: DbBackend, expression: &str) -> String {
     }
 }
 
-/// What each fact adds to each count: `(count, expression over the fact f)`.
-fn count_terms(today: &str) -> Vec<(Count, String)> {
-    let concluded: Vec<String> = [
-        ReferralStatus::Completed,
-        ReferralStatus::Cancelled,
-        ReferralStatus::PrematurelyEnded,
-    ]
-    .iter()
-    .map(|s| format!("'{}'", s.code()))
-    .collect();
-    let mut terms = vec![
-        (Count::ReferralsSent, "1".to_owned()),
-        (
-            Count::Open,
-            format!(
-                "CASE WHEN f.status IN ({}) THEN 0 ELSE 1 END",
-                concluded.join(", ")
-            ),
-        ),
-    ];
-    for (count, status) in [
-        (Count::Completed, ReferralStatus::Completed),
-        (Count::Cancelled, ReferralStatus::Cancelled),
-        (Count::PrematurelyEnded, ReferralStatus::PrematurelyEnded),
-    ] {
-        terms.push((
-            count,
-            format!("CASE WHEN f.status = '{}' THEN 1 ELSE 0 END", status.code()),
-        ));
-    }
-    for grouping in WITHDRAWAL_GROUPINGS {
-        if let Some(count) = Count::withdrawn(grouping) {
-            terms.push((
-                count,
-                format!("CASE WHEN w.\"grouping\" = '{grouping}' THEN 1 ELSE 0 END"),
-            ));
-        }
-    }
-    for (count, column) in [
-        (Count::AssessmentsAttended, "assessments_attended"),
-        (Count::AssessmentsMissed, "assessments_missed"),
-        (Count::SessionsPlanned, "sessions_planned"),
-        (Count::SessionsAttended, "sessions_attended"),
-        (Count::SessionsMissed, "sessions_missed"),
-        // Per category rows hold that category's outcomes; referral rows the referral's.
-        (Count::OutcomesAchieved, "outcomes_achieved"),
-        (
-            Count::OutcomesPartiallyAchieved,
-            "outcomes_partially_achieved",
-        ),
-        (Count::OutcomesNotAchieved, "outcomes_not_achieved"),
-    ] {
-        terms.push((count, format!("f.{column}")));
-    }
-    // Timeliness as commissioners read it: delivered (completed, or ended after delivery
-    // started) by the deadline, over the referrals delivered or still open past it. A
-    // cancellation (nobody seen in delivery) is neither on time nor late.
-    let delivered = format!(
-        "f.status IN ('{}', '{}')",
-        ReferralStatus::Completed.code(),
-        ReferralStatus::PrematurelyEnded.code()
-    );
-    terms.push((
-        Count::ConcludedByDeadline,
-        format!(
-            "CASE WHEN {delivered} AND f.concluded_on <= f.completion_deadline \
-             THEN 1 ELSE 0 END"
-        ),
-    ));
-    terms.push((
-        Count::DeadlineReached,
-        format!(
-            "CASE WHEN f.completion_deadline IS NOT NULL AND ({delivered} \
-             OR (f.status NOT IN ({}) AND f.completion_deadline < {today})) THEN 1 ELSE 0 END",
-            concluded.join(", ")
-        ),
-    ));
-    terms
-}
-
-/// The timeliness columns, in `Timeliness` order.
-fn timeliness_column(measure: Timeliness) -> &'static str {
-    match measure {
-        Timeliness::DaysToAssignment => "f.days_to_assignment",
-        Timeliness::DaysToAssessment => "f.days_to_assessment",
-        Timeliness::DaysToFirstSession => "f.days_to_first_session",
-    }
-}
-
 /// The statement: per group, each count (`c<index>`) and each timeliness measure's values
 /// (`v<index>`). Returns the counts it reads.
 fn report_statement(
@@ -421,7 +332,10 @@ fn report_statement(
 ) -> Vec<Count> {
     // Placeholders in the order they appear: the select list's before the filter's.
     let today = sql.bind(today);
-    let terms = count_terms(&today);
+    let terms: Vec<(Count, String)> = Count::ALL
+        .into_iter()
+        .filter_map(|count| count_term(count, &today).map(|term| (count, term)))
+        .collect();
     let mut inner_select = plan.inner_select();
     let mut select = plan.outer_select.clone();
     for (count, term) in &terms {

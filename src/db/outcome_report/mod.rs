@@ -4,6 +4,7 @@
 //! report.
 
 mod grouping;
+mod terms;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{

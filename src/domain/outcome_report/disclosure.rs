@@ -91,69 +91,18 @@ pub fn cell_of_total(rows: usize, count: Count) -> usize {
     rows * COUNTS + count.index()
 }
 
-/// The counts that describe referrals (each referral adds its own value to every row it is
-/// in), as against outcomes, which a category row holds for its own category only.
-fn per_referral(count: Count) -> bool {
-    !matches!(
-        count,
-        Count::OutcomesAchieved | Count::OutcomesPartiallyAchieved | Count::OutcomesNotAchieved
-    )
-}
-
-/// The relations within one row (or the totals), each true of any group of referrals.
+/// The relations within one row (or the totals), as each count declares them.
 fn within(cell: impl Fn(Count) -> usize) -> Vec<Relation> {
-    use Count::*;
     let cells = |counts: &[Count]| counts.iter().map(|c| cell(*c)).collect::<Vec<_>>();
-    let equal = |sum: Count, parts: &[Count]| Relation {
-        plus: cells(parts),
-        minus: vec![cell(sum)],
-        equal: true,
-    };
-    let at_most = |part: &[Count], whole: &[Count]| Relation {
-        plus: cells(part),
-        minus: cells(whole),
-        equal: false,
-    };
-    let delivered = [Completed, PrematurelyEnded];
-    let withdrawals = [
-        WithdrawnProblem,
-        WithdrawnUser,
-        WithdrawnSentence,
-        WithdrawnEarly,
-        WithdrawnOther,
-    ];
-    let outcomes = [
-        OutcomesAchieved,
-        OutcomesPartiallyAchieved,
-        OutcomesNotAchieved,
-    ];
-    vec![
-        equal(
-            ReferralsSent,
-            &[Open, Completed, Cancelled, PrematurelyEnded],
-        ),
-        equal(
-            AppointmentsAttended,
-            &[AssessmentsAttended, SessionsAttended],
-        ),
-        equal(AppointmentsMissed, &[AssessmentsMissed, SessionsMissed]),
-        // Delivered by the deadline, within delivered, within the deadline's base, within
-        // delivered and open.
-        at_most(&[ConcludedByDeadline], &delivered),
-        at_most(&delivered, &[DeadlineReached]),
-        at_most(&[DeadlineReached], &[Completed, PrematurelyEnded, Open]),
-        // A referral is cancelled or ends early only when withdrawn; withdrawn referrals are
-        // among those sent.
-        at_most(&[Cancelled, PrematurelyEnded], &withdrawals),
-        at_most(&withdrawals, &[ReferralsSent]),
-        // One attended assessment at most per referral, and one before any delivery.
-        at_most(&[AssessmentsAttended], &[ReferralsSent]),
-        at_most(&delivered, &[AssessmentsAttended]),
-        // A session is attended once at most; plans only grow.
-        at_most(&[SessionsAttended], &[SessionsPlanned]),
-        // A delivered referral's report gives a level for each of its desired outcomes.
-        at_most(&delivered, &outcomes),
-    ]
+    Count::ALL
+        .iter()
+        .flat_map(|count| count.relations())
+        .map(|relation| Relation {
+            plus: cells(relation.left),
+            minus: cells(relation.right),
+            equal: relation.equal,
+        })
+        .collect()
 }
 
 /// Every relation a reader of the report can use. `keys` holds each row's dimension values;
@@ -196,7 +145,7 @@ pub fn relations(
                 equal: false,
             });
         }
-        if per_referral(count) {
+        if count.per_referral() {
             relations.push(Relation {
                 plus: vec![total],
                 minus: row_cells,

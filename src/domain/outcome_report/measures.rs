@@ -19,66 +19,245 @@
 //!   assessment and to the first attended session, over the referrals that have got there, by
 //!   nearest rank (the smallest value at or above which that share of values lies).
 
-/// A count the report publishes (each subject to suppression).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Count {
-    ReferralsSent,
-    Open,
-    Completed,
-    Cancelled,
-    PrematurelyEnded,
-    WithdrawnProblem,
-    WithdrawnUser,
-    WithdrawnSentence,
-    WithdrawnEarly,
-    WithdrawnOther,
-    AssessmentsAttended,
-    AssessmentsMissed,
-    SessionsPlanned,
-    SessionsAttended,
-    SessionsMissed,
-    AppointmentsAttended,
-    AppointmentsMissed,
-    OutcomesAchieved,
-    OutcomesPartiallyAchieved,
-    OutcomesNotAchieved,
-    ConcludedByDeadline,
-    DeadlineReached,
+/// Declares an enum whose values are listed once: `ALL` (in declaration order, which is where
+/// a row holds each value) and `index` follow from the declaration, so a value cannot be added
+/// without being listed.
+macro_rules! listed {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident,)+ }) => {
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+
+            /// Where a row holds this value.
+            pub fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+listed! {
+    /// A count the report publishes (each subject to suppression).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Count {
+        ReferralsSent,
+        Open,
+        Completed,
+        Cancelled,
+        PrematurelyEnded,
+        WithdrawnProblem,
+        WithdrawnUser,
+        WithdrawnSentence,
+        WithdrawnEarly,
+        WithdrawnOther,
+        AssessmentsAttended,
+        AssessmentsMissed,
+        SessionsPlanned,
+        SessionsAttended,
+        SessionsMissed,
+        AppointmentsAttended,
+        AppointmentsMissed,
+        OutcomesAchieved,
+        OutcomesPartiallyAchieved,
+        OutcomesNotAchieved,
+        ConcludedByDeadline,
+        DeadlineReached,
+    }
 }
 
 /// How many counts a row has.
-pub const COUNTS: usize = 22;
+pub const COUNTS: usize = Count::ALL.len();
+
+/// `Σ left = Σ right` or `Σ left ≤ Σ right`, true of the counts of any group of referrals.
+/// Readers of a report can use it to work out a withheld count, so suppression takes it in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relation {
+    pub left: &'static [Count],
+    pub equal: bool,
+    pub right: &'static [Count],
+}
+
+const fn equals(left: &'static [Count], right: &'static [Count]) -> Relation {
+    Relation {
+        left,
+        equal: true,
+        right,
+    }
+}
+
+const fn at_most(left: &'static [Count], right: &'static [Count]) -> Relation {
+    Relation {
+        left,
+        equal: false,
+        right,
+    }
+}
 
 impl Count {
-    /// Every count, in the order rows hold them.
-    pub const ALL: [Count; COUNTS] = [
-        Count::ReferralsSent,
-        Count::Open,
-        Count::Completed,
-        Count::Cancelled,
-        Count::PrematurelyEnded,
-        Count::WithdrawnProblem,
-        Count::WithdrawnUser,
-        Count::WithdrawnSentence,
-        Count::WithdrawnEarly,
-        Count::WithdrawnOther,
-        Count::AssessmentsAttended,
-        Count::AssessmentsMissed,
-        Count::SessionsPlanned,
-        Count::SessionsAttended,
-        Count::SessionsMissed,
-        Count::AppointmentsAttended,
-        Count::AppointmentsMissed,
-        Count::OutcomesAchieved,
-        Count::OutcomesPartiallyAchieved,
-        Count::OutcomesNotAchieved,
-        Count::ConcludedByDeadline,
-        Count::DeadlineReached,
-    ];
+    /// The column header of the CSV download.
+    pub fn title(self) -> &'static str {
+        match self {
+            Count::ReferralsSent => "Referrals sent",
+            Count::Open => "Open",
+            Count::Completed => "Completed",
+            Count::Cancelled => "Cancelled",
+            Count::PrematurelyEnded => "Ended early",
+            Count::WithdrawnProblem => "Withdrawn: problem with the referral",
+            Count::WithdrawnUser => "Withdrawn: the person's circumstances",
+            Count::WithdrawnSentence => "Withdrawn: sentence changed",
+            Count::WithdrawnEarly => "Withdrawn: completed early",
+            Count::WithdrawnOther => "Withdrawn: other",
+            Count::AssessmentsAttended => "Assessments attended",
+            Count::AssessmentsMissed => "Assessments missed",
+            Count::SessionsPlanned => "Sessions planned",
+            Count::SessionsAttended => "Sessions attended",
+            Count::SessionsMissed => "Sessions missed",
+            Count::AppointmentsAttended => "Appointments attended",
+            Count::AppointmentsMissed => "Appointments missed",
+            Count::OutcomesAchieved => "Outcomes achieved",
+            Count::OutcomesPartiallyAchieved => "Outcomes partially achieved",
+            Count::OutcomesNotAchieved => "Outcomes not achieved",
+            Count::ConcludedByDeadline => "Concluded by deadline",
+            Count::DeadlineReached => "Deadline reached",
+        }
+    }
 
-    /// Where a row holds this count.
-    pub fn index(self) -> usize {
-        self as usize
+    /// The counts this one adds up, for a count that is the sum of others in its row (filled
+    /// by `complete`, never read from the facts).
+    pub fn sum_of(self) -> Option<&'static [Count]> {
+        use Count::*;
+        match self {
+            AppointmentsAttended => Some(&[AssessmentsAttended, SessionsAttended]),
+            AppointmentsMissed => Some(&[AssessmentsMissed, SessionsMissed]),
+            ReferralsSent
+            | Open
+            | Completed
+            | Cancelled
+            | PrematurelyEnded
+            | WithdrawnProblem
+            | WithdrawnUser
+            | WithdrawnSentence
+            | WithdrawnEarly
+            | WithdrawnOther
+            | AssessmentsAttended
+            | AssessmentsMissed
+            | SessionsPlanned
+            | SessionsAttended
+            | SessionsMissed
+            | OutcomesAchieved
+            | OutcomesPartiallyAchieved
+            | OutcomesNotAchieved
+            | ConcludedByDeadline
+            | DeadlineReached => None,
+        }
+    }
+
+    /// Whether the count describes referrals (each referral adds its own value to every row it
+    /// is in), as against outcomes, which a category row holds for its own category only.
+    pub fn per_referral(self) -> bool {
+        use Count::*;
+        match self {
+            OutcomesAchieved | OutcomesPartiallyAchieved | OutcomesNotAchieved => false,
+            ReferralsSent | Open | Completed | Cancelled | PrematurelyEnded | WithdrawnProblem
+            | WithdrawnUser | WithdrawnSentence | WithdrawnEarly | WithdrawnOther
+            | AssessmentsAttended | AssessmentsMissed | SessionsPlanned | SessionsAttended
+            | SessionsMissed | AppointmentsAttended | AppointmentsMissed | ConcludedByDeadline
+            | DeadlineReached => true,
+        }
+    }
+
+    /// The relations within a row that have this count on their left side (each relation is
+    /// listed under one count of its left side). A new count states here what a reader could
+    /// derive it from; suppression protects it through them.
+    pub fn relations(self) -> &'static [Relation] {
+        use Count::*;
+        const DELIVERED: &[Count] = &[Completed, PrematurelyEnded];
+        const WITHDRAWALS: &[Count] = &[
+            WithdrawnProblem,
+            WithdrawnUser,
+            WithdrawnSentence,
+            WithdrawnEarly,
+            WithdrawnOther,
+        ];
+        const OUTCOMES: &[Count] = &[
+            OutcomesAchieved,
+            OutcomesPartiallyAchieved,
+            OutcomesNotAchieved,
+        ];
+        match self {
+            // Every sent referral is open or concluded one way.
+            ReferralsSent => {
+                const {
+                    &[equals(
+                        &[ReferralsSent],
+                        &[Open, Completed, Cancelled, PrematurelyEnded],
+                    )]
+                }
+            }
+            AppointmentsAttended => {
+                const {
+                    &[equals(
+                        &[AppointmentsAttended],
+                        &[AssessmentsAttended, SessionsAttended],
+                    )]
+                }
+            }
+            AppointmentsMissed => {
+                const {
+                    &[equals(
+                        &[AppointmentsMissed],
+                        &[AssessmentsMissed, SessionsMissed],
+                    )]
+                }
+            }
+            // Delivered by the deadline, within delivered, within the deadline's base, within
+            // delivered and open.
+            ConcludedByDeadline => const { &[at_most(&[ConcludedByDeadline], DELIVERED)] },
+            Completed => {
+                const {
+                    &[
+                        at_most(DELIVERED, &[DeadlineReached]),
+                        // One attended assessment before any delivery.
+                        at_most(DELIVERED, &[AssessmentsAttended]),
+                        // A delivered referral's report gives a level for each of its desired outcomes.
+                        at_most(DELIVERED, OUTCOMES),
+                    ]
+                }
+            }
+            DeadlineReached => {
+                const {
+                    &[at_most(
+                        &[DeadlineReached],
+                        &[Completed, PrematurelyEnded, Open],
+                    )]
+                }
+            }
+            // A referral is cancelled or ends early only when withdrawn.
+            Cancelled => const { &[at_most(&[Cancelled, PrematurelyEnded], WITHDRAWALS)] },
+            // Withdrawn referrals are among those sent.
+            WithdrawnProblem => const { &[at_most(WITHDRAWALS, &[ReferralsSent])] },
+            // One attended assessment at most per referral.
+            AssessmentsAttended => const { &[at_most(&[AssessmentsAttended], &[ReferralsSent])] },
+            // A session is attended once at most; plans only grow.
+            SessionsAttended => const { &[at_most(&[SessionsAttended], &[SessionsPlanned])] },
+            Open
+            | PrematurelyEnded
+            | WithdrawnUser
+            | WithdrawnSentence
+            | WithdrawnEarly
+            | WithdrawnOther
+            | AssessmentsMissed
+            | SessionsPlanned
+            | SessionsMissed
+            | OutcomesAchieved
+            | OutcomesPartiallyAchieved
+            | OutcomesNotAchieved => &[],
+        }
     }
 
     /// The withdrawal count of a reason grouping (`problem`, `user`, `sentence`, `early`,
@@ -98,57 +277,144 @@ impl Count {
 /// The reason groupings, in the order their counts are held.
 pub const WITHDRAWAL_GROUPINGS: [&str; 5] = ["problem", "user", "sentence", "early", "other"];
 
-/// Counts that are sums of others in the same row: `(sum, parts)`. Publishing the sum and all
-/// parts but one would give that one away, so suppression treats them as one equation.
-pub const ROW_SUMS: [(Count, &[Count]); 3] = [
-    (
-        Count::ReferralsSent,
-        &[
-            Count::Open,
-            Count::Completed,
-            Count::Cancelled,
-            Count::PrematurelyEnded,
-        ],
-    ),
-    (
-        Count::AppointmentsAttended,
-        &[Count::AssessmentsAttended, Count::SessionsAttended],
-    ),
-    (
-        Count::AppointmentsMissed,
-        &[Count::AssessmentsMissed, Count::SessionsMissed],
-    ),
-];
-
 /// The counts of one group, as added up.
 pub type Counts = [u64; COUNTS];
 
 /// Fills the counts that are sums of others.
 pub fn complete(counts: &mut Counts) {
-    counts[Count::AppointmentsAttended.index()] =
-        counts[Count::AssessmentsAttended.index()] + counts[Count::SessionsAttended.index()];
-    counts[Count::AppointmentsMissed.index()] =
-        counts[Count::AssessmentsMissed.index()] + counts[Count::SessionsMissed.index()];
+    for count in Count::ALL {
+        if let Some(parts) = count.sum_of() {
+            counts[count.index()] = parts.iter().map(|part| counts[part.index()]).sum();
+        }
+    }
 }
 
-/// The timeliness measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timeliness {
-    DaysToAssignment,
-    DaysToAssessment,
-    DaysToFirstSession,
+listed! {
+    /// A rate between counts.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Rate {
+        Attendance,
+        Attrition,
+        Achievement,
+        ConcludedByDeadline,
+    }
+}
+
+impl Rate {
+    /// `(numerator, base)`: the rate is Σ numerator ÷ Σ base.
+    pub fn parts(self) -> (&'static [Count], &'static [Count]) {
+        use Count::*;
+        match self {
+            Rate::Attendance => (
+                &[AppointmentsAttended],
+                &[AppointmentsAttended, AppointmentsMissed],
+            ),
+            Rate::Attrition => (
+                &[Cancelled, PrematurelyEnded],
+                &[Completed, Cancelled, PrematurelyEnded],
+            ),
+            Rate::Achievement => (
+                &[OutcomesAchieved],
+                &[
+                    OutcomesAchieved,
+                    OutcomesPartiallyAchieved,
+                    OutcomesNotAchieved,
+                ],
+            ),
+            Rate::ConcludedByDeadline => (&[Count::ConcludedByDeadline], &[DeadlineReached]),
+        }
+    }
+
+    /// The column header of the CSV download.
+    pub fn title(self) -> &'static str {
+        match self {
+            Rate::Attendance => "Attendance rate",
+            Rate::Attrition => "Attrition rate",
+            Rate::Achievement => "Achievement rate",
+            Rate::ConcludedByDeadline => "Concluded by deadline rate",
+        }
+    }
+}
+
+listed! {
+    /// The timeliness measures.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Timeliness {
+        DaysToAssignment,
+        DaysToAssessment,
+        DaysToFirstSession,
+    }
 }
 
 impl Timeliness {
-    pub const ALL: [Timeliness; 3] = [
-        Timeliness::DaysToAssignment,
-        Timeliness::DaysToAssessment,
-        Timeliness::DaysToFirstSession,
-    ];
+    /// What is measured, as the CSV headers name it after "Median" or "90th percentile".
+    pub fn title(self) -> &'static str {
+        match self {
+            Timeliness::DaysToAssignment => "days to assignment",
+            Timeliness::DaysToAssessment => "days to assessment",
+            Timeliness::DaysToFirstSession => "days to first session",
+        }
+    }
+}
 
-    /// Where a row holds this measure.
-    pub fn index(self) -> usize {
-        self as usize
+/// A published measure: a column of the CSV download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    Count(Count),
+    Rate(Rate),
+    Median(Timeliness),
+    P90(Timeliness),
+}
+
+impl Measure {
+    /// Every measure in the order the CSV download lists them; a test checks each count, rate
+    /// and percentile is here once.
+    pub const ALL: [Measure; COUNTS + Rate::ALL.len() + 2 * Timeliness::ALL.len()] = {
+        use Count::*;
+        [
+            Measure::Count(ReferralsSent),
+            Measure::Count(Open),
+            Measure::Count(Completed),
+            Measure::Count(Cancelled),
+            Measure::Count(PrematurelyEnded),
+            Measure::Count(WithdrawnProblem),
+            Measure::Count(WithdrawnUser),
+            Measure::Count(WithdrawnSentence),
+            Measure::Count(WithdrawnEarly),
+            Measure::Count(WithdrawnOther),
+            Measure::Count(AssessmentsAttended),
+            Measure::Count(AssessmentsMissed),
+            Measure::Count(SessionsPlanned),
+            Measure::Count(SessionsAttended),
+            Measure::Count(SessionsMissed),
+            Measure::Count(AppointmentsAttended),
+            Measure::Count(AppointmentsMissed),
+            Measure::Rate(Rate::Attendance),
+            Measure::Rate(Rate::Attrition),
+            Measure::Count(OutcomesAchieved),
+            Measure::Count(OutcomesPartiallyAchieved),
+            Measure::Count(OutcomesNotAchieved),
+            Measure::Rate(Rate::Achievement),
+            Measure::Median(Timeliness::DaysToAssignment),
+            Measure::P90(Timeliness::DaysToAssignment),
+            Measure::Median(Timeliness::DaysToAssessment),
+            Measure::P90(Timeliness::DaysToAssessment),
+            Measure::Median(Timeliness::DaysToFirstSession),
+            Measure::P90(Timeliness::DaysToFirstSession),
+            Measure::Count(ConcludedByDeadline),
+            Measure::Count(DeadlineReached),
+            Measure::Rate(Rate::ConcludedByDeadline),
+        ]
+    };
+
+    /// The column header of the CSV download.
+    pub fn title(self) -> String {
+        match self {
+            Measure::Count(count) => count.title().to_owned(),
+            Measure::Rate(rate) => rate.title().to_owned(),
+            Measure::Median(measure) => format!("Median {}", measure.title()),
+            Measure::P90(measure) => format!("90th percentile {}", measure.title()),
+        }
     }
 }
 
@@ -192,12 +458,8 @@ pub struct Figures {
 }
 
 /// A rate: `None` without a base or when a count it is built on is suppressed.
-pub fn rate(
-    counts: &Counts,
-    hidden: &[bool; COUNTS],
-    numerator: &[Count],
-    base: &[Count],
-) -> Option<f64> {
+pub fn rate(counts: &Counts, hidden: &[bool; COUNTS], rate: Rate) -> Option<f64> {
+    let (numerator, base) = rate.parts();
     if numerator.iter().chain(base).any(|c| hidden[c.index()]) {
         return None;
     }
@@ -211,44 +473,19 @@ pub fn rate(
     Some((value * 10_000.0).round() / 10_000.0)
 }
 
-/// The published rates of a row.
+/// The published rates of a row, in `Rate` order.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Rates {
-    pub attendance: Option<f64>,
-    pub attrition: Option<f64>,
-    pub achievement: Option<f64>,
-    pub concluded_by_deadline: Option<f64>,
-}
+pub struct Rates([Option<f64>; Rate::ALL.len()]);
 
 impl Rates {
     /// The rates of a row whose `hidden` counts are suppressed.
     pub fn of(counts: &Counts, hidden: &[bool; COUNTS]) -> Rates {
-        use Count::*;
-        Rates {
-            attendance: rate(
-                counts,
-                hidden,
-                &[AppointmentsAttended],
-                &[AppointmentsAttended, AppointmentsMissed],
-            ),
-            attrition: rate(
-                counts,
-                hidden,
-                &[Cancelled, PrematurelyEnded],
-                &[Completed, Cancelled, PrematurelyEnded],
-            ),
-            achievement: rate(
-                counts,
-                hidden,
-                &[OutcomesAchieved],
-                &[
-                    OutcomesAchieved,
-                    OutcomesPartiallyAchieved,
-                    OutcomesNotAchieved,
-                ],
-            ),
-            concluded_by_deadline: rate(counts, hidden, &[ConcludedByDeadline], &[DeadlineReached]),
-        }
+        Rates(Rate::ALL.map(|r| rate(counts, hidden, r)))
+    }
+
+    /// One rate, `None` without a base or when built on a withheld count.
+    pub fn get(&self, rate: Rate) -> Option<f64> {
+        self.0[rate.index()]
     }
 }
 
@@ -263,6 +500,37 @@ mod tests {
         }
         for grouping in WITHDRAWAL_GROUPINGS {
             assert!(Count::withdrawn(grouping).is_some());
+        }
+    }
+
+    #[test]
+    fn every_measure_is_published_once() {
+        let mut expected: Vec<Measure> = Count::ALL.map(Measure::Count).to_vec();
+        expected.extend(Rate::ALL.map(Measure::Rate));
+        expected.extend(Timeliness::ALL.map(Measure::Median));
+        expected.extend(Timeliness::ALL.map(Measure::P90));
+        for measure in &expected {
+            let listed = Measure::ALL.iter().filter(|m| *m == measure).count();
+            assert_eq!(listed, 1, "{measure:?} is listed {listed} times");
+        }
+        let titles: std::collections::HashSet<String> =
+            Measure::ALL.iter().map(|m| m.title()).collect();
+        assert_eq!(titles.len(), Measure::ALL.len(), "titles are distinct");
+    }
+
+    #[test]
+    fn every_relation_is_listed_under_a_count_of_its_left_side() {
+        for count in Count::ALL {
+            for relation in count.relations() {
+                assert!(relation.left.contains(&count), "{count:?}: {relation:?}");
+            }
+            if let Some(parts) = count.sum_of() {
+                let stated = count
+                    .relations()
+                    .iter()
+                    .any(|r| r.equal && r.left == [count] && r.right == parts);
+                assert!(stated, "{count:?} is a sum and says so to suppression");
+            }
         }
     }
 
@@ -316,10 +584,10 @@ mod tests {
         assert_eq!(counts[Count::AppointmentsAttended.index()], 18);
         let none = [false; COUNTS];
         let rates = Rates::of(&counts, &none);
-        assert_eq!(rates.attendance, Some(0.75));
-        assert_eq!(rates.attrition, None);
+        assert_eq!(rates.get(Rate::Attendance), Some(0.75));
+        assert_eq!(rates.get(Rate::Attrition), None);
         let mut hidden = none;
         hidden[Count::AppointmentsMissed.index()] = true;
-        assert_eq!(Rates::of(&counts, &hidden).attendance, None);
+        assert_eq!(Rates::of(&counts, &hidden).get(Rate::Attendance), None);
     }
 }
