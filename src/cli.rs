@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `token`, `schema`, `catalogue import`,
-//! `seed synthetic`.
+//! `seed synthetic`, `facts rebuild`.
 #![allow(clippy::print_stdout)]
 
 use std::path::PathBuf;
@@ -45,6 +45,18 @@ enum Command {
         #[command(subcommand)]
         command: SeedCommand,
     },
+    /// Manage the outcome report's facts (one row per sent referral, kept by every change).
+    Facts {
+        #[command(subcommand)]
+        command: FactsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FactsCommand {
+    /// Rewrite the facts of every sent referral from its records: run after adding or
+    /// redefining a report measure so existing referrals have it. Safe while the server runs.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +158,9 @@ pub async fn run() -> ExitCode {
         Command::Seed {
             command: SeedCommand::Synthetic(args),
         } => seed_synthetic(&settings, args).await,
+        Command::Facts {
+            command: FactsCommand::Rebuild,
+        } => rebuild_facts(&settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -253,6 +268,17 @@ async fn import(settings: &Settings, file: PathBuf) -> anyhow::Result<()> {
             tally.created, tally.updated, tally.unchanged
         );
     }
+    Ok(())
+}
+
+async fn rebuild_facts(settings: &Settings) -> anyhow::Result<()> {
+    let metrics = Metrics::new()?;
+    let db = open_database(settings, &metrics).await?;
+    if settings.database.migrate_on_start {
+        db::migrate(&db).await?;
+    }
+    let rewritten = crate::service::outcome_report::rebuild(&db).await?;
+    println!("outcome report facts rebuilt for {rewritten} sent referrals");
     Ok(())
 }
 

@@ -133,6 +133,27 @@ pub async fn backfill(db: &DatabaseConnection) -> Result<usize, AppError> {
     }
 }
 
+/// Rewrites the facts of every sent referral from its records, a batch per transaction, so a
+/// new or redefined measure reaches the referrals written before it (`crs-api facts rebuild`).
+/// Returns how many referrals were rewritten.
+pub async fn rebuild(db: &DatabaseConnection) -> Result<usize, AppError> {
+    const BATCH: u64 = 500;
+    let mut rewritten = 0;
+    let mut after = None;
+    loop {
+        let ids = db::outcome_report::sent_referrals_after(db, after, BATCH).await?;
+        let Some(last) = ids.last().copied() else {
+            return Ok(rewritten);
+        };
+        let txn = db.begin().await?;
+        refresh(&txn, &ids).await?;
+        txn.commit().await?;
+        rewritten += ids.len();
+        after = Some(last);
+        tracing::info!(referrals = rewritten, "outcome report facts rebuilt");
+    }
+}
+
 /// Which referrals the caller's report may count: a commissioner's regions, a provider user's
 /// contracts, or everything for a machine client; practitioners are refused.
 pub fn access(scope: &Scope) -> Result<ReportAccess, AppError> {
@@ -216,7 +237,11 @@ pub async fn run(
     check_request(dimensions, filter).map_err(request_error)?;
     let today = uk_date(Utc::now());
     let reach = db::outcome_report::reach(&services.db, &access, filter).await?;
-    let db::outcome_report::Grouped { mut groups, totals } = db::outcome_report::groups(
+    let db::outcome_report::Grouped {
+        mut groups,
+        totals,
+        margins,
+    } = db::outcome_report::groups(
         &services.db,
         services.reports.statement_timeout,
         &reach,
@@ -234,13 +259,31 @@ pub async fn run(
     // The audit is CPU work of up to seconds on a large two-dimension report: it runs on the
     // blocking pool so the server's workers keep answering other requests meanwhile, and no
     // more audits run at once than there are cores (the rest wait their turn).
+    let margins: Vec<Option<disclosure::Margin>> = margins
+        .into_iter()
+        .map(|margin| {
+            margin.map(|groups| {
+                groups
+                    .into_iter()
+                    .filter_map(|g| Some((g.values.into_iter().next()?, g.figures.counts)))
+                    .collect()
+            })
+        })
+        .collect();
     let total_counts = totals.counts;
     let _turn = AUDITS
         .acquire()
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("disclosure audit queue: {e}")))?;
     let withheld = tokio::task::spawn_blocking(move || {
-        disclosure::suppress(&counts, &keys, &total_counts, &per_category, threshold)
+        disclosure::suppress(
+            &counts,
+            &keys,
+            &total_counts,
+            &per_category,
+            &margins,
+            threshold,
+        )
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("disclosure audit failed: {e}")))?;

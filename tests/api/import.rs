@@ -243,7 +243,8 @@ async fn an_import_that_fails_while_writing_leaves_nothing_behind() {
     );
 }
 
-fn cli(database: &[(&'static str, String)], args: &[&str]) -> (bool, String, String) {
+/// Runs the `crs-api` binary with only these environment variables (and `PATH`).
+pub(crate) fn cli(database: &[(&'static str, String)], args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_crs-api"))
         .args(args)
         .env_clear()

@@ -253,6 +253,47 @@ async fn facts_rebuilt_from_the_records_give_the_same_report() {
     assert_eq!(before, after);
 }
 
+#[tokio::test]
+async fn facts_rebuild_recomputes_every_sent_referral() {
+    use sea_orm::ConnectionTrait;
+    use secrecy::ExposeSecret;
+
+    let app = TestApp::spawn_with(low_threshold()).await;
+    crafted_journeys(&app).await;
+    let cm = app.token(&commissioner(&["J"]));
+    let before = report(&app, &cm, json!({}), &["SERVICE_CATEGORY", "COMPLEXITY"]).await;
+    // Facts as a release before a measure's definition changed would have left them: every
+    // referral has a row, so the start-up backfill sees nothing to do.
+    app.db
+        .execute_unprepared(
+            "UPDATE report_referral SET sessions_attended = sessions_attended + 3, \
+             days_to_assignment = NULL",
+        )
+        .await
+        .unwrap();
+    app.db
+        .execute_unprepared("UPDATE report_referral_category SET outcomes_achieved = 0")
+        .await
+        .unwrap();
+    assert_eq!(
+        crs_api::service::outcome_report::backfill(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let stale = report(&app, &cm, json!({}), &["SERVICE_CATEGORY", "COMPLEXITY"]).await;
+    assert_ne!(stale, before);
+    let url = app.settings.database.url.expose_secret().to_owned();
+    let (ok, out, err) = crate::import::cli(&[("CRS_DATABASE_URL", url)], &["facts", "rebuild"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("outcome report facts rebuilt for 10 sent referrals"),
+        "{out}"
+    );
+    let after = report(&app, &cm, json!({}), &["SERVICE_CATEGORY", "COMPLEXITY"]).await;
+    assert_eq!(before, after);
+}
+
 /// Seven referrals in London (J) on Harbour Light's contract and three in the North East (A)
 /// on Northern Steps'.
 async fn two_regions(app: &TestApp) {
@@ -578,6 +619,8 @@ async fn the_report_costs_the_same_statements_for_any_number_of_groups() {
     for by in [
         vec!["REGION"],
         vec!["CONTRACT", "MONTH"],
+        vec!["SERVICE_CATEGORY"],
+        vec!["SERVICE_CATEGORY", "COMPLEXITY"],
         vec!["SERVICE_CATEGORY", "AGE_BAND"],
     ] {
         let before = app.statements().await;
@@ -585,8 +628,9 @@ async fn the_report_costs_the_same_statements_for_any_number_of_groups() {
         costs.push(app.statements().await - before);
     }
     // The commissioner's regions resolved to contracts, then one statement for the rows; rows
-    // by category overlap, so their totals take one statement more.
-    assert_eq!(costs, [2, 2, 3]);
+    // by category overlap, so their totals take one statement more, and the one-dimension
+    // report of a dimension beside a category one (its margins) one more again.
+    assert_eq!(costs, [2, 2, 3, 3, 4]);
 }
 
 /// `GET path` with a bearer token: status and body.

@@ -335,3 +335,19 @@ async fn the_performance_report_pages_through_a_providers_referrals() {
     }
     assert_eq!(paged, downloaded);
 }
+
+#[tokio::test]
+async fn every_grouping_by_two_dimensions_is_answered_on_generated_data() {
+    let options = AppOptions::empty().with("CRS_SUPPRESSION_THRESHOLD", "5");
+    let app = TestApp::spawn_with(options).await;
+    seed(&app, 400).await;
+    let machine = app.token(&machine());
+    let dimensions = crs_api::domain::outcome_report::Dimension::ALL;
+    for (i, first) in dimensions.iter().enumerate() {
+        for second in &dimensions[i + 1..] {
+            let by = json!([first.code(), second.code()]);
+            let data = app.data(&machine, REPORT, json!({ "by": by })).await;
+            assert!(data["outcomeReport"]["rows"].is_array(), "{by}");
+        }
+    }
+}

@@ -12,7 +12,9 @@
 //! a comma-separated list (concatenated inside and again outside), from which the percentiles
 //! are taken here (nearest rank, `domain::outcome_report::measures`) on both engines alike. The
 //! totals are the rows added up (counts and values) when every referral falls in exactly one
-//! row; under a category dimension the statement runs once more over the referrals, ungrouped.
+//! row; under a category dimension the statement runs once more over the referrals, ungrouped,
+//! and once more by the other dimension alone, whose one-dimension report counts each referral
+//! once where this report's rows count it once per category.
 
 use chrono::NaiveDate;
 use std::time::Duration;
@@ -421,6 +423,9 @@ pub struct Group {
 pub struct Grouped {
     pub groups: Vec<Group>,
     pub totals: Figures,
+    /// Per dimension, the one-dimension report's groups where they are not the rows added up:
+    /// a dimension beside a category dimension (its rows share referrals).
+    pub margins: Vec<Option<Vec<Group>>>,
 }
 
 /// Each timeliness measure's values of one group, in `Timeliness` order.
@@ -485,16 +490,42 @@ pub async fn groups(
 ) -> Result<Grouped, AppError> {
     if dimensions.iter().any(|d| d.per_category()) {
         // Rows by category overlap: the totals are counted over the referrals, at the same
-        // time as the rows (two connections, so two cores, when the pool has them).
-        let ((groups, _), (mut all, _)) = tokio::try_join!(
+        // time as the rows (two connections, so two cores, when the pool has them); and so is
+        // the one-dimension report of a dimension beside the category one, whose rows share
+        // referrals too.
+        let beside = match dimensions {
+            [first, second] if first.per_category() != second.per_category() => {
+                Some(usize::from(first.per_category()))
+            }
+            _ => None,
+        };
+        let apart = beside.map(|d| [dimensions[d]]);
+        let margin = async {
+            match &apart {
+                Some(alone) => add_up(db, limit, contracts, filter, alone, today)
+                    .await
+                    .map(|(groups, _)| Some(groups)),
+                None => Ok(None),
+            }
+        };
+        let ((groups, _), (mut all, _), margin) = tokio::try_join!(
             add_up(db, limit, contracts, filter, dimensions, today),
             add_up(db, limit, contracts, filter, &[], today),
+            margin,
         )?;
         let totals = match all.pop() {
             Some(group) => group.figures,
             None => empty_figures(),
         };
-        return Ok(Grouped { groups, totals });
+        let mut margins: Vec<Option<Vec<Group>>> = vec![None; dimensions.len()];
+        if let (Some(d), Some(margin)) = (beside, margin) {
+            margins[d] = Some(margin);
+        }
+        return Ok(Grouped {
+            groups,
+            totals,
+            margins,
+        });
     }
     let (groups, values) = add_up(db, limit, contracts, filter, dimensions, today).await?;
     let totals = {
@@ -513,7 +544,11 @@ pub async fn groups(
         }
         Figures { counts, timeliness }
     };
-    Ok(Grouped { groups, totals })
+    Ok(Grouped {
+        groups,
+        totals,
+        margins: vec![None; dimensions.len()],
+    })
 }
 
 fn empty_figures() -> Figures {

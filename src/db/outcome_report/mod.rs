@@ -161,6 +161,31 @@ pub async fn referrals_without_facts(
         .collect()
 }
 
+/// Up to `limit` sent referrals after `after` in id order: one page of all of them.
+pub async fn sent_referrals_after(
+    db: &impl ConnectionTrait,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Uuid>, AppError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+
+    use super::entities::referral;
+
+    let mut select = referral::Entity::find()
+        .select_only()
+        .column(referral::Column::Id)
+        .filter(referral::Column::SentAt.is_not_null());
+    if let Some(after) = after {
+        select = select.filter(referral::Column::Id.gt(after));
+    }
+    Ok(select
+        .order_by_asc(referral::Column::Id)
+        .limit(limit)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?)
+}
+
 /// A statement under construction, with its bound values.
 struct Sql {
     backend: DbBackend,

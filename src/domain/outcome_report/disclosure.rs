@@ -105,15 +105,28 @@ fn within(cell: impl Fn(Count) -> usize) -> Vec<Relation> {
         .collect()
 }
 
+/// What the one-dimension report by a dimension publishes for each of its values, where that is
+/// not the sum of a two-dimension report's rows sharing the value: a dimension beside a
+/// category dimension, whose rows count a referral once per category while the one-dimension
+/// report counts it once.
+pub type Margin = BTreeMap<String, Counts>;
+
+/// The margin of dimension `d` that is counted apart (see [`Margin`]), if any.
+fn counted(margins: &[Option<Margin>], d: usize) -> Option<&Margin> {
+    margins.get(d).and_then(Option::as_ref)
+}
+
 /// Every relation a reader of the report can use. `keys` holds each row's dimension values;
 /// `per_category[d]` says whether dimension `d` counts a referral once per selected category
 /// (its rows overlap). Margins (what the one-dimension reports publish for each value of a
-/// two-dimension report) are taken as the sums of the rows sharing that value.
+/// two-dimension report) are `margins[d]` where given, else the sums of the rows sharing that
+/// value.
 pub fn relations(
     rows: &[Counts],
     keys: &[Vec<String>],
     totals: &Counts,
     per_category: &[bool],
+    margins: &[Option<Margin>],
 ) -> Cells {
     let n = rows.len();
     let mut values: Vec<u64> = rows.iter().flatten().copied().collect();
@@ -160,15 +173,38 @@ pub fn relations(
             for (r, key) in keys.iter().enumerate() {
                 groups.entry(key[d].as_str()).or_default().push(r);
             }
-            for members in groups.values() {
+            let apart = counted(margins, d);
+            for (value, members) in &groups {
                 for count in Count::ALL {
                     let margin = values.len();
-                    values.push(members.iter().map(|r| rows[*r][count.index()]).sum());
-                    relations.push(Relation {
-                        plus: members.iter().map(|r| cell_of_row(*r, count)).collect(),
-                        minus: vec![margin],
-                        equal: true,
-                    });
+                    let member_cells: Vec<usize> =
+                        members.iter().map(|r| cell_of_row(*r, count)).collect();
+                    let Some(apart) = apart else {
+                        values.push(members.iter().map(|r| rows[*r][count.index()]).sum());
+                        relations.push(Relation {
+                            plus: member_cells,
+                            minus: vec![margin],
+                            equal: true,
+                        });
+                        continue;
+                    };
+                    // Counted apart: the rows sharing the value overlap as the rows of a
+                    // category report do, so they relate to it as such rows to the totals.
+                    values.push(apart.get(*value).map_or(0, |c| c[count.index()]));
+                    for cell in &member_cells {
+                        relations.push(Relation {
+                            plus: vec![*cell],
+                            minus: vec![margin],
+                            equal: false,
+                        });
+                    }
+                    if count.per_referral() {
+                        relations.push(Relation {
+                            plus: vec![margin],
+                            minus: member_cells,
+                            equal: false,
+                        });
+                    }
                 }
             }
         }
@@ -198,13 +234,15 @@ impl Side {
             high: 0,
             unbounded: 0,
         };
+        // Saturating: bounds stay within `[0, UNBOUNDED]`, but facts that break a relation
+        // (written by an older release, say) can make lows meet highs anywhere.
         for cell in cells {
             let (low, high) = interval[*cell];
-            side.low += low;
+            side.low = side.low.saturating_add(low).min(UNBOUNDED);
             if high >= UNBOUNDED {
                 side.unbounded += 1;
             } else {
-                side.high += high;
+                side.high = side.high.saturating_add(high).min(UNBOUNDED);
             }
         }
         side
@@ -230,7 +268,7 @@ impl Side {
         } else if self.unbounded > 0 {
             UNBOUNDED
         } else {
-            self.high - high
+            self.high.saturating_sub(high)
         }
     }
 }
@@ -316,14 +354,14 @@ impl Sides {
         } else {
             (&self.minus, &self.plus)
         };
-        let rest_low = same.low - low;
+        let rest_low = same.low.saturating_sub(low).max(0);
         let rest_high = same.high_without(high);
         let (mut implied_low, mut implied_high) = (0, UNBOUNDED);
         if (is_plus || equal) && other.high() < UNBOUNDED {
-            implied_high = other.high() - rest_low;
+            implied_high = other.high().saturating_sub(rest_low).clamp(0, UNBOUNDED);
         }
         if (!is_plus || equal) && rest_high < UNBOUNDED {
-            implied_low = implied_low.max(other.low - rest_high);
+            implied_low = implied_low.max(other.low.saturating_sub(rest_high).min(UNBOUNDED));
         }
         (implied_low, implied_high)
     }
@@ -337,17 +375,18 @@ pub fn protected((low, high): (i64, i64), threshold: u64) -> bool {
 }
 
 /// Withholds the counts of a report: `rows` with their dimension values `keys` (one or two per
-/// row), the report's `totals`, and for each dimension whether it counts referrals once per
-/// category (see [`relations`]).
+/// row), the report's `totals`, for each dimension whether it counts referrals once per
+/// category, and the margins counted apart (see [`relations`]).
 pub fn suppress(
     rows: &[Counts],
     keys: &[Vec<String>],
     totals: &Counts,
     per_category: &[bool],
+    margins: &[Option<Margin>],
     threshold: u64,
 ) -> Withheld {
-    let cells = relations(rows, keys, totals, per_category);
-    let mut hidden = primary(rows, keys, totals, per_category, threshold);
+    let cells = relations(rows, keys, totals, per_category, margins);
+    let mut hidden = primary(rows, keys, totals, per_category, margins, threshold);
     let mut touching: Vec<Vec<usize>> = vec![Vec::new(); cells.values.len()];
     for (i, relation) in cells.relations.iter().enumerate() {
         for cell in relation.plus.iter().chain(&relation.minus) {
@@ -592,13 +631,14 @@ pub fn revealed_elsewhere(cells: &Cells, hidden: &[bool], threshold: u64) -> Vec
 }
 
 /// Which margins of a two-dimension report the one-dimension reports withhold (in the order
-/// of [`relations`]): each one-dimension report is the rows sharing a value added up, with the
-/// same totals, suppressed on its own.
+/// of [`relations`]): each one-dimension report is its margin counted apart where given, else
+/// the rows sharing a value added up, with the same totals, suppressed on its own.
 pub fn margins_withheld(
     rows: &[Counts],
     keys: &[Vec<String>],
     totals: &Counts,
     per_category: &[bool],
+    margins: &[Option<Margin>],
     threshold: u64,
 ) -> Vec<bool> {
     let dimensions = keys.first().map_or(0, Vec::len);
@@ -614,16 +654,39 @@ pub fn margins_withheld(
                 *sum += count;
             }
         }
-        let margin_keys: Vec<Vec<String>> = groups.keys().map(|k| vec![(*k).to_owned()]).collect();
-        let margin_rows: Vec<Counts> = groups.into_values().collect();
+        let Some(apart) = counted(margins, d) else {
+            let margin_keys: Vec<Vec<String>> =
+                groups.keys().map(|k| vec![(*k).to_owned()]).collect();
+            let margin_rows: Vec<Counts> = groups.into_values().collect();
+            let report = suppress(
+                &margin_rows,
+                &margin_keys,
+                totals,
+                &per_category[d..=d],
+                &[],
+                threshold,
+            );
+            withheld.extend(report.rows.into_iter().flatten());
+            continue;
+        };
+        // The whole one-dimension report, values this report has no row for included.
+        let margin_keys: Vec<Vec<String>> = apart.keys().map(|k| vec![k.clone()]).collect();
+        let margin_rows: Vec<Counts> = apart.values().copied().collect();
         let report = suppress(
             &margin_rows,
             &margin_keys,
             totals,
             &per_category[d..=d],
+            &[],
             threshold,
         );
-        withheld.extend(report.rows.into_iter().flatten());
+        for value in groups.keys() {
+            match apart.keys().position(|k| k == value) {
+                Some(i) => withheld.extend(report.rows[i]),
+                // Not in the other report: nothing it publishes.
+                None => withheld.extend([false; COUNTS]),
+            }
+        }
     }
     withheld
 }
@@ -635,6 +698,7 @@ fn primary(
     keys: &[Vec<String>],
     totals: &Counts,
     per_category: &[bool],
+    margins: &[Option<Margin>],
     threshold: u64,
 ) -> Vec<bool> {
     let place = |counts: &Counts| {
@@ -652,6 +716,7 @@ fn primary(
         keys,
         totals,
         per_category,
+        margins,
         threshold,
     ));
     hidden
@@ -824,8 +889,20 @@ mod tests {
         per_category: &[bool],
         threshold: u64,
     ) -> Withheld {
-        let withheld = suppress(rows, keys, totals, per_category, threshold);
-        let cells = relations(rows, keys, totals, per_category);
+        assert_protected_with(rows, keys, totals, per_category, &[], threshold)
+    }
+
+    /// As [`assert_protected`], with margins counted apart.
+    fn assert_protected_with(
+        rows: &[Counts],
+        keys: &[Vec<String>],
+        totals: &Counts,
+        per_category: &[bool],
+        margins: &[Option<Margin>],
+        threshold: u64,
+    ) -> Withheld {
+        let withheld = suppress(rows, keys, totals, per_category, margins, threshold);
+        let cells = relations(rows, keys, totals, per_category, margins);
         let mut hidden: Vec<bool> = withheld
             .rows
             .iter()
@@ -838,6 +915,7 @@ mod tests {
             keys,
             totals,
             per_category,
+            margins,
             threshold,
         ));
         let bounds = attack(&cells.values, &hidden, &cells.relations);
@@ -1044,6 +1122,78 @@ mod tests {
                 _ => vec![false],
             };
             assert_protected(&rows, &keys, &totals, &per_category, threshold);
+        }
+    }
+
+    /// A dimension beside a category dimension (region × service category, say): a referral
+    /// with two categories is in two rows of its region, so the region's margin is what the
+    /// one-dimension report counts, not the rows added up. Before margins could be counted
+    /// apart, such reports fed the audit relations that were false and overflowed its bounds.
+    #[test]
+    fn margins_beside_a_category_dimension_are_counted_apart() {
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        for round in 0..120 {
+            let threshold = rng.random_range(2..8);
+            let category_first = round % 2 == 0;
+            let referrals: Vec<Referral> = (0..rng.random_range(1..80))
+                .map(|_| random_referral(&mut rng))
+                .collect();
+            let mut members: BTreeMap<Vec<String>, Vec<Referral>> = BTreeMap::new();
+            let mut by_region: BTreeMap<String, Vec<Referral>> = BTreeMap::new();
+            for r in &referrals {
+                let region = format!("r{}", rng.random_range(0..3));
+                let first = rng.random_range(0..3);
+                let mut categories = vec![format!("c{first}")];
+                if rng.random_bool(0.5) {
+                    categories.push(format!("c{}", (first + 1) % 3));
+                }
+                for category in categories {
+                    let key = if category_first {
+                        vec![category, region.clone()]
+                    } else {
+                        vec![region.clone(), category]
+                    };
+                    members.entry(key).or_default().push(*r);
+                }
+                by_region.entry(region).or_default().push(*r);
+            }
+            let keys: Vec<Vec<String>> = members.keys().cloned().collect();
+            let rows: Vec<Counts> = members.values().map(|m| counts_of(m)).collect();
+            let totals = counts_of(&referrals);
+            let margin: Margin = by_region
+                .iter()
+                .map(|(region, rs)| (region.clone(), counts_of(rs)))
+                .collect();
+            let (per_category, margins) = if category_first {
+                (vec![true, false], vec![None, Some(margin)])
+            } else {
+                (vec![false, true], vec![Some(margin), None])
+            };
+            assert_protected_with(&rows, &keys, &totals, &per_category, &margins, threshold);
+        }
+    }
+
+    /// Facts that break a relation (an older release's, say) still give an answer: bounds
+    /// saturate rather than overflow.
+    #[test]
+    fn facts_that_break_a_relation_do_not_overflow_the_audit() {
+        let mut rows = vec![[0; COUNTS]; 3];
+        for (i, row) in rows.iter_mut().enumerate() {
+            row[Count::ReferralsSent.index()] = 10;
+            row[Count::Open.index()] = 10;
+            // More attended than planned, which no journey gives.
+            row[Count::SessionsAttended.index()] = 50 + i as u64;
+            row[Count::SessionsPlanned.index()] = 1;
+            row[Count::SessionsMissed.index()] = 3;
+            complete(row);
+        }
+        let keys: Vec<Vec<String>> = (0..3).map(|i| key(&[&format!("d{i}")])).collect();
+        let withheld = suppress(&rows, &keys, &sum(&rows), &[false], &[], 5);
+        for row in &withheld.rows {
+            assert!(
+                row[Count::SessionsMissed.index()],
+                "the small count stays withheld"
+            );
         }
     }
 
