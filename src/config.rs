@@ -108,6 +108,19 @@ pub struct Settings {
     pub download_page_size: u64,
     /// After SIGTERM, how long readiness fails while the server goes on serving.
     pub shutdown_drain: Duration,
+    pub events: EventSettings,
+}
+
+/// Domain events: the outbox and its relay to NATS JetStream.
+#[derive(Clone, Debug)]
+pub struct EventSettings {
+    /// The broker (`nats://host:port`); unset, the outbox is written and kept and the relay
+    /// idles.
+    pub nats_url: Option<String>,
+    /// The API's public address, under which an event's `detailUrl` names its referral.
+    pub public_url: String,
+    /// How long published events stay in the outbox.
+    pub retention: Duration,
 }
 
 /// A configuration problem, naming the variable.
@@ -281,6 +294,7 @@ impl Settings {
             ));
         }
 
+        let bind_for_url = bind.clone();
         Ok(Settings {
             environment,
             bind,
@@ -315,6 +329,14 @@ impl Settings {
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
             download_page_size: download_page_size as u64,
             shutdown_drain: Duration::from_secs(number("CRS_SHUTDOWN_DRAIN_SECONDS", 4, 0)? as u64),
+            events: EventSettings {
+                nats_url: get("CRS_NATS_URL").filter(|url| !url.trim().is_empty()),
+                public_url: get("CRS_PUBLIC_URL")
+                    .unwrap_or_else(|| format!("http://{bind_for_url}")),
+                retention: Duration::from_secs(
+                    number("CRS_OUTBOX_RETENTION_HOURS", 168, 1)? as u64 * 3600,
+                ),
+            },
         })
     }
 

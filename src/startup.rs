@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::http::auth::TokenVerifier;
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, request_context, routes};
+use crate::outbox::relay::{Relay, RelayHandle};
 use crate::service::delivery::DeliveryPolicy;
 use crate::service::outcome_report::{self, ReportPolicy};
 use crate::service::{Services, catalogue_import};
@@ -27,6 +28,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    relay: RelayHandle,
     shutting_down: Arc<AtomicBool>,
     drain: Duration,
     demo_loaded: bool,
@@ -63,6 +65,7 @@ impl Application {
             db::migrate(&db).await?;
         }
         let services = Services::new(db.clone())
+            .with_public_url(&settings.events.public_url)
             .with_delivery_policy(DeliveryPolicy {
                 auto_approve_action_plans: settings.auto_approve_action_plans,
             })
@@ -88,6 +91,22 @@ impl Application {
                 .context("loading the demo referrals")?;
         }
         lock.release().await?;
+        // The relay has connections of its own, uncounted: its polling is not a request's SQL.
+        let relay_db = db::connect(
+            &crate::config::DatabaseSettings {
+                max_connections: 2,
+                ..settings.database.clone()
+            },
+            Arc::new(|_| {}),
+        )
+        .await?;
+        let relay = Relay::new(
+            relay_db,
+            settings.events.nats_url.clone(),
+            settings.events.retention,
+            metrics.events.clone(),
+        )
+        .spawn();
         let schema = graphql::build(services.clone(), settings.limits, settings.is_production());
         let shutting_down = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -124,6 +143,7 @@ impl Application {
             port,
             server,
             db,
+            relay,
             shutting_down,
             drain: settings.shutdown_drain,
             demo_loaded,
@@ -170,6 +190,7 @@ impl Application {
             handle.stop(true).await;
         });
         let result = self.server.await;
+        self.relay.stop().await;
         let _ = self.db.close().await;
         result
     }

@@ -16,6 +16,7 @@ mod m20261130_000008_dashboard_counts_and_indexes;
 mod m20261201_000009_create_outcome_report_facts;
 mod m20261202_000010_report_category_with_referral_facts;
 mod m20261203_000011_rebuild_report_facts;
+mod m20261203_000012_create_outbox;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_create_outcome_report_facts::Migration),
             Box::new(m20261202_000010_report_category_with_referral_facts::Migration),
             Box::new(m20261203_000011_rebuild_report_facts::Migration),
+            Box::new(m20261203_000012_create_outbox::Migration),
         ]
     }
 }

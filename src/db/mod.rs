@@ -9,6 +9,7 @@ pub mod entities;
 pub mod failure;
 pub mod import;
 pub mod notifications;
+pub mod outbox;
 pub mod outcome_report;
 pub mod referrals;
 pub mod scope;

@@ -10,6 +10,7 @@
 //!   `draft`: draft fields, their checks and what a draft needs before it is sent;
 //!   `reference_number`: reference numbers.
 //! - `delivery`: appointments, feedback, action plans and reports, and their checks.
+//! - `events`: the domain events a committed change publishes (types, bodies, no free text).
 //! - `page`: the paging rule of every list (page size, cursor).
 //! - `record`: a referral with everything recorded about it.
 //! - `outcome_report`: the commissioners' report: facts, measures, dimensions, disclosure control;
@@ -19,6 +20,7 @@ pub mod actor;
 pub mod catalogue;
 pub mod delivery;
 pub mod draft;
+pub mod events;
 pub mod ids;
 pub mod journey;
 pub mod onboarding;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 
 use super::AppState;
@@ -23,7 +24,61 @@ pub struct Metrics {
     duration: HistogramVec,
     /// SQL statements run on the database connection.
     pub db_statements: IntCounter,
+    /// The outbox and its relay.
+    pub events: EventMetrics,
     operations: Mutex<HashSet<String>>,
+}
+
+/// The outbox relay's metrics.
+#[derive(Clone, Debug)]
+pub struct EventMetrics {
+    /// Events the broker acknowledged.
+    pub published: IntCounter,
+    /// Of those, events the broker already held (dropped by their `Nats-Msg-Id`).
+    pub duplicates: IntCounter,
+    /// Publications that failed (and will be tried again).
+    pub failed: IntCounter,
+    /// Events waiting in the outbox.
+    pub backlog: IntGauge,
+    /// Age in seconds of the oldest event waiting (0 when none waits).
+    pub backlog_age_seconds: Gauge,
+    /// Published events deleted after the retention.
+    pub pruned: IntCounter,
+}
+
+impl EventMetrics {
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = EventMetrics {
+            published: IntCounter::new(
+                "crs_events_published_total",
+                "Domain events the broker acknowledged",
+            )?,
+            duplicates: IntCounter::new(
+                "crs_events_duplicates_total",
+                "Acknowledged events the broker already held (dropped by Nats-Msg-Id)",
+            )?,
+            failed: IntCounter::new(
+                "crs_events_publish_failures_total",
+                "Failed publications of domain events (retried)",
+            )?,
+            backlog: IntGauge::new("crs_outbox_backlog", "Domain events waiting in the outbox")?,
+            backlog_age_seconds: Gauge::new(
+                "crs_outbox_backlog_age_seconds",
+                "Age of the oldest domain event waiting in the outbox",
+            )?,
+            pruned: IntCounter::new(
+                "crs_outbox_pruned_total",
+                "Published domain events deleted after the retention",
+            )?,
+        };
+        registry.register(Box::new(metrics.published.clone()))?;
+        registry.register(Box::new(metrics.duplicates.clone()))?;
+        registry.register(Box::new(metrics.failed.clone()))?;
+        registry.register(Box::new(metrics.backlog.clone()))?;
+        registry.register(Box::new(metrics.backlog_age_seconds.clone()))?;
+        registry.register(Box::new(metrics.pruned.clone()))?;
+        Ok(metrics)
+    }
 }
 
 impl Metrics {
@@ -50,11 +105,13 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(db_statements.clone()))?;
+        let events = EventMetrics::new(&registry)?;
         Ok(Metrics {
             registry,
             requests,
             duration,
             db_statements,
+            events,
             operations: Mutex::new(HashSet::new()),
         })
     }

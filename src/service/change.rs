@@ -9,7 +9,8 @@
 //! 4. the use case's own writes through [`Change::txn`], each recorded as a step
 //!    ([`Change::record`], or [`Change::settle`] to move to the status the facts then give);
 //! 5. [`Change::commit`]: the referral saved with its version moved on, one history event per
-//!    step, the outcome facts refreshed, all in the same transaction.
+//!    step, the step's domain events in the outbox (relayed to the broker after the commit), the
+//!    outcome facts refreshed, all in the same transaction.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
@@ -20,6 +21,7 @@ use crate::db;
 use crate::db::referrals::SaveError;
 use crate::domain::actor::{Caller, Role, UserId};
 use crate::domain::delivery::{self, ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
+use crate::domain::events;
 use crate::domain::ids::ReferralId;
 use crate::domain::journey::{
     self, Action, Decision, DeliveryState, EventKind, Permit, Progress, ReferralStatus, Refusal,
@@ -127,6 +129,8 @@ pub(super) struct Change<'a> {
     /// The time of the change, for every record it makes.
     pub at: DateTime<Utc>,
     steps: Vec<Step>,
+    /// The public address events name the referral under.
+    public_url: std::sync::Arc<str>,
 }
 
 impl<'a> Change<'a> {
@@ -169,6 +173,7 @@ impl<'a> Change<'a> {
             caller,
             at: now(),
             steps: Vec::new(),
+            public_url: services.public_url.clone(),
         })
     }
 
@@ -280,6 +285,7 @@ impl<'a> Change<'a> {
 
     async fn finish(self, saved: bool) -> Result<Referral, AppError> {
         let actor = self.caller.user_id();
+        let mut published = Vec::new();
         for step in &self.steps {
             let mut recorded = event(
                 &self.referral,
@@ -291,7 +297,9 @@ impl<'a> Change<'a> {
             );
             recorded.to_status = step.to;
             db::referrals::insert_event(&self.txn, &recorded).await?;
+            published.extend(self.domain_events(step));
         }
+        db::outbox::append(&self.txn, &published).await?;
         if saved && self.referral.sent_at.is_some() {
             outcome_report::refresh(&self.txn, &[self.referral.id]).await?;
         }
@@ -300,6 +308,35 @@ impl<'a> Change<'a> {
             tracing::info!(referral_id = %self.referral.id, user_id = %actor, event = step.kind.code(), status = step.to.code(), "referral changed");
         }
         Ok(self.referral)
+    }
+}
+
+impl Change<'_> {
+    /// The domain events of one step (none for a draft's).
+    fn domain_events(&self, step: &Step) -> Vec<events::DomainEvent> {
+        let detail: Option<serde_json::Map<String, serde_json::Value>> = step
+            .detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .and_then(|v| v.as_object().cloned());
+        let referral = &self.referral;
+        events::events_of(
+            events::StepFacts {
+                kind: step.kind,
+                from: step.from,
+                to: step.to,
+                detail: detail.as_ref(),
+            },
+            events::Subject {
+                referral_id: referral.id,
+                reference: referral.reference.as_deref(),
+                crn: &referral.crn,
+                status: step.to,
+                version: referral.version,
+            },
+            self.at,
+            &self.public_url,
+        )
     }
 }
 

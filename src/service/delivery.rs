@@ -238,6 +238,7 @@ pub async fn record_feedback(
     db::notifications::insert(change.txn(), &notifications).await?;
     let detail = detail(serde_json::json!({
         "appointmentId": appointment_id,
+        "kind": kind.code(),
         "attended": feedback.attendance.code(),
     }));
     change

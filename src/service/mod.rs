@@ -18,13 +18,15 @@ use sea_orm::DatabaseConnection;
 use crate::domain::actor::Scope;
 use crate::error::AppError;
 
-/// What the use cases need: the database, the user registry, the delivery and report policies.
+/// What the use cases need: the database, the user registry, the delivery and report policies,
+/// and the public address events name referrals under.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: DatabaseConnection,
     pub users: viewer::UserRegistry,
     pub delivery: delivery::DeliveryPolicy,
     pub reports: outcome_report::ReportPolicy,
+    pub public_url: std::sync::Arc<str>,
 }
 
 impl Services {
@@ -35,7 +37,14 @@ impl Services {
             users: viewer::UserRegistry::default(),
             delivery: delivery::DeliveryPolicy::default(),
             reports: outcome_report::ReportPolicy::default(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
+    }
+
+    /// The same services naming referrals under another public address in their events.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.into();
+        self
     }
 
     /// The same services with another report policy.

@@ -14,6 +14,7 @@ mod concurrency;
 mod dashboards;
 mod delivery;
 mod entities;
+mod events;
 mod failure;
 mod fuzz;
 mod import;

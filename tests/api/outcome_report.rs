@@ -597,7 +597,11 @@ async fn the_migration_to_category_rows_with_referral_facts_keeps_what_was_writt
     // Back to the category table without the referral's facts, then forward again: migration
     // 10 copies the rows both ways, migration 11 empties the facts, which the start-up
     // backfill writes again, and the report does not change.
-    Migrator::down(&app.db, Some(2)).await.unwrap();
+    crate::support::migrate_down_through(
+        &app.db,
+        "m20261202_000010_report_category_with_referral_facts",
+    )
+    .await;
     assert_eq!(rows_in(&app, "report_referral").await, 0);
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(rows_in(&app, "report_referral_category").await, 0);
@@ -1083,7 +1087,7 @@ async fn facts_written_before_the_fix_are_rebuilt_by_the_fixed_rules() {
     let cm = app.token(&commissioner(&["J"]));
     let before = report(&app, &cm, json!({}), &["REGION"]).await;
     assert_eq!(before["totals"]["completed"], 4, "the earlier figures");
-    Migrator::down(&app.db, Some(1)).await.unwrap();
+    crate::support::migrate_down_through(&app.db, "m20261203_000011_rebuild_report_facts").await;
     Migrator::up(&app.db, None).await.unwrap();
     crs_api::service::outcome_report::backfill(&app.db)
         .await

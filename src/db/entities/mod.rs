@@ -17,6 +17,8 @@ pub mod end_of_service_report;
 pub mod end_of_service_report_outcome;
 pub mod intervention;
 pub mod notification;
+pub mod outbox_event;
+pub mod outbox_lease;
 pub mod pcc_area;
 pub mod probation_delivery_unit;
 pub mod referral;

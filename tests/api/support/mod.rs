@@ -2,6 +2,7 @@
 //! helpers to call it; `personas`: every named user and the claims builder; `steps`: the
 //! journey through the API, from a draft to the end-of-service report, step by step.
 
+pub mod nats;
 pub mod personas;
 pub mod steps;
 
@@ -24,6 +25,8 @@ pub enum TestDatabase {
         maintenance_url: String,
         name: String,
     },
+    /// Another instance's database, dropped with that instance.
+    Shared,
 }
 
 impl Drop for TestDatabase {
@@ -99,6 +102,20 @@ pub async fn fresh_database() -> (Vec<(&'static str, String)>, TestDatabase) {
             (vec![("CRS_DATABASE_URL", url)], TestDatabase::Sqlite(dir))
         }
     }
+}
+
+/// Reverts the migrations applied after `name`, and `name` itself, whatever came later.
+pub async fn migrate_down_through(db: &DatabaseConnection, name: &str) {
+    use migration::MigratorTrait;
+    let all = migration::Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    let steps = u32::try_from(all.len() - at).unwrap();
+    migration::Migrator::down(db, Some(steps))
+        .await
+        .expect("migrations revert");
 }
 
 /// Whether the suite runs on PostgreSQL.
@@ -206,7 +223,27 @@ impl TestApp {
                 maintenance_url,
                 name,
             } => Some((maintenance_url.clone(), name.clone())),
-            TestDatabase::Sqlite(_) => None,
+            TestDatabase::Sqlite(_) | TestDatabase::Shared => None,
+        }
+    }
+
+    /// A second server on this one's database and settings (as another instance of a
+    /// deployment), without its own demo data.
+    pub async fn another_instance(&self) -> TestApp {
+        let app = Application::build(&self.settings)
+            .await
+            .expect("a second instance starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db().clone();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            settings: self.settings.clone(),
+            db,
+            handle,
+            _database: TestDatabase::Shared,
         }
     }
 
