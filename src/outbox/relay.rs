@@ -135,6 +135,14 @@ impl Relay {
         let Some(url) = &self.nats_url else {
             return Ok(Round::Idle);
         };
+        let pending = db::outbox::pending(&self.db, BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        if pending.is_empty() {
+            return Ok(Round::Idle);
+        }
+        // The lease is written only when there is something to publish: an idle relay only
+        // reads, and never competes with the requests' writes.
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(LEASE).map_err(|e| e.to_string())?;
         if !db::outbox::take_lease(&self.db, &self.holder, now, until)
@@ -147,6 +155,7 @@ impl Relay {
             self.prune().await.map_err(|e| e.to_string())?;
             *last_prune = Some(tokio::time::Instant::now());
         }
+        // Read again under the lease: another holder may have published these meanwhile.
         let pending = db::outbox::pending(&self.db, BATCH)
             .await
             .map_err(|e| e.to_string())?;
