@@ -116,6 +116,35 @@ fn counted(margins: &[Option<Margin>], d: usize) -> Option<&Margin> {
     margins.get(d).and_then(Option::as_ref)
 }
 
+/// How rows relate to the cell of their whole (the totals, or a margin): disjoint rows add up
+/// to it; overlapping rows are each within it, and for counts of referrals it is within their
+/// sum.
+fn parts_of(parts: Vec<usize>, whole: usize, count: Count, overlapping: bool) -> Vec<Relation> {
+    if !overlapping {
+        return vec![Relation {
+            plus: parts,
+            minus: vec![whole],
+            equal: true,
+        }];
+    }
+    let mut relations: Vec<Relation> = parts
+        .iter()
+        .map(|part| Relation {
+            plus: vec![*part],
+            minus: vec![whole],
+            equal: false,
+        })
+        .collect();
+    if count.per_referral() {
+        relations.push(Relation {
+            plus: vec![whole],
+            minus: parts,
+            equal: false,
+        });
+    }
+    relations
+}
+
 /// Every relation a reader of the report can use. `keys` holds each row's dimension values;
 /// `per_category[d]` says whether dimension `d` counts a referral once per selected category
 /// (its rows overlap). Margins (what the one-dimension reports publish for each value of a
@@ -140,31 +169,12 @@ pub fn relations(
     let overlapping = per_category.iter().any(|p| *p);
     for count in Count::ALL {
         let row_cells: Vec<usize> = (0..n).map(|r| cell_of_row(r, count)).collect();
-        let total = cell_of_total(n, count);
-        if !overlapping {
-            relations.push(Relation {
-                plus: row_cells,
-                minus: vec![total],
-                equal: true,
-            });
-            continue;
-        }
-        // Overlapping rows: each is within the totals, and (for counts of referrals) the
-        // totals are within their sum.
-        for cell in &row_cells {
-            relations.push(Relation {
-                plus: vec![*cell],
-                minus: vec![total],
-                equal: false,
-            });
-        }
-        if count.per_referral() {
-            relations.push(Relation {
-                plus: vec![total],
-                minus: row_cells,
-                equal: false,
-            });
-        }
+        relations.extend(parts_of(
+            row_cells,
+            cell_of_total(n, count),
+            count,
+            overlapping,
+        ));
     }
     let dimensions = keys.first().map_or(0, Vec::len);
     if dimensions > 1 {
@@ -179,32 +189,13 @@ pub fn relations(
                     let margin = values.len();
                     let member_cells: Vec<usize> =
                         members.iter().map(|r| cell_of_row(*r, count)).collect();
-                    let Some(apart) = apart else {
-                        values.push(members.iter().map(|r| rows[*r][count.index()]).sum());
-                        relations.push(Relation {
-                            plus: member_cells,
-                            minus: vec![margin],
-                            equal: true,
-                        });
-                        continue;
-                    };
-                    // Counted apart: the rows sharing the value overlap as the rows of a
-                    // category report do, so they relate to it as such rows to the totals.
-                    values.push(apart.get(*value).map_or(0, |c| c[count.index()]));
-                    for cell in &member_cells {
-                        relations.push(Relation {
-                            plus: vec![*cell],
-                            minus: vec![margin],
-                            equal: false,
-                        });
-                    }
-                    if count.per_referral() {
-                        relations.push(Relation {
-                            plus: vec![margin],
-                            minus: member_cells,
-                            equal: false,
-                        });
-                    }
+                    // Counted apart, the rows sharing the value overlap as a category
+                    // report's rows do; otherwise they add up to it.
+                    values.push(match apart {
+                        Some(apart) => apart.get(*value).map_or(0, |c| c[count.index()]),
+                        None => members.iter().map(|r| rows[*r][count.index()]).sum(),
+                    });
+                    relations.extend(parts_of(member_cells, margin, count, apart.is_some()));
                 }
             }
         }
@@ -654,34 +645,23 @@ pub fn margins_withheld(
                 *sum += count;
             }
         }
-        let Some(apart) = counted(margins, d) else {
-            let margin_keys: Vec<Vec<String>> =
-                groups.keys().map(|k| vec![(*k).to_owned()]).collect();
-            let margin_rows: Vec<Counts> = groups.into_values().collect();
-            let report = suppress(
-                &margin_rows,
-                &margin_keys,
-                totals,
-                &per_category[d..=d],
-                &[],
-                threshold,
-            );
-            withheld.extend(report.rows.into_iter().flatten());
-            continue;
+        // The whole one-dimension report: the margin counted apart (values this report has no
+        // row for included), or the rows sharing a value added up.
+        let (margin_keys, margin_rows): (Vec<String>, Vec<Counts>) = match counted(margins, d) {
+            Some(apart) => apart.iter().map(|(k, c)| (k.clone(), *c)).unzip(),
+            None => groups.iter().map(|(k, c)| ((*k).to_owned(), *c)).unzip(),
         };
-        // The whole one-dimension report, values this report has no row for included.
-        let margin_keys: Vec<Vec<String>> = apart.keys().map(|k| vec![k.clone()]).collect();
-        let margin_rows: Vec<Counts> = apart.values().copied().collect();
+        let one_key: Vec<Vec<String>> = margin_keys.iter().map(|k| vec![k.clone()]).collect();
         let report = suppress(
             &margin_rows,
-            &margin_keys,
+            &one_key,
             totals,
             &per_category[d..=d],
             &[],
             threshold,
         );
         for value in groups.keys() {
-            match apart.keys().position(|k| k == value) {
+            match margin_keys.iter().position(|k| k == value) {
                 Some(i) => withheld.extend(report.rows[i]),
                 // Not in the other report: nothing it publishes.
                 None => withheld.extend([false; COUNTS]),
