@@ -109,6 +109,18 @@ pub struct Settings {
     /// After SIGTERM, how long readiness fails while the server goes on serving.
     pub shutdown_drain: Duration,
     pub events: EventSettings,
+    pub subscriptions: SubscriptionLimits,
+}
+
+/// Limits on GraphQL subscriptions over WebSocket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubscriptionLimits {
+    /// Subscriptions running at once on one connection.
+    pub per_connection: usize,
+    /// WebSocket connections one user holds at once on one instance.
+    pub connections_per_user: usize,
+    /// How long a new connection may take to send `connection_init`.
+    pub init_timeout: Duration,
 }
 
 /// Domain events: the outbox and its relay to NATS JetStream.
@@ -336,6 +348,11 @@ impl Settings {
                 retention: Duration::from_secs(
                     number("CRS_OUTBOX_RETENTION_HOURS", 168, 1)? as u64 * 3600,
                 ),
+            },
+            subscriptions: SubscriptionLimits {
+                per_connection: number("CRS_SUBSCRIPTIONS_PER_CONNECTION", 10, 1)?,
+                connections_per_user: number("CRS_WEBSOCKETS_PER_USER", 5, 1)?,
+                init_timeout: Duration::from_secs(10),
             },
         })
     }

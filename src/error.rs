@@ -79,6 +79,9 @@ pub enum AppError {
     /// The database cannot be reached, or no connection came free in time: try again later.
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
+    /// A limit on what one caller may use was reached; the message names it.
+    #[error("{0}")]
+    RateLimited(String),
     /// A statement ran past its time limit; nothing it would have written was kept.
     #[error("the operation took too long and was stopped")]
     Timeout,
@@ -108,6 +111,7 @@ impl AppError {
             AppError::ParseFailed(_) => "GRAPHQL_PARSE_FAILED",
             AppError::Unavailable => "SERVICE_UNAVAILABLE",
             AppError::Timeout => "TIMEOUT",
+            AppError::RateLimited(_) => "RATE_LIMITED",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }

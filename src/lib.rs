@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod outbox;
 pub mod service;
 pub mod startup;

@@ -29,6 +29,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     relay: RelayHandle,
+    bridge: Option<crate::live::bridge::BridgeHandle>,
     shutting_down: Arc<AtomicBool>,
     drain: Duration,
     demo_loaded: bool,
@@ -107,6 +108,12 @@ impl Application {
             metrics.events.clone(),
         )
         .spawn();
+        // Live updates reach the subscribers of every instance through the broker, when there is one.
+        let bridge = settings
+            .events
+            .nats_url
+            .clone()
+            .map(|url| crate::live::bridge::spawn(services.live.clone(), url));
         let schema = graphql::build(services.clone(), settings.limits, settings.is_production());
         let shutting_down = Arc::new(AtomicBool::new(false));
         let state = AppState {
@@ -117,6 +124,8 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
             production: settings.is_production(),
             shutting_down: shutting_down.clone(),
+            websockets: Arc::default(),
+            subscription_limits: settings.subscriptions,
         };
         let listener = TcpListener::bind(&settings.bind).with_context(|| {
             format!(
@@ -144,6 +153,7 @@ impl Application {
             server,
             db,
             relay,
+            bridge,
             shutting_down,
             drain: settings.shutdown_drain,
             demo_loaded,
@@ -191,6 +201,9 @@ impl Application {
         });
         let result = self.server.await;
         self.relay.stop().await;
+        if let Some(bridge) = self.bridge {
+            bridge.stop();
+        }
         let _ = self.db.close().await;
         result
     }

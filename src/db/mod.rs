@@ -161,7 +161,16 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
             .context("applying migrations")?;
         txn.commit().await.context("committing migrations")
     } else {
-        Migrator::up(db, None).await.context("applying migrations")
+        // One transaction, so every statement runs on one connection and sees the schema the
+        // one before it left (a table rebuild renames and re-creates indexes).
+        let txn = db
+            .begin()
+            .await
+            .context("starting the migration transaction")?;
+        Migrator::up(&txn, None)
+            .await
+            .context("applying migrations")?;
+        txn.commit().await.context("committing migrations")
     }
 }
 

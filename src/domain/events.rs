@@ -183,6 +183,9 @@ pub struct DomainEvent {
     pub event_type: EventType,
     pub referral_id: Uuid,
     pub occurred_at: DateTime<Utc>,
+    /// The referral's status and version after the change.
+    pub status: ReferralStatus,
+    pub version: i32,
     /// The published body.
     pub body: Value,
 }
@@ -233,6 +236,8 @@ pub fn events_of(
                 event_type,
                 referral_id: subject.referral_id,
                 occurred_at: at,
+                status: subject.status,
+                version: subject.version,
                 body,
             }
         })

@@ -184,6 +184,11 @@ impl Permit {
     pub fn action(&self) -> Action {
         self.action
     }
+
+    /// The role it was granted to.
+    pub fn role(&self) -> Role {
+        self.role
+    }
 }
 
 /// A referral as the journey rules see it.

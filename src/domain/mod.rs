@@ -10,6 +10,7 @@
 //!   `draft`: draft fields, their checks and what a draft needs before it is sent;
 //!   `reference_number`: reference numbers.
 //! - `delivery`: appointments, feedback, action plans and reports, and their checks.
+//! - `notifications`: what each side of a referral is told about, and who is told.
 //! - `events`: the domain events a committed change publishes (types, bodies, no free text).
 //! - `page`: the paging rule of every list (page size, cursor).
 //! - `record`: a referral with everything recorded about it.
@@ -23,6 +24,7 @@ pub mod draft;
 pub mod events;
 pub mod ids;
 pub mod journey;
+pub mod notifications;
 pub mod onboarding;
 pub mod outcome_report;
 pub mod page;

@@ -1,7 +1,8 @@
 //! A referral together with everything recorded about it: what a bulk load writes in one go.
 
-use super::delivery::{ActionPlan, Appointment, DeliverySession, EndOfServiceReport, Notification};
+use super::delivery::{ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
 use super::draft::SelectedCategory;
+use super::notifications::Notification;
 use super::referral::{CaseNote, Referral, ReferralEvent};
 
 /// A referral and its selected categories, history, case notes and delivery records.

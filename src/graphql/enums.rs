@@ -169,10 +169,20 @@ pub enum AchievementLevel {
 
 /// What a notification is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(remote = "crate::domain::delivery::NotificationKind")]
+#[graphql(remote = "crate::domain::notifications::NotificationKind")]
 pub enum NotificationKind {
     /// The person did not attend an appointment.
     AppointmentNotAttended,
     /// The provider raised concerns in appointment feedback.
     ConcernsRaised,
+    /// A referral was sent to the provider.
+    ReferralSent,
+    /// The practitioner withdrew the referral.
+    ReferralWithdrawn,
+    /// The other side added a case note.
+    CaseNoteAdded,
+    /// An action plan waits for the practitioner's approval.
+    ActionPlanSubmitted,
+    /// The provider submitted the end-of-service report.
+    EndOfServiceReportSubmitted,
 }

@@ -16,28 +16,31 @@ pub mod paging;
 pub mod query;
 pub mod referral;
 pub mod scalars;
+pub mod subscription;
 pub mod types;
 pub mod user;
 pub mod viewer;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{SDLExportOptions, Schema, SchemaBuilder};
+
+use subscription::SubscriptionRoot;
 
 use crate::config::GraphqlLimits;
 use crate::service::Services;
 
 /// The schema type.
-pub type CrsSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type CrsSchema = Schema<query::QueryRoot, mutation::MutationRoot, SubscriptionRoot>;
 
 /// Most directives allowed on one field.
 const MAX_DIRECTIVES: usize = 5;
 
 /// The schema's types, with no data: used to export the SDL and as the base of [`build`].
-pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
+pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, SubscriptionRoot>
 {
     Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
 }
 
@@ -80,4 +83,48 @@ pub fn build(services: Services, limits: GraphqlLimits, production: bool) -> Crs
         builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
+}
+
+/// The schema as the WebSocket protocol runs it: every response, each item of a
+/// subscription's included, gets its errors' codes.
+#[derive(Clone)]
+pub struct CodedExecutor(pub CrsSchema);
+
+impl std::fmt::Debug for CodedExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodedExecutor")
+    }
+}
+
+impl async_graphql::Executor for CodedExecutor {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        let mut response = self.0.execute(request).await;
+        error::assign_codes(&mut response);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<std::sync::Arc<async_graphql::Data>>,
+    ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        use futures_util::StreamExt;
+        async_graphql::Executor::execute_stream(&self.0, request, session_data)
+            .map(|mut response| {
+                error::assign_codes(&mut response);
+                response
+            })
+            .boxed()
+    }
+}
+
+/// What every operation of one WebSocket connection reads: its caller and a loader.
+pub fn connection_data(
+    services: &Services,
+    caller: crate::domain::actor::Caller,
+) -> async_graphql::Data {
+    let mut data = async_graphql::Data::default();
+    data.insert(caller);
+    data.insert(context::new_loader(services));
+    data
 }

@@ -1,4 +1,4 @@
-//! A practitioner's notifications: what appointment feedback flagged for them.
+//! Notifications to either side of a referral, and marking them read.
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
@@ -9,8 +9,8 @@ use super::enums::NotificationKind;
 use super::ids::id_or_nil;
 use super::paging::{self, Page};
 use super::referral::Referral;
-use crate::domain::delivery as dom;
 use crate::domain::ids::NotificationId;
+use crate::domain::notifications as dom;
 use crate::domain::page::{PageCursor, PageSize};
 use crate::domain::referral as record;
 use crate::service::notifications as notification_service;
@@ -21,7 +21,20 @@ pub struct Notification {
     referral: record::Referral,
 }
 
-/// Something a practitioner must be told about one of their referrals.
+impl Notification {
+    /// A notification with the referral it is about.
+    pub fn new(notification: dom::Notification, referral: record::Referral) -> Self {
+        Notification {
+            notification,
+            referral,
+        }
+    }
+}
+
+/// Something one side of a referral must be told about it: the practitioner (feedback that
+/// flags something, an action plan to approve, the end-of-service report, a provider's case
+/// note) or the provider (a new referral, a withdrawal, a practitioner's case note; to the
+/// caseworker once assigned, else shared by the users of each delivering organisation).
 #[Object]
 impl Notification {
     /// Stable id.
@@ -36,7 +49,8 @@ impl Notification {
     async fn notified_at(&self) -> DateTime<Utc> {
         self.notification.notified_at
     }
-    /// When the practitioner marked it read; null while unread.
+    /// When the recipient marked it read (for an organisation's, the first of its users);
+    /// null while unread.
     async fn read_at(&self) -> Option<DateTime<Utc>> {
         self.notification.read_at
     }
@@ -44,7 +58,7 @@ impl Notification {
     async fn referral(&self) -> Referral {
         Referral(self.referral.clone())
     }
-    /// The appointment whose feedback raised it.
+    /// The appointment whose feedback raised it; null for the other kinds.
     async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
         let Some(id) = self.notification.appointment_id else {
             return Ok(None);
@@ -63,12 +77,12 @@ pub type NotificationConnection = Page<Notification>;
 #[derive(Debug, Default)]
 pub struct NotificationQuery;
 
-/// The caller's notifications (probation practitioners).
+/// The caller's notifications (probation practitioners and provider users).
 #[Object]
 impl NotificationQuery {
-    /// The caller's notifications, newest first (probation practitioners): non-attendance and
-    /// concerns from appointment feedback on their referrals. `first` defaults to 20, at most
-    /// 100.
+    /// The caller's notifications, newest first (probation practitioners and provider users),
+    /// about referrals the caller may see: a provider user's include those to their
+    /// organisation. `first` defaults to 20, at most 100.
     #[graphql(complexity = "PageSize::cost(first) * child_complexity")]
     async fn notifications(
         &self,
@@ -107,10 +121,11 @@ impl NotificationQuery {
 #[derive(Debug, Default)]
 pub struct NotificationMutation;
 
-/// Marking notifications read (probation practitioners).
+/// Marking notifications read (probation practitioners and provider users).
 #[Object]
 impl NotificationMutation {
-    /// Marks one of the caller's notifications as read (probation practitioners).
+    /// Marks one of the caller's notifications as read (probation practitioners and provider
+    /// users; an organisation's is then read for all its users).
     async fn mark_notification_read(
         &self,
         ctx: &Context<'_>,

@@ -29,6 +29,14 @@ pub struct Claims {
     pub groups: Vec<String>,
 }
 
+/// Claims as verified, with the expiry.
+#[derive(Debug, Deserialize)]
+struct VerifiedClaims {
+    exp: u64,
+    #[serde(flatten)]
+    claims: Claims,
+}
+
 /// Claims as minted, with the registered ones.
 #[derive(Debug, Serialize)]
 struct MintedClaims<'a> {
@@ -118,6 +126,12 @@ impl TokenVerifier {
 
     /// Verifies `token` and returns the caller.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        self.verify_until(token).map(|(principal, _)| principal)
+    }
+
+    /// Verifies `token` and returns the caller and the time (seconds since the epoch) after
+    /// which the token is refused: its `exp` plus the allowed clock skew.
+    pub fn verify_until(&self, token: &str) -> Result<(Principal, u64), TokenError> {
         let invalid = |e: jsonwebtoken::errors::Error| TokenError::Invalid(reason(e.kind()));
         let header = decode_header(token).map_err(invalid)?;
         if !header.typ.as_deref().is_none_or(is_access_token_type) {
@@ -133,17 +147,21 @@ impl TokenVerifier {
                     .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?
             }
         };
-        let data = decode::<Claims>(token, key, &self.validation).map_err(invalid)?;
-        let claims = data.claims;
+        let data = decode::<VerifiedClaims>(token, key, &self.validation).map_err(invalid)?;
+        let VerifiedClaims { exp, claims } = data.claims;
         if claims.sub.trim().is_empty() {
             return Err(TokenError::Invalid("empty sub".into()));
         }
-        Ok(Principal::new(
-            claims.sub,
-            claims.name,
-            claims.email,
-            claims.authorities.iter().map(String::as_str),
-            claims.groups.iter().map(String::as_str),
+        let refused_after = exp.saturating_add(LEEWAY_SECONDS);
+        Ok((
+            Principal::new(
+                claims.sub,
+                claims.name,
+                claims.email,
+                claims.authorities.iter().map(String::as_str),
+                claims.groups.iter().map(String::as_str),
+            ),
+            refused_after,
         ))
     }
 }
@@ -205,6 +223,19 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, TokenError> {
 /// Mints an HS256 token valid for `ttl_seconds` with the configured issuer and audience.
 /// Development and tests only: production keys are never held by this service.
 pub fn mint(settings: &JwtSettings, claims: &Claims, ttl_seconds: u64) -> anyhow::Result<String> {
+    mint_expiring_at(
+        settings,
+        claims,
+        jsonwebtoken::get_current_timestamp() + ttl_seconds,
+    )
+}
+
+/// [`mint`] with the expiry given as seconds since the epoch (it may have passed).
+pub fn mint_expiring_at(
+    settings: &JwtSettings,
+    claims: &Claims,
+    exp: u64,
+) -> anyhow::Result<String> {
     let JwtKey::Hs256(secret) = &settings.key else {
         anyhow::bail!(
             "minting needs an HS256 secret (CRS_JWT_SECRET); RS256 tokens come from the identity provider"
@@ -214,8 +245,8 @@ pub fn mint(settings: &JwtSettings, claims: &Claims, ttl_seconds: u64) -> anyhow
     let minted = MintedClaims {
         iss: &settings.issuer,
         aud: &settings.audience,
-        exp: now + ttl_seconds,
-        iat: now,
+        exp,
+        iat: now.min(exp),
         claims,
     };
     Ok(encode(

@@ -22,6 +22,7 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::BadInput { .. } | AppError::ParseFailed(_) => StatusCode::BAD_REQUEST,
         AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

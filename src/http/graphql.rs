@@ -185,6 +185,7 @@ pub async fn graphiql(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .body(
             GraphiQLSource::build()
                 .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
                 .title("crs-api")
                 .finish(),
         )

@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod reports;
 pub mod request_context;
+pub mod subscriptions;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -28,6 +29,9 @@ pub struct AppState {
     pub production: bool,
     /// Set on SIGTERM: readiness fails while in-flight requests drain.
     pub shutting_down: Arc<AtomicBool>,
+    /// The subscription connections each user holds on this instance.
+    pub websockets: Arc<subscriptions::Connections>,
+    pub subscription_limits: crate::config::SubscriptionLimits,
 }
 
 impl std::fmt::Debug for AppState {
@@ -44,6 +48,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql::execute))
+                .route(
+                    web::get()
+                        .guard(actix_web::guard::fn_guard(|ctx| {
+                            subscriptions::is_upgrade(ctx.head())
+                        }))
+                        .to(subscriptions::upgrade),
+                )
                 .route(web::get().to(graphql::graphiql))
                 .default_service(web::to(graphql::method_not_allowed)),
         )

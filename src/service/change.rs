@@ -27,9 +27,11 @@ use crate::domain::journey::{
     self, Action, Decision, DeliveryState, EventKind, Permit, Progress, ReferralStatus, Refusal,
     Standing,
 };
+use crate::domain::notifications::{self, Notification, NotificationKind, Side};
 use crate::domain::reference_number;
 use crate::domain::referral::{Referral, ReferralAccess, ReferralEvent, referral_access};
 use crate::error::{AppError, internal};
+use crate::live::{self, LiveHub};
 
 /// Reference numbers tried before giving up, each one taken by another referral.
 const REFERENCE_ATTEMPTS: usize = 10;
@@ -129,8 +131,19 @@ pub(super) struct Change<'a> {
     /// The time of the change, for every record it makes.
     pub at: DateTime<Utc>,
     steps: Vec<Step>,
+    /// Notifications the use case raised beyond its steps' own (feedback's).
+    notices: Vec<Notice>,
     /// The public address events name the referral under.
     public_url: std::sync::Arc<str>,
+    live: LiveHub,
+}
+
+/// A notification to raise on commit, before its recipients are known.
+#[derive(Debug)]
+struct Notice {
+    kind: NotificationKind,
+    side: Side,
+    appointment_id: Option<Uuid>,
 }
 
 impl<'a> Change<'a> {
@@ -173,7 +186,9 @@ impl<'a> Change<'a> {
             caller,
             at: now(),
             steps: Vec::new(),
+            notices: Vec::new(),
             public_url: services.public_url.clone(),
+            live: services.live.clone(),
         })
     }
 
@@ -206,6 +221,15 @@ impl<'a> Change<'a> {
         let standing = self.standing(facts).await?;
         let decision = journey::decide(standing, &self.permit).map_err(refused)?;
         Ok((standing, decision))
+    }
+
+    /// Raises a notification to `side` of the referral on commit.
+    pub fn notify(&mut self, kind: NotificationKind, side: Side, appointment_id: Option<Uuid>) {
+        self.notices.push(Notice {
+            kind,
+            side,
+            appointment_id,
+        });
     }
 
     /// Records a step to the referral's current status.
@@ -283,9 +307,21 @@ impl<'a> Change<'a> {
         self.finish(false).await.map(drop)
     }
 
-    async fn finish(self, saved: bool) -> Result<Referral, AppError> {
+    async fn finish(mut self, saved: bool) -> Result<Referral, AppError> {
         let actor = self.caller.user_id();
         let mut published = Vec::new();
+        for step in &self.steps {
+            if let Some((kind, side)) = notifications::notice_of_step(step.kind, self.permit.role())
+            {
+                self.notices.push(Notice {
+                    kind,
+                    side,
+                    appointment_id: None,
+                });
+            }
+        }
+        let notified = self.notifications().await?;
+        db::notifications::insert(&self.txn, &notified).await?;
         for step in &self.steps {
             let mut recorded = event(
                 &self.referral,
@@ -307,11 +343,55 @@ impl<'a> Change<'a> {
         for step in &self.steps {
             tracing::info!(referral_id = %self.referral.id, user_id = %actor, event = step.kind.code(), status = step.to.code(), "referral changed");
         }
+        self.live.announce(live::Announcement::of_change(
+            &self.referral,
+            &published,
+            &notified,
+        ));
         Ok(self.referral)
     }
 }
 
 impl Change<'_> {
+    /// The notices raised, addressed: the delivering organisations are looked up only when an
+    /// unassigned referral notifies its provider side.
+    async fn notifications(&self) -> Result<Vec<Notification>, AppError> {
+        let referral = &self.referral;
+        let practitioner = referral
+            .responsible_pp_id
+            .as_ref()
+            .unwrap_or(&referral.created_by);
+        let assignee = referral.assigned_to_id.as_ref();
+        let mut delivering = Vec::new();
+        if assignee.is_none() && self.notices.iter().any(|n| n.side == Side::Provider) {
+            let contract = &referral.intervention.contract;
+            delivering.push(contract.prime_provider_code.clone());
+            delivering.extend(
+                db::catalogue::subcontractors_by_contract_ids(&self.txn, &[contract.id])
+                    .await?
+                    .into_iter()
+                    .map(|(_, provider)| provider.code),
+            );
+        }
+        Ok(self
+            .notices
+            .iter()
+            .flat_map(|notice| {
+                notifications::recipients(notice.side, practitioner, assignee, &delivering)
+                    .into_iter()
+                    .map(|recipient| Notification {
+                        id: Uuid::now_v7(),
+                        referral_id: referral.id,
+                        recipient,
+                        kind: notice.kind,
+                        appointment_id: notice.appointment_id,
+                        notified_at: self.at,
+                        read_at: None,
+                    })
+            })
+            .collect())
+    }
+
     /// The domain events of one step (none for a draft's).
     fn domain_events(&self, step: &Step) -> Vec<events::DomainEvent> {
         let detail: Option<serde_json::Map<String, serde_json::Value>> = step

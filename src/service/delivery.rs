@@ -17,11 +17,12 @@ use crate::db;
 use crate::domain::actor::{Caller, UserId};
 use crate::domain::delivery::{
     self, ActionPlan, Appointment, AppointmentInput, AppointmentKind, Approval, Booking,
-    DeliverySession, EndOfServiceReport, FeedbackInput, Notification, OutcomeInput, Supersession,
+    DeliverySession, EndOfServiceReport, FeedbackInput, OutcomeInput, Supersession,
     latest_appointment,
 };
 use crate::domain::ids::{ActionPlanId, AppointmentId, ReferralId};
 use crate::domain::journey::{Action, Decision, EventKind};
+use crate::domain::notifications::Side;
 use crate::error::field_code as code;
 use crate::error::{AppError, FieldError};
 
@@ -219,23 +220,10 @@ pub async fn record_feedback(
     {
         referral.initial_contact_at = Some(appointment.starts_at);
     }
-    let recipient = referral
-        .responsible_pp_id
-        .clone()
-        .unwrap_or_else(|| referral.created_by.clone());
-    let notifications: Vec<Notification> = delivery::notifications_for(&feedback)
-        .into_iter()
-        .map(|kind| Notification {
-            id: Uuid::now_v7(),
-            referral_id,
-            recipient: recipient.clone(),
-            kind,
-            appointment_id: Some(appointment_id),
-            notified_at: at,
-            read_at: None,
-        })
-        .collect();
-    db::notifications::insert(change.txn(), &notifications).await?;
+    let notifications = delivery::notifications_for(&feedback);
+    for kind in &notifications {
+        change.notify(*kind, Side::Practitioner, Some(appointment_id));
+    }
     let detail = detail(serde_json::json!({
         "appointmentId": appointment_id,
         "kind": kind.code(),

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod catalogue_import;
 mod change;
 pub mod delivery;
+pub mod live;
 pub mod notifications;
 pub mod outcome_report;
 pub mod performance_report;
@@ -27,6 +28,8 @@ pub struct Services {
     pub delivery: delivery::DeliveryPolicy,
     pub reports: outcome_report::ReportPolicy,
     pub public_url: std::sync::Arc<str>,
+    /// Where committed changes are announced to subscribers.
+    pub live: crate::live::LiveHub,
 }
 
 impl Services {
@@ -38,6 +41,7 @@ impl Services {
             delivery: delivery::DeliveryPolicy::default(),
             reports: outcome_report::ReportPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            live: crate::live::LiveHub::new(),
         }
     }
 

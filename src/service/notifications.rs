@@ -1,24 +1,36 @@
-//! A practitioner's notifications: what feedback flagged for them (non-attendance, concerns).
-//! Only the recipient reads them, and only about referrals they may still see.
+//! The caller's notifications, on either side of a referral: a practitioner's (feedback that
+//! flags something, an action plan to approve, a report, a provider's case note) and a provider
+//! user's (addressed to them as the caseworker, or to their organisation: a new referral, a
+//! withdrawal, a practitioner's case note). Only recipients read them, and only about referrals
+//! they may still see.
 
 use uuid::Uuid;
 
 use super::Services;
 use super::change::now;
 use crate::db;
+use crate::db::notifications::Reader;
+use crate::domain::actor::Scope;
 use crate::domain::actor::{Caller, Role};
-use crate::domain::delivery::Notification;
 use crate::domain::ids::NotificationId;
+use crate::domain::notifications::Notification;
 use crate::domain::page::{PageCursor, PageSize};
 use crate::domain::referral::{Referral, ReferralAccess, referral_access};
 use crate::error::AppError;
 
-/// The practitioner's access, or `FORBIDDEN`: notifications go to practitioners only.
-fn practitioner_access(caller: &Caller) -> Result<ReferralAccess, AppError> {
-    match referral_access(caller.user_id(), &caller.scope) {
-        Some((Role::ProbationPractitioner, access)) => Ok(access),
+/// The caller's access and provider organisations, or `FORBIDDEN`: notifications go to
+/// practitioners and provider users only.
+pub(super) fn recipient_access(caller: &Caller) -> Result<(ReferralAccess, &[String]), AppError> {
+    match (
+        referral_access(caller.user_id(), &caller.scope),
+        &caller.scope,
+    ) {
+        (Some((Role::ProbationPractitioner, access)), _) => Ok((access, &[])),
+        (Some((Role::ProviderUser, access)), Scope::Provider(scope)) => {
+            Ok((access, &scope.provider_codes))
+        }
         _ => Err(AppError::Forbidden(
-            "notifications are for probation practitioners".into(),
+            "notifications are for probation practitioners and provider users".into(),
         )),
     }
 }
@@ -35,7 +47,7 @@ pub struct NotificationPage {
 }
 
 /// Pairs notifications with their referrals, loaded in one statement through `access`.
-async fn with_referrals(
+pub(super) async fn with_referrals(
     services: &Services,
     access: &ReferralAccess,
     notifications: Vec<Notification>,
@@ -60,15 +72,16 @@ pub async fn list(
     first: Option<i32>,
     cursor: Result<Option<PageCursor>, AppError>,
 ) -> Result<NotificationPage, AppError> {
-    let access = practitioner_access(caller)?;
+    let (access, provider_codes) = recipient_access(caller)?;
     let cursor = cursor?;
     let limit = PageSize::parse(first)?.rows();
-    let recipient = caller.user_id();
+    let reader = Reader {
+        user: caller.user_id(),
+        provider_codes,
+    };
     let (page, has_next_page) =
-        db::notifications::page(&services.db, recipient, &access, unread_only, cursor, limit)
-            .await?;
-    let total_count =
-        db::notifications::count(&services.db, recipient, &access, unread_only).await?;
+        db::notifications::page(&services.db, &reader, &access, unread_only, cursor, limit).await?;
+    let total_count = db::notifications::count(&services.db, &reader, &access, unread_only).await?;
     Ok(NotificationPage {
         items: with_referrals(services, &access, page).await?,
         has_next_page,
@@ -82,11 +95,14 @@ pub async fn mark_read(
     caller: &Caller,
     id: NotificationId,
 ) -> Result<Notified, AppError> {
-    let access = practitioner_access(caller)?;
-    let notification =
-        db::notifications::mark_read(&services.db, id.0, caller.user_id(), &access, now())
-            .await?
-            .ok_or(AppError::NotFound)?;
+    let (access, provider_codes) = recipient_access(caller)?;
+    let reader = Reader {
+        user: caller.user_id(),
+        provider_codes,
+    };
+    let notification = db::notifications::mark_read(&services.db, id.0, &reader, &access, now())
+        .await?
+        .ok_or(AppError::NotFound)?;
     with_referrals(services, &access, vec![notification])
         .await?
         .into_iter()

@@ -20,11 +20,12 @@ use crate::domain::catalogue::{Complexity, ComplexityLevel, DesiredOutcome, Inte
 use crate::domain::delivery::{
     self, AchievementLevel, ActionPlan, Address, Appointment, AppointmentKind, Approval,
     Attendance, Delivery, DeliveryMethod, DeliverySession, EndOfServiceReport, Feedback,
-    Notification, OutcomeAchievement, RescheduleRequester, SessionType, Supersession,
+    OutcomeAchievement, RescheduleRequester, SessionType, Supersession,
 };
 use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory};
 use crate::domain::journey::{self as rules, Action, Decision, Permit};
 use crate::domain::journey::{EventKind, ReferralStatus};
+use crate::domain::notifications::{Notification, Recipient};
 use crate::domain::record::ReferralRecord;
 use crate::domain::reference_number;
 use crate::domain::referral::{CaseNote, Referral, ReferralEvent, Withdrawal};
@@ -382,7 +383,7 @@ impl<'a, 'r> Life<'a, 'r> {
             self.record.notifications.push(Notification {
                 id,
                 referral_id: self.referral().id,
-                recipient: self.practitioner.clone(),
+                recipient: Recipient::User(self.practitioner.clone()),
                 kind,
                 appointment_id: Some(appointment_id),
                 notified_at: at,

@@ -247,16 +247,14 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
             "notifications",
             "{ notifications { totalCount } }",
             json!({}),
-            [
-                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok,
-            ],
+            [Ok, Ok, Ok, Forbidden, Forbidden, Forbidden, Ok],
         ),
         (
             "markNotificationRead",
             "mutation($id: ID!) { markNotificationRead(id: $id) { id } }",
             json!({ "id": notification }),
             [
-                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+                Ok, NotFound, NotFound, Forbidden, Forbidden, Forbidden, NotFound,
             ],
         ),
         (

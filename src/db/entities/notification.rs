@@ -1,4 +1,4 @@
-//! The `notification` table: something a practitioner must be told about a referral.
+//! The `notification` table: something one side of a referral must be told about it.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,7 +8,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub referral_id: Uuid,
-    pub recipient_id: String,
+    /// A user's id, when it went to one user.
+    pub recipient_id: Option<String>,
+    /// A provider's code, when it went to every user of the organisation.
+    pub recipient_provider_code: Option<String>,
     pub kind: String,
     pub appointment_id: Option<Uuid>,
     pub notified_at: DateTimeUtc,

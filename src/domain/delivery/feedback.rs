@@ -2,11 +2,11 @@
 //! raises for the responsible practitioner.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::text::bounded;
 use crate::domain::actor::UserId;
 use crate::domain::draft::MAX_TEXT_LENGTH;
+use crate::domain::notifications::NotificationKind;
 use crate::error::FieldError;
 use crate::error::field_code as code;
 
@@ -184,20 +184,6 @@ pub fn check_feedback(
     }
 }
 
-/// What a practitioner is told about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NotificationKind {
-    /// The person did not attend an appointment.
-    AppointmentNotAttended,
-    /// The provider raised concerns in feedback.
-    ConcernsRaised,
-}
-
-stored_codes!(NotificationKind {
-    AppointmentNotAttended => "APPOINTMENT_NOT_ATTENDED",
-    ConcernsRaised => "CONCERNS_RAISED",
-});
-
 /// The notifications feedback creates for the responsible practitioner.
 pub fn notifications_for(feedback: &Feedback) -> Vec<NotificationKind> {
     let mut kinds = Vec::new();
@@ -208,18 +194,6 @@ pub fn notifications_for(feedback: &Feedback) -> Vec<NotificationKind> {
         kinds.push(NotificationKind::ConcernsRaised);
     }
     kinds
-}
-
-/// A notification to a practitioner.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notification {
-    pub id: Uuid,
-    pub referral_id: Uuid,
-    pub recipient: UserId,
-    pub kind: NotificationKind,
-    pub appointment_id: Option<Uuid>,
-    pub notified_at: DateTime<Utc>,
-    pub read_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //!
 //! - `appointment`: appointments (initial assessment and sessions), where and how they take
 //!   place, booking checks and what a booking does to earlier appointments;
-//! - `feedback`: attendance feedback and the notifications it raises for the practitioner;
+//! - `feedback`: attendance feedback and the notifications it raises for the practitioner
+//!   (kinds in `domain::notifications`);
 //! - `action_plan`: action plans, their approval and the delivery sessions they create;
 //! - `end_of_service_report`: the end-of-service report and the outcomes it covers;
 //! - `progress`: the facts a referral's status is derived from;
@@ -52,8 +53,5 @@ pub use appointment::{
 pub use end_of_service_report::{
     AchievementLevel, EndOfServiceReport, OutcomeAchievement, OutcomeInput, check_report_outcomes,
 };
-pub use feedback::{
-    Attendance, Feedback, FeedbackInput, Notification, NotificationKind, check_feedback,
-    notifications_for,
-};
+pub use feedback::{Attendance, Feedback, FeedbackInput, check_feedback, notifications_for};
 pub use progress::progress;

@@ -5,6 +5,7 @@
 pub mod nats;
 pub mod personas;
 pub mod steps;
+pub mod ws;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -245,6 +246,14 @@ impl TestApp {
             handle,
             _database: TestDatabase::Shared,
         }
+    }
+
+    /// A token for `claims` that the server refuses `seconds` from now: it expired already,
+    /// and is accepted only within the allowed clock skew.
+    pub fn token_refused_in(&self, claims: &Claims, seconds: u64) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        let exp = now + seconds - crs_api::http::auth::LEEWAY_SECONDS;
+        crs_api::http::auth::mint_expiring_at(&self.settings.jwt, claims, exp).expect("mint")
     }
 
     /// A token for `claims` signed with the test secret.
