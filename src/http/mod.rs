@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod reports;
 pub mod request_context;
+pub mod sent_referral;
 pub mod subscriptions;
 
 use std::sync::Arc;
@@ -65,6 +66,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/reports/provider-performance.csv",
             web::get().to(reports::provider_performance_csv),
+        )
+        .route(
+            "/sent-referral/{id}",
+            web::get().to(sent_referral::sent_referral),
         )
         .route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))

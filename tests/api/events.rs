@@ -276,3 +276,43 @@ async fn events_wait_while_the_broker_is_down_and_drain_when_it_is_back() {
     let messages = wait_for_stream(&nats, written.len()).await;
     assert_eq!(messages.len(), written.len(), "the backlog drained");
 }
+
+#[tokio::test]
+async fn an_events_detail_url_names_the_referral_for_those_who_may_see_it() {
+    let app = TestApp::spawn().await;
+    let Actors { pp, sp } = actors(&app);
+    let (id, reference) = sent_referral(&app, &pp, "CRS-ACC-J-01", "Alex", "Rivera").await;
+    let events = outbox(&app).await;
+    let url = events[0].2["detailUrl"].as_str().unwrap().to_owned();
+    let path = &url[url.find("/sent-referral/").unwrap()..];
+    assert_eq!(path, format!("/sent-referral/{id}"));
+    let get = |token: Option<String>, path: String| {
+        let request = app.client.get(format!("{}{path}", app.address));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move {
+            let answer = request.send().await.unwrap();
+            let status = answer.status().as_u16();
+            (status, answer.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = get(Some(sp.clone()), path.to_owned()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(body["referenceNumber"], reference.as_str());
+    assert_eq!(body["status"], "SENT");
+    assert_eq!(body["personReference"]["identifiers"][0]["type"], "CRN");
+    let northern = app.token(&crate::support::personas::northern("ns-1"));
+    let (status, body) = get(Some(northern), path.to_owned()).await;
+    assert_eq!((status, first_code(&body)), (404, "NOT_FOUND"));
+    let (status, _) = get(Some(sp.clone()), "/sent-referral/not-a-uuid".into()).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(None, path.to_owned()).await;
+    assert_eq!(status, 401);
+    // A draft is not a sent referral, even to its author.
+    let draft = create_draft(&app, &pp, "CRS-ACC-J-01", "Jo", "Lane").await;
+    let draft_path = format!("/sent-referral/{}", draft["id"].as_str().unwrap());
+    assert_eq!(get(Some(pp.clone()), draft_path).await.0, 404);
+}

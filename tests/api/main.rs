@@ -11,6 +11,7 @@ mod auth;
 mod bounds;
 mod catalogue;
 mod concurrency;
+mod crash;
 mod dashboards;
 mod delivery;
 mod entities;
