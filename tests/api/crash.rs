@@ -132,6 +132,8 @@ async fn send_and_assign(
     }
 }
 
+// The run prints its figures (`cargo test crash -- --nocapture`).
+#[allow(clippy::print_stdout)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_loses_no_committed_event_and_publishes_none_it_did_not_commit() {
     let nats = NatsServer::start();
