@@ -45,7 +45,7 @@ impl ReferralUpdate {
 pub struct SubscriptionRoot;
 
 /// What a client hears as it happens.
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// The caller's new notifications as they are raised (probation practitioners and provider
     /// users), as the `notifications` query would list them.
