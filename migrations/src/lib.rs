@@ -18,6 +18,7 @@ mod m20261202_000010_report_category_with_referral_facts;
 mod m20261203_000011_rebuild_report_facts;
 mod m20261203_000012_create_outbox;
 mod m20261203_000013_notify_both_sides;
+mod m20261204_000014_working_day;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_rebuild_report_facts::Migration),
             Box::new(m20261203_000012_create_outbox::Migration),
             Box::new(m20261203_000013_notify_both_sides::Migration),
+            Box::new(m20261204_000014_working_day::Migration),
         ]
     }
 }

@@ -12,13 +12,16 @@ use crate::util::{audit_columns, fk, index};
 pub struct Migration;
 
 const KINDS_BEFORE: &str = "'APPOINTMENT_NOT_ATTENDED', 'CONCERNS_RAISED'";
-const KINDS: &str = "'APPOINTMENT_NOT_ATTENDED', 'CONCERNS_RAISED', 'REFERRAL_SENT', \
+/// The kinds after this migration.
+pub(crate) const KINDS: &str = "'APPOINTMENT_NOT_ATTENDED', 'CONCERNS_RAISED', 'REFERRAL_SENT', \
                      'REFERRAL_WITHDRAWN', 'CASE_NOTE_ADDED', 'ACTION_PLAN_SUBMITTED', \
                      'END_OF_SERVICE_REPORT_SUBMITTED'";
-const COMMON: &str = "id, referral_id, recipient_id, kind, appointment_id, notified_at, read_at, created_at, updated_at";
+/// The columns of the table before this migration, kept by it.
+pub(crate) const COMMON: &str = "id, referral_id, recipient_id, kind, appointment_id, notified_at, read_at, created_at, updated_at";
 
-/// The table as it is after this migration, under `name`.
-fn both_sides(name: &str) -> TableCreateStatement {
+/// The table as it is after this migration, with the check allowing `kinds` (an SQL list).
+pub(crate) fn both_sides(kinds: &str) -> TableCreateStatement {
+    let name = "notification";
     audit_columns(
         Table::create()
             .table(name.to_owned())
@@ -26,7 +29,7 @@ fn both_sides(name: &str) -> TableCreateStatement {
             .col(uuid("referral_id"))
             .col(string_null("recipient_id"))
             .col(string_null("recipient_provider_code"))
-            .col(string("kind").check(Expr::cust(format!("kind IN ({KINDS})"))))
+            .col(string("kind").check(Expr::cust(format!("kind IN ({kinds})"))))
             .col(uuid_null("appointment_id"))
             .col(timestamp_with_time_zone("notified_at"))
             .col(timestamp_with_time_zone_null("read_at"))
@@ -65,15 +68,16 @@ fn practitioners_only(name: &str) -> TableCreateStatement {
 }
 
 /// Replaces `notification` by the table `next` defines, keeping the rows `keep` selects: the
-/// rows are set aside, the table dropped and created anew under its own name (no rename).
-async fn rebuild(
+/// `columns` of the rows are set aside, the table dropped and created anew under its own name (no rename).
+pub(crate) async fn rebuild(
     manager: &SchemaManager<'_>,
     next: TableCreateStatement,
+    columns: &str,
     keep: &str,
 ) -> Result<(), DbErr> {
     let db = manager.get_connection();
     db.execute_unprepared(&format!(
-        "CREATE TABLE notification_previous AS SELECT {COMMON} FROM notification {keep}"
+        "CREATE TABLE notification_previous AS SELECT {columns} FROM notification {keep}"
     ))
     .await?;
     manager
@@ -81,7 +85,7 @@ async fn rebuild(
         .await?;
     manager.create_table(next).await?;
     db.execute_unprepared(&format!(
-        "INSERT INTO notification ({COMMON}) SELECT {COMMON} FROM notification_previous"
+        "INSERT INTO notification ({columns}) SELECT {columns} FROM notification_previous"
     ))
     .await?;
     manager
@@ -95,6 +99,16 @@ async fn rebuild(
         .await
 }
 
+/// Organisations' notifications, newest first.
+pub(crate) async fn index_by_provider(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_index(index(
+            "notification",
+            &["recipient_provider_code", "notified_at", "id"],
+        ))
+        .await
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     /// The rebuild is all or nothing, on SQLite too.
@@ -103,13 +117,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        rebuild(manager, both_sides("notification"), "").await?;
-        manager
-            .create_index(index(
-                "notification",
-                &["recipient_provider_code", "notified_at", "id"],
-            ))
-            .await
+        rebuild(manager, both_sides(KINDS), COMMON, "").await?;
+        index_by_provider(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -117,6 +126,7 @@ impl MigrationTrait for Migration {
         rebuild(
             manager,
             practitioners_only("notification"),
+            COMMON,
             &format!("WHERE recipient_id IS NOT NULL AND kind IN ({KINDS_BEFORE})"),
         )
         .await

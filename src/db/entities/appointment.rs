@@ -39,6 +39,9 @@ pub struct Model {
     pub notify_probation_practitioner: Option<bool>,
     pub feedback_submitted_at: Option<DateTimeUtc>,
     pub feedback_submitted_by: Option<String>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub cancelled_by: Option<String>,
+    pub cancellation_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,7 @@ pub mod outbox_lease;
 pub mod pcc_area;
 pub mod probation_delivery_unit;
 pub mod referral;
+pub mod referral_change_log;
 pub mod referral_count;
 pub mod referral_desired_outcome;
 pub mod referral_event;
