@@ -46,6 +46,8 @@ pub mod field_code {
     pub const CANNOT_BE_REDUCED: &str = "CANNOT_BE_REDUCED";
     pub const OUTCOME_MISSING: &str = "OUTCOME_MISSING";
     pub const DUPLICATE_OUTCOME: &str = "DUPLICATE_OUTCOME";
+    /// An amendment whose values are the referral's already.
+    pub const NOTHING_CHANGED: &str = "NOTHING_CHANGED";
 }
 
 /// Everything a use case can fail with.

@@ -1,20 +1,23 @@
 //! Dashboard SQL: one page of referrals and how many match, each one statement whatever the
 //! page size or the number of referrals stored.
 //!
-//! - A provider's page is read contract by contract: for each contract in scope the newest
-//!   matching rows come off the `(contract_id, listed_at, id)` index (at most a page each), and
-//!   the merged page keeps the newest. The work is a page per contract, not the contract's
-//!   history, so it does not grow with the number of referrals. A search by name or reference
-//!   and "assigned to me" are selective on their own indexes and are read in one piece.
+//! - A page is in the query's order (sent date, completion deadline, reference or surname,
+//!   either way, ties broken by id) after a keyset cursor of the last row's key and id.
+//! - A provider's page is read contract by contract: for each contract in scope the first
+//!   matching rows come off the `(contract_id, <key>, id)` index (at most a page each), and
+//!   the merged page keeps the first. The work is a page per contract, not the contract's
+//!   history, so it does not grow with the number of referrals. A search by name, reference or
+//!   CRN and "assigned to me" are selective on their own indexes and are read in one piece.
 //! - `totalCount` sums the counters of `referral_count` (kept by triggers) when the filters are
 //!   ones it keys by (status, open, assigned or not, contract); other filters count rows.
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, UnionType,
+    Alias, Asterisk, Expr, ExprTrait, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    UnionType,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, SelectThree, Statement, TopologyStar,
+    QuerySelect, QueryTrait, SelectThree, Statement, TopologyStar, Value,
 };
 use uuid::Uuid;
 
@@ -23,8 +26,10 @@ use super::entities::{
 };
 use super::referrals::{to_referral, visible};
 use crate::domain::journey::ReferralStatus;
-use crate::domain::page::PageCursor;
-use crate::domain::referral::{Referral, ReferralAccess, ReferralQuery, Search};
+use crate::domain::referral::{
+    DashboardCursor, OrderField, OrderKey, Referral, ReferralAccess, ReferralOrder, ReferralQuery,
+    Search,
+};
 use crate::error::{AppError, internal};
 
 /// The concluded statuses (`open: false`).
@@ -66,6 +71,7 @@ fn query_condition(access: &ReferralAccess, query: &ReferralQuery) -> Condition 
         Some(Search::Reference(reference)) => {
             condition = condition.add(referral::Column::Reference.eq(reference.clone()))
         }
+        Some(Search::Crn(crn)) => condition = condition.add(referral::Column::Crn.eq(crn.clone())),
         Some(Search::Name(words)) => {
             // One word: a last name. Several: any split into first and last names.
             let mut any = Condition::any();
@@ -82,6 +88,9 @@ fn query_condition(access: &ReferralAccess, query: &ReferralQuery) -> Condition 
             condition = condition.add(any);
         }
         None => {}
+    }
+    if let Some(crn) = &query.crn {
+        condition = condition.add(referral::Column::Crn.eq(crn.clone()));
     }
     if let Some(reference) = &query.contract_reference {
         condition = condition
@@ -121,49 +130,136 @@ fn contract_by_reference(reference: &str) -> SelectStatement {
         .take()
 }
 
-/// Rows after `cursor` in dashboard order (newest first). The plain bound on `listed_at` lets
-/// an index start at the cursor.
-fn after(cursor: PageCursor) -> Condition {
-    Condition::all()
-        .add(referral::Column::ListedAt.lte(cursor.listed_at))
-        .add(
-            Condition::any()
-                .add(referral::Column::ListedAt.lt(cursor.listed_at))
-                .add(
-                    Condition::all()
-                        .add(referral::Column::ListedAt.eq(cursor.listed_at))
-                        .add(referral::Column::Id.lt(cursor.id)),
-                ),
-        )
+/// The column an order sorts by.
+fn order_column(field: OrderField) -> referral::Column {
+    match field {
+        OrderField::SentAt => referral::Column::ListedAt,
+        OrderField::CompletionDeadline => referral::Column::CompletionDeadline,
+        OrderField::Reference => referral::Column::Reference,
+        OrderField::Surname => referral::Column::LastNameKey,
+    }
 }
 
-/// Whether `query` picks few rows through an index of its own (a name, a reference, an
+/// A key as an SQL value; `None` for a missing one.
+fn key_value(key: &OrderKey) -> Option<Value> {
+    match key {
+        OrderKey::Time(at) => Some((*at).into()),
+        OrderKey::Day(day) => Some((*day).into()),
+        OrderKey::Text(text) => Some(text.clone().into()),
+        OrderKey::Missing => None,
+    }
+}
+
+/// Whether rows without a value for the order's column may match: only drafts lack one (a
+/// sent referral always has its deadline, reference and name), and only the listing time
+/// is never missing.
+fn may_miss_key(query: &ReferralQuery) -> bool {
+    query.order.field != OrderField::SentAt
+        && query
+            .statuses
+            .as_ref()
+            .is_some_and(|only| only.contains(&ReferralStatus::Draft))
+}
+
+/// Rows after `cursor` in its order (ties broken by id the same way). Missing keys sort as
+/// the largest: last ascending, first descending. The plain bound on the key lets an index
+/// start at the cursor.
+fn after(cursor: &DashboardCursor, may_miss: bool) -> Condition {
+    let column = order_column(cursor.order.field);
+    let descending = cursor.order.descending;
+    let id_beyond = if descending {
+        referral::Column::Id.lt(cursor.id)
+    } else {
+        referral::Column::Id.gt(cursor.id)
+    };
+    match key_value(&cursor.key) {
+        Some(key) => {
+            let (bound, strictly): (SimpleExpr, SimpleExpr) = if descending {
+                (column.lte(key.clone()), column.lt(key.clone()))
+            } else {
+                (column.gte(key.clone()), column.gt(key.clone()))
+            };
+            let within = Condition::all().add(bound).add(
+                Condition::any()
+                    .add(strictly)
+                    .add(Condition::all().add(column.eq(key)).add(id_beyond)),
+            );
+            if may_miss && !descending {
+                Condition::any().add(within).add(column.is_null())
+            } else {
+                within
+            }
+        }
+        None => {
+            let among_missing = Condition::all().add(column.is_null()).add(id_beyond);
+            if descending {
+                Condition::any()
+                    .add(among_missing)
+                    .add(column.is_not_null())
+            } else {
+                among_missing
+            }
+        }
+    }
+}
+
+/// Sorts `select` by the order (then id), naming where missing keys go only when they may
+/// occur, so that an index on the key serves the order on both engines otherwise.
+fn order_by<Q: QueryOrder>(select: Q, order: ReferralOrder, may_miss: bool) -> Q {
+    let column = order_column(order.field);
+    let direction = if order.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let select = if may_miss {
+        let nulls = if order.descending {
+            NullOrdering::First
+        } else {
+            NullOrdering::Last
+        };
+        select.order_by_with_nulls(column, direction.clone(), nulls)
+    } else {
+        select.order_by(column, direction.clone())
+    };
+    select.order_by(referral::Column::Id, direction)
+}
+
+/// Whether `query` picks few rows through an index of its own (a name, a reference, a CRN, an
 /// assignee), so the page is best read in one piece rather than contract by contract.
 fn is_selective(query: &ReferralQuery) -> bool {
-    query.search.is_some() || query.assigned_to.is_some()
+    query.search.is_some() || query.assigned_to.is_some() || query.crn.is_some()
 }
 
-/// The ids of the newest `limit` matching rows, read contract by contract: each contract gives
-/// at most `limit` rows off its index, and the newest `limit` of those are kept.
-fn newest_by_contract(
+/// The ids of the first `limit` matching rows in the query's order, read contract by contract:
+/// each contract gives at most `limit` rows off its index, and the first `limit` of those are
+/// kept.
+fn first_by_contract(
     contract_ids: &[Uuid],
     query: &ReferralQuery,
-    cursor: Option<PageCursor>,
+    cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> SelectStatement {
+    let order = query.order;
+    let column = order_column(order.field);
+    let direction = if order.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     let mut branches: Option<SelectStatement> = None;
     for (i, id) in contract_ids.iter().enumerate() {
         let mut condition = query_condition(&ReferralAccess::Contracts(vec![*id]), query);
         if let Some(cursor) = cursor {
-            condition = condition.add(after(cursor));
+            condition = condition.add(after(cursor, false));
         }
         let branch = Query::select()
             .column(referral::Column::Id)
-            .column(referral::Column::ListedAt)
+            .expr_as(Expr::col(column), Alias::new("sort_key"))
             .from(referral::Entity)
             .cond_where(condition)
-            .order_by(referral::Column::ListedAt, Order::Desc)
-            .order_by(referral::Column::Id, Order::Desc)
+            .order_by(column, direction.clone())
+            .order_by(referral::Column::Id, direction.clone())
             .limit(limit)
             .take();
         // Each branch keeps its own ORDER BY and LIMIT inside a sub-select.
@@ -182,16 +278,16 @@ fn newest_by_contract(
         // No contract: nothing matches.
         Query::select()
             .column(referral::Column::Id)
-            .column(referral::Column::ListedAt)
+            .expr_as(Expr::col(column), Alias::new("sort_key"))
             .from(referral::Entity)
             .and_where(Expr::val(1).eq(0))
             .take()
     });
     Query::select()
         .column(Alias::new("id"))
-        .from_subquery(branches, Alias::new("newest"))
-        .order_by(Alias::new("listed_at"), Order::Desc)
-        .order_by(Alias::new("id"), Order::Desc)
+        .from_subquery(branches, Alias::new("first_rows"))
+        .order_by(Alias::new("sort_key"), direction.clone())
+        .order_by(Alias::new("id"), direction)
         .limit(limit)
         .take()
 }
@@ -199,31 +295,30 @@ fn newest_by_contract(
 type PageSelect =
     SelectThree<referral::Entity, intervention::Entity, contract::Entity, TopologyStar>;
 
-/// The page query: `limit` rows with their intervention and contract, newest first.
+/// The page query: `limit` rows with their intervention and contract, in the query's order.
 fn page_select(
     access: &ReferralAccess,
     query: &ReferralQuery,
-    cursor: Option<PageCursor>,
+    cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> PageSelect {
+    let may_miss = may_miss_key(query);
     let condition = match access {
         ReferralAccess::Contracts(ids) if ids.len() > 1 && !is_selective(query) => Condition::all()
-            .add(referral::Column::Id.in_subquery(newest_by_contract(ids, query, cursor, limit))),
+            .add(referral::Column::Id.in_subquery(first_by_contract(ids, query, cursor, limit))),
         _ => {
             let mut condition = query_condition(access, query);
             if let Some(cursor) = cursor {
-                condition = condition.add(after(cursor));
+                condition = condition.add(after(cursor, may_miss));
             }
             condition
         }
     };
-    referral::Entity::find()
+    let select = referral::Entity::find()
         .find_also_related(intervention::Entity)
         .find_also_related(contract::Entity)
-        .filter(condition)
-        .order_by_desc(referral::Column::ListedAt)
-        .order_by_desc(referral::Column::Id)
-        .limit(limit)
+        .filter(condition);
+    order_by(select, query.order, may_miss).limit(limit)
 }
 
 /// The SQL of a dashboard page (to inspect its plan).
@@ -231,19 +326,19 @@ pub fn page_statement(
     backend: DbBackend,
     access: &ReferralAccess,
     query: &ReferralQuery,
-    cursor: Option<PageCursor>,
+    cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> Statement {
     page_select(access, query, cursor, limit).build(backend)
 }
 
-/// One dashboard page, newest first, after `cursor`; one statement. The bool says whether more
-/// rows follow.
+/// One dashboard page in the query's order, after `cursor`; one statement. The bool says
+/// whether more rows follow.
 pub async fn list_page(
     db: &impl ConnectionTrait,
     access: &ReferralAccess,
     query: &ReferralQuery,
-    cursor: Option<PageCursor>,
+    cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> Result<(Vec<Referral>, bool), AppError> {
     let rows = page_select(access, query, cursor, limit + 1)
@@ -276,6 +371,7 @@ fn counted_statuses(access: &ReferralAccess, query: &ReferralQuery) -> Option<Ve
         ReferralAccess::Contracts(_) | ReferralAccess::AllSent
     ) && query.assigned_to.is_none()
         && query.search.is_none()
+        && query.crn.is_none()
         && query.service_category_id.is_none()
         && query.sent_from.is_none()
         && query.sent_before.is_none();

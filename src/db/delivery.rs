@@ -20,8 +20,8 @@ use super::entities::{
 use crate::domain::actor::UserId;
 use crate::domain::delivery::{
     AchievementLevel, ActionPlan, Address, Appointment, AppointmentKind, Approval, Attendance,
-    Delivery, DeliveryMethod, DeliverySession, EndOfServiceReport, Feedback, OutcomeAchievement,
-    RescheduleRequester, SessionType, Supersession,
+    Cancellation, Delivery, DeliveryMethod, DeliverySession, EndOfServiceReport, Feedback,
+    OutcomeAchievement, RescheduleRequester, SessionType, Supersession,
 };
 use crate::error::{AppError, internal};
 
@@ -29,7 +29,7 @@ fn parse<T>(value: Option<T>, what: &str, id: Uuid) -> Result<T, AppError> {
     value.ok_or_else(|| internal("delivery row", format!("bad {what} on {id}")))
 }
 
-fn to_appointment(a: appointment::Model) -> Result<Appointment, AppError> {
+pub(super) fn to_appointment(a: appointment::Model) -> Result<Appointment, AppError> {
     let id = a.id;
     let address = match (a.address_first_line, a.address_postcode) {
         (Some(first_line), Some(postcode)) => Some(Address {
@@ -77,6 +77,14 @@ fn to_appointment(a: appointment::Model) -> Result<Appointment, AppError> {
         }),
         _ => None,
     };
+    let cancellation = match (a.cancelled_at, a.cancelled_by) {
+        (Some(at), Some(by)) => Some(Cancellation {
+            at,
+            by: UserId(by),
+            reason: a.cancellation_reason.unwrap_or_default(),
+        }),
+        _ => None,
+    };
     Ok(Appointment {
         id,
         referral_id: a.referral_id,
@@ -98,6 +106,7 @@ fn to_appointment(a: appointment::Model) -> Result<Appointment, AppError> {
         created_by: UserId(a.created_by),
         superseded,
         feedback,
+        cancellation,
     })
 }
 
@@ -122,6 +131,7 @@ pub(crate) fn appointment_row(a: &Appointment) -> appointment::ActiveModel {
     let address = a.delivery.address.as_ref();
     let superseded = a.superseded.as_ref();
     let feedback = a.feedback.as_ref();
+    let cancellation = a.cancellation.as_ref();
     appointment::ActiveModel {
         id: Set(a.id),
         referral_id: Set(a.referral_id),
@@ -142,6 +152,7 @@ pub(crate) fn appointment_row(a: &Appointment) -> appointment::ActiveModel {
         updated_at: Set(feedback
             .map(|f| f.submitted_at)
             .or(superseded.map(|s| s.at))
+            .or(cancellation.map(|c| c.at))
             .unwrap_or(a.created_at)),
         superseded_by_id: Set(superseded.map(|s| s.by_appointment_id)),
         superseded_at: Set(superseded.map(|s| s.at)),
@@ -159,6 +170,9 @@ pub(crate) fn appointment_row(a: &Appointment) -> appointment::ActiveModel {
         notify_probation_practitioner: Set(feedback.map(|f| f.notify_probation_practitioner)),
         feedback_submitted_at: Set(feedback.map(|f| f.submitted_at)),
         feedback_submitted_by: Set(feedback.map(|f| f.submitted_by.0.clone())),
+        cancelled_at: Set(cancellation.map(|c| c.at)),
+        cancelled_by: Set(cancellation.map(|c| c.by.0.clone())),
+        cancellation_reason: Set(cancellation.map(|c| c.reason.clone())),
     }
 }
 
@@ -192,6 +206,30 @@ pub async fn supersede(
         })
         .filter(appointment::Column::Id.eq(appointment_id))
         .filter(appointment::Column::SupersededAt.is_null())
+        .filter(appointment::Column::CancelledAt.is_null())
+        .filter(appointment::Column::FeedbackSubmittedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Cancels a live appointment without feedback (`false` if it was not one any more).
+pub async fn cancel(
+    db: &impl ConnectionTrait,
+    appointment_id: Uuid,
+    c: &Cancellation,
+) -> Result<bool, AppError> {
+    let result = appointment::Entity::update_many()
+        .set(appointment::ActiveModel {
+            cancelled_at: Set(Some(c.at)),
+            cancelled_by: Set(Some(c.by.0.clone())),
+            cancellation_reason: Set(Some(c.reason.clone())),
+            updated_at: Set(c.at),
+            ..Default::default()
+        })
+        .filter(appointment::Column::Id.eq(appointment_id))
+        .filter(appointment::Column::SupersededAt.is_null())
+        .filter(appointment::Column::CancelledAt.is_null())
         .filter(appointment::Column::FeedbackSubmittedAt.is_null())
         .exec(db)
         .await?;
@@ -240,6 +278,7 @@ pub async fn record_feedback(
         })
         .filter(appointment::Column::Id.eq(appointment_id))
         .filter(appointment::Column::SupersededAt.is_null())
+        .filter(appointment::Column::CancelledAt.is_null())
         .filter(appointment::Column::FeedbackSubmittedAt.is_null())
         .exec(db)
         .await?;

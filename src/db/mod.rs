@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod catalogue;
+pub mod change_log;
 pub mod dashboard;
 pub mod delivery;
 pub mod entities;
@@ -14,6 +15,7 @@ pub mod outcome_report;
 pub mod referrals;
 pub mod scope;
 pub mod users;
+pub mod work_queue;
 
 use std::sync::Arc;
 use std::time::Duration;

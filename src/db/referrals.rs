@@ -146,13 +146,7 @@ pub(super) fn to_referral(
     })
 }
 
-/// A name as searched: lower case, single spaces.
-fn search_key(name: &str) -> String {
-    name.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use crate::domain::referral::surname_key as search_key;
 
 /// Every stored column of `referral` from the record.
 pub(crate) fn to_row(
@@ -605,6 +599,40 @@ pub async fn case_notes_of(
             sent_at: n.sent_at,
         })
         .collect())
+}
+
+/// Deletes a draft and every row under it (its selections, history and any notification).
+pub async fn delete_draft(db: &impl ConnectionTrait, referral_id: Uuid) -> Result<(), AppError> {
+    use super::entities::notification;
+    referral_desired_outcome::Entity::delete_many()
+        .filter(referral_desired_outcome::Column::ReferralId.eq(referral_id))
+        .exec(db)
+        .await?;
+    referral_service_category::Entity::delete_many()
+        .filter(referral_service_category::Column::ReferralId.eq(referral_id))
+        .exec(db)
+        .await?;
+    referral_event::Entity::delete_many()
+        .filter(referral_event::Column::ReferralId.eq(referral_id))
+        .exec(db)
+        .await?;
+    notification::Entity::delete_many()
+        .filter(notification::Column::ReferralId.eq(referral_id))
+        .exec(db)
+        .await?;
+    let deleted = referral::Entity::delete_many()
+        .filter(referral::Column::Id.eq(referral_id))
+        .filter(referral::Column::Status.eq(ReferralStatus::Draft.code()))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(internal(
+            "deleting a draft",
+            format!("draft {referral_id} not deleted"),
+        ))
+    }
 }
 
 /// Whether any referral exists.

@@ -30,11 +30,14 @@ pub enum EventType {
     ActionPlanSubmitted,
     ActionPlanApproved,
     EndOfServiceReportSubmitted,
+    ReferralAmended,
+    ReferralTransferred,
+    AppointmentCancelled,
 }
 
 impl EventType {
     /// Every type.
-    pub const ALL: [EventType; 15] = [
+    pub const ALL: [EventType; 18] = [
         EventType::ReferralSent,
         EventType::ReferralAssigned,
         EventType::ReferralWithdrawn,
@@ -50,6 +53,9 @@ impl EventType {
         EventType::ActionPlanSubmitted,
         EventType::ActionPlanApproved,
         EventType::EndOfServiceReportSubmitted,
+        EventType::ReferralAmended,
+        EventType::ReferralTransferred,
+        EventType::AppointmentCancelled,
     ];
 
     /// The `eventType` (and the end of the subject, `crs.events.<eventType>`).
@@ -74,6 +80,9 @@ impl EventType {
             EventType::EndOfServiceReportSubmitted => {
                 "intervention.end-of-service-report.submitted"
             }
+            EventType::ReferralAmended => "intervention.referral.amended",
+            EventType::ReferralTransferred => "intervention.referral.transferred",
+            EventType::AppointmentCancelled => "intervention.appointment.cancelled",
         }
     }
 
@@ -95,6 +104,11 @@ impl EventType {
             EventType::ActionPlanSubmitted => "An action plan has been submitted",
             EventType::ActionPlanApproved => "An action plan has been approved",
             EventType::EndOfServiceReportSubmitted => "An end of service report has been submitted",
+            EventType::ReferralAmended => "A sent referral has been amended by probation",
+            EventType::ReferralTransferred => {
+                "A referral has been handed to another probation practitioner"
+            }
+            EventType::AppointmentCancelled => "An appointment has been cancelled",
         }
     }
 
@@ -157,6 +171,9 @@ pub fn types_of(step: StepFacts<'_>) -> Vec<EventType> {
         EventKind::ActionPlanSubmitted => vec![EventType::ActionPlanSubmitted],
         EventKind::ActionPlanApproved => vec![EventType::ActionPlanApproved],
         EventKind::EndOfServiceReportSubmitted => vec![EventType::EndOfServiceReportSubmitted],
+        EventKind::Amended => vec![EventType::ReferralAmended],
+        EventKind::Transferred => vec![EventType::ReferralTransferred],
+        EventKind::AppointmentCancelled => vec![EventType::AppointmentCancelled],
     };
     if step.to.is_concluded() && !step.from.is_concluded() {
         types.push(EventType::ReferralConcluded);

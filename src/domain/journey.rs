@@ -121,10 +121,16 @@ pub enum Action {
     ScheduleSession,
     RecordSessionFeedback,
     SubmitEndOfServiceReport,
+    /// Change a detail of a sent referral (with a reason, in the change log).
+    Amend,
+    /// Hand a sent referral to another practitioner.
+    Transfer,
+    DeleteDraft,
+    CancelAppointment,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 17] = [
         Action::CreateDraft,
         Action::UpdateDraft,
         Action::Send,
@@ -138,6 +144,10 @@ impl Action {
         Action::ScheduleSession,
         Action::RecordSessionFeedback,
         Action::SubmitEndOfServiceReport,
+        Action::Amend,
+        Action::Transfer,
+        Action::DeleteDraft,
+        Action::CancelAppointment,
     ];
 
     /// Which role may take this action at all, whatever the referral.
@@ -147,8 +157,13 @@ impl Action {
             | Action::UpdateDraft
             | Action::Send
             | Action::Withdraw
-            | Action::ApproveActionPlan => role == Role::ProbationPractitioner,
+            | Action::ApproveActionPlan
+            | Action::Amend
+            | Action::DeleteDraft => role == Role::ProbationPractitioner,
+            // Case-management systems hand caseloads over too.
+            Action::Transfer => matches!(role, Role::ProbationPractitioner | Role::ReadAll),
             Action::Assign
+            | Action::CancelAppointment
             | Action::ScheduleAssessment
             | Action::RecordAssessmentFeedback
             | Action::SubmitActionPlan
@@ -282,6 +297,13 @@ pub fn decide(standing: Standing, permit: &Permit) -> Result<Decision, Refusal> 
         (Action::RecordSessionFeedback, InDelivery | AwaitingEndOfServiceReport) => Ok(Proceed),
         (Action::SubmitEndOfServiceReport, AwaitingEndOfServiceReport) => Ok(Proceed),
         (Action::SubmitEndOfServiceReport, Completed | PrematurelyEnded) => Ok(AlreadyDone),
+        (Action::Amend, s) if s != Draft && !s.is_concluded() => unless_withdrawn(MoveTo(s)),
+        // Concluded referrals are followed too (reports, questions): any sent one moves.
+        (Action::Transfer, s) if s != Draft => Ok(MoveTo(s)),
+        (Action::DeleteDraft, Draft) => Ok(MoveTo(Draft)),
+        (Action::CancelAppointment, AssessmentBooked | InDelivery | AwaitingEndOfServiceReport) => {
+            Ok(Proceed)
+        }
         _ => invalid,
     }
 }
@@ -301,10 +323,13 @@ pub enum EventKind {
     ActionPlanSubmitted,
     ActionPlanApproved,
     EndOfServiceReportSubmitted,
+    Amended,
+    Transferred,
+    AppointmentCancelled,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::Created,
         EventKind::Updated,
         EventKind::Sent,
@@ -317,6 +342,9 @@ impl EventKind {
         EventKind::ActionPlanSubmitted,
         EventKind::ActionPlanApproved,
         EventKind::EndOfServiceReportSubmitted,
+        EventKind::Amended,
+        EventKind::Transferred,
+        EventKind::AppointmentCancelled,
     ];
 
     /// The stored code.
@@ -334,6 +362,9 @@ impl EventKind {
             EventKind::ActionPlanSubmitted => "ACTION_PLAN_SUBMITTED",
             EventKind::ActionPlanApproved => "ACTION_PLAN_APPROVED",
             EventKind::EndOfServiceReportSubmitted => "END_OF_SERVICE_REPORT_SUBMITTED",
+            EventKind::Amended => "AMENDED",
+            EventKind::Transferred => "TRANSFERRED",
+            EventKind::AppointmentCancelled => "APPOINTMENT_CANCELLED",
         }
     }
 
@@ -595,18 +626,27 @@ mod tests {
         matches!(
             (action, role),
             (
-                CreateDraft | UpdateDraft | Send | Withdraw | ApproveActionPlan,
+                CreateDraft
+                    | UpdateDraft
+                    | Send
+                    | Withdraw
+                    | ApproveActionPlan
+                    | Amend
+                    | DeleteDraft,
                 ProbationPractitioner
-            ) | (
-                Assign
-                    | ScheduleAssessment
-                    | RecordAssessmentFeedback
-                    | SubmitActionPlan
-                    | ScheduleSession
-                    | RecordSessionFeedback
-                    | SubmitEndOfServiceReport,
-                ProviderUser
-            ) | (AddCaseNote, ProbationPractitioner | ProviderUser)
+            ) | (Transfer, ProbationPractitioner | ReadAll)
+                | (
+                    Assign
+                        | CancelAppointment
+                        | ScheduleAssessment
+                        | RecordAssessmentFeedback
+                        | SubmitActionPlan
+                        | ScheduleSession
+                        | RecordSessionFeedback
+                        | SubmitEndOfServiceReport,
+                    ProviderUser
+                )
+                | (AddCaseNote, ProbationPractitioner | ProviderUser)
         )
     }
 
@@ -653,6 +693,14 @@ mod tests {
             {
                 ok(AlreadyDone)
             }
+            Amend if status != Draft && !CONCLUDED.contains(&status) => {
+                unless_withdrawn(MoveTo(status))
+            }
+            Transfer if status != Draft => ok(MoveTo(status)),
+            DeleteDraft if status == Draft => ok(MoveTo(Draft)),
+            CancelAppointment if status == AssessmentBooked || DELIVERING.contains(&status) => {
+                ok(Proceed)
+            }
             _ => None,
         }
     }
@@ -688,10 +736,11 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 11 * 2 * 4 * 13 * 4);
-        // The four roles are all checked: machine clients and commissioners change nothing.
+        assert_eq!(checked, 11 * 2 * 4 * 17 * 4);
+        // The four roles are all checked: commissioners change nothing, machine clients only
+        // hand referrals over.
         for action in Action::ALL {
-            assert!(Permit::grant(ReadAll, action).is_err());
+            assert_eq!(Permit::grant(ReadAll, action).is_ok(), action == Transfer);
             assert!(Permit::grant(Commissioner, action).is_err());
         }
     }

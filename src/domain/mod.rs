@@ -8,7 +8,8 @@
 //!   [`journey::decide`], delivery state, the conclusion rule and the status derived from the facts.
 //! - `referral`: referral records as stored, what a caller reaches, the dashboard filters;
 //!   `draft`: draft fields, their checks and what a draft needs before it is sent;
-//!   `reference_number`: reference numbers.
+//!   `reference_number`: reference numbers; `amendment`: amending a sent referral, and the
+//!   change log of amendments and handovers.
 //! - `delivery`: appointments, feedback, action plans and reports, and their checks.
 //! - `notifications`: what each side of a referral is told about, and who is told.
 //! - `events`: the domain events a committed change publishes (types, bodies, no free text).
@@ -18,6 +19,7 @@
 //!   `performance_report`: the provider's per-referral performance report.
 
 pub mod actor;
+pub mod amendment;
 pub mod catalogue;
 pub mod delivery;
 pub mod draft;

@@ -28,6 +28,12 @@ pub enum NotificationKind {
     ActionPlanSubmitted,
     /// The end-of-service report was submitted (to the practitioner).
     EndOfServiceReportSubmitted,
+    /// The practitioner amended the sent referral (to the provider).
+    ReferralAmended,
+    /// The referral was handed to this practitioner (to the new practitioner).
+    ReferralTransferred,
+    /// The provider cancelled an appointment (to the practitioner).
+    AppointmentCancelled,
 }
 
 impl NotificationKind {
@@ -40,6 +46,9 @@ impl NotificationKind {
         NotificationKind::CaseNoteAdded,
         NotificationKind::ActionPlanSubmitted,
         NotificationKind::EndOfServiceReportSubmitted,
+        NotificationKind::ReferralAmended,
+        NotificationKind::ReferralTransferred,
+        NotificationKind::AppointmentCancelled,
     ];
 
     /// The stored code.
@@ -52,6 +61,9 @@ impl NotificationKind {
             NotificationKind::CaseNoteAdded => "CASE_NOTE_ADDED",
             NotificationKind::ActionPlanSubmitted => "ACTION_PLAN_SUBMITTED",
             NotificationKind::EndOfServiceReportSubmitted => "END_OF_SERVICE_REPORT_SUBMITTED",
+            NotificationKind::ReferralAmended => "REFERRAL_AMENDED",
+            NotificationKind::ReferralTransferred => "REFERRAL_TRANSFERRED",
+            NotificationKind::AppointmentCancelled => "APPOINTMENT_CANCELLED",
         }
     }
 
@@ -109,6 +121,9 @@ pub fn notice_of_step(kind: EventKind, actor: Role) -> Option<(NotificationKind,
             NotificationKind::EndOfServiceReportSubmitted,
             Side::Practitioner,
         )),
+        EventKind::Amended => Some((NotificationKind::ReferralAmended, Side::Provider)),
+        // Told to the practitioner who now holds it.
+        EventKind::Transferred => Some((NotificationKind::ReferralTransferred, Side::Practitioner)),
         _ => None,
     }
 }

@@ -68,7 +68,7 @@ pub fn line(record: &ReferralRecord) -> PerformanceLine {
         record
             .appointments
             .iter()
-            .filter(move |a| a.kind == kind && a.superseded.is_none())
+            .filter(move |a| a.kind == kind && a.is_live())
             .filter(move |a| a.feedback.as_ref().is_some_and(keep))
     };
     let attended_assessments =
@@ -94,7 +94,7 @@ pub fn line(record: &ReferralRecord) -> PerformanceLine {
         received_at: referral.sent_at,
         assessment_first_arranged_at: assessments().map(|a| a.created_at).min(),
         assessment_first_scheduled_for: assessments()
-            .filter(|a| a.superseded.is_none())
+            .filter(|a| a.is_live())
             .min_by_key(|a| a.created_at)
             .map(|a| a.starts_at),
         assessment_first_not_attended: earliest(current_with(AppointmentKind::Assessment, |f| {

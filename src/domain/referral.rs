@@ -102,23 +102,28 @@ pub fn referral_access(user_id: &UserId, scope: &Scope) -> Option<(Role, Referra
     }
 }
 
-/// A dashboard search term: a reference number, or a name.
+/// A dashboard search term: a reference number, a CRN, or a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Search {
     Reference(String),
+    /// A case reference number, upper case.
+    Crn(String),
     /// Lower-cased words; one word is a last name, several match any split into first
     /// name(s) and last name(s).
     Name(Vec<String>),
 }
 
 impl Search {
-    /// Reads a search box: text shaped like a reference is a reference, anything else a
-    /// name ("first last" or "last"). Blank text searches nothing.
+    /// Reads a search box: text shaped like a reference is a reference, text shaped like a
+    /// CRN a CRN, anything else a name ("first last" or "last"). Blank text searches nothing.
     pub fn parse(text: &str) -> Option<Search> {
         let text = text.trim();
         let upper = text.to_ascii_uppercase();
         if crate::domain::reference_number::looks_like_reference(&upper) {
             return Some(Search::Reference(upper));
+        }
+        if let Some(crn) = crate::domain::draft::parse_crn(text) {
+            return Some(Search::Crn(crn));
         }
         let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
         (!words.is_empty()).then_some(Search::Name(words))
@@ -143,6 +148,132 @@ pub struct ReferralQuery {
     pub sent_from: Option<DateTime<Utc>>,
     /// Sent before.
     pub sent_before: Option<DateTime<Utc>>,
+    /// Exactly this CRN (upper case).
+    pub crn: Option<String>,
+    /// The order of the page.
+    pub order: ReferralOrder,
+}
+
+/// What a dashboard is sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OrderField {
+    /// When it was sent (a draft: when it was started).
+    #[default]
+    SentAt,
+    CompletionDeadline,
+    Reference,
+    /// The person's last name (as searched: lower case).
+    Surname,
+}
+
+impl OrderField {
+    pub const ALL: [OrderField; 4] = [
+        OrderField::SentAt,
+        OrderField::CompletionDeadline,
+        OrderField::Reference,
+        OrderField::Surname,
+    ];
+
+    /// The name cursors carry.
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderField::SentAt => "SENT_AT",
+            OrderField::CompletionDeadline => "COMPLETION_DEADLINE",
+            OrderField::Reference => "REFERENCE",
+            OrderField::Surname => "SURNAME",
+        }
+    }
+
+    /// Parses a code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+}
+
+/// A dashboard order: a field and a direction, ties broken by id in the same direction.
+/// Missing values (only drafts lack them) come last ascending and first descending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReferralOrder {
+    pub field: OrderField,
+    pub descending: bool,
+}
+
+impl Default for ReferralOrder {
+    /// Newest sent first.
+    fn default() -> Self {
+        ReferralOrder {
+            field: OrderField::SentAt,
+            descending: true,
+        }
+    }
+}
+
+/// The sort value of a row under an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderKey {
+    Time(DateTime<Utc>),
+    Day(chrono::NaiveDate),
+    Text(String),
+    /// No value (a draft's deadline, reference or name).
+    Missing,
+}
+
+/// A position in a dashboard: the order it was read in and the last row's key and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DashboardCursor {
+    pub order: ReferralOrder,
+    pub key: OrderKey,
+    pub id: Uuid,
+}
+
+impl ReferralOrder {
+    /// The key of `referral` under this order.
+    pub fn key_of(self, referral: &Referral) -> OrderKey {
+        let text = |value: Option<String>| value.map_or(OrderKey::Missing, OrderKey::Text);
+        match self.field {
+            OrderField::SentAt => OrderKey::Time(referral.listed_at),
+            OrderField::CompletionDeadline => referral
+                .details
+                .completion_deadline
+                .map_or(OrderKey::Missing, OrderKey::Day),
+            OrderField::Reference => text(referral.reference.clone()),
+            OrderField::Surname => text(
+                referral
+                    .details
+                    .service_user
+                    .last_name
+                    .as_deref()
+                    .map(surname_key),
+            ),
+        }
+    }
+}
+
+/// A last name as stored for search and order: lower case, single spaces.
+pub fn surname_key(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `statuses` narrowed to those with (`wanted`) or without `status`; `None` is every status.
+pub fn narrow_statuses(
+    statuses: Option<Vec<ReferralStatus>>,
+    status: ReferralStatus,
+    wanted: bool,
+) -> Option<Vec<ReferralStatus>> {
+    let all = statuses.unwrap_or_else(|| {
+        ReferralStatus::ALL
+            .into_iter()
+            .filter(|s| *s != ReferralStatus::Draft)
+            .collect()
+    });
+    Some(
+        all.into_iter()
+            .filter(|s| (*s == status) == wanted)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -168,5 +299,9 @@ mod tests {
             ]))
         );
         assert_eq!(Search::parse("   "), None);
+        assert_eq!(
+            Search::parse(" x123456 "),
+            Some(Search::Crn("X123456".into()))
+        );
     }
 }

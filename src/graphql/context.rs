@@ -58,8 +58,8 @@ where
 /// after a mutation in the same request see its effect.
 pub fn forget_referral_children(ctx: &Context<'_>) -> Result<()> {
     use super::loaders::{
-        AppointmentsOfReferral, CaseNotesOfReferral, EventsOfReferral, PlansOfReferral,
-        ReportOfReferral, SelectionsOfReferral, SessionsOfReferral,
+        AppointmentsOfReferral, CaseNotesOfReferral, ChangeLogOfReferral, EventsOfReferral,
+        PlansOfReferral, ReportOfReferral, SelectionsOfReferral, SessionsOfReferral,
     };
     let loader = loader(ctx)?;
     loader.clear::<EventsOfReferral>();
@@ -69,6 +69,7 @@ pub fn forget_referral_children(ctx: &Context<'_>) -> Result<()> {
     loader.clear::<PlansOfReferral>();
     loader.clear::<SessionsOfReferral>();
     loader.clear::<ReportOfReferral>();
+    loader.clear::<ChangeLogOfReferral>();
     Ok(())
 }
 

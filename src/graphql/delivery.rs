@@ -108,6 +108,12 @@ impl AppointmentFeedback {
 #[derive(Clone, Debug)]
 pub struct Appointment(pub dom::Appointment);
 
+impl From<dom::Appointment> for Appointment {
+    fn from(appointment: dom::Appointment) -> Self {
+        Appointment(appointment)
+    }
+}
+
 /// An appointment: the initial assessment or a delivery session.
 #[Object]
 impl Appointment {
@@ -186,6 +192,22 @@ impl Appointment {
     async fn feedback(&self) -> Option<AppointmentFeedback> {
         self.0.feedback.clone().map(AppointmentFeedback)
     }
+    /// Whether it was cancelled (nothing replaces it; its slot is free to book again).
+    async fn cancelled(&self) -> bool {
+        self.0.cancellation.is_some()
+    }
+    /// When it was cancelled.
+    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.cancellation.as_ref().map(|c| c.at)
+    }
+    /// Who cancelled it.
+    async fn cancelled_by(&self) -> Option<User> {
+        self.0.cancellation.as_ref().map(|c| User(c.by.clone()))
+    }
+    /// Why it was cancelled.
+    async fn cancellation_reason(&self) -> Option<&str> {
+        self.0.cancellation.as_ref().map(|c| c.reason.as_str())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -262,11 +284,15 @@ impl DeliverySession {
             Some(self.session.number),
         )
         .cloned()
-        .map(Appointment)
+        .map(Appointment::from)
     }
     /// Every appointment of this session, oldest first (rescheduled and missed ones included).
     async fn history(&self) -> Vec<Appointment> {
-        self.appointments.iter().cloned().map(Appointment).collect()
+        self.appointments
+            .iter()
+            .cloned()
+            .map(Appointment::from)
+            .collect()
     }
     /// Whether the latest appointment has recorded feedback.
     async fn feedback_recorded(&self) -> bool {
@@ -583,7 +609,7 @@ impl DeliveryMutation {
             &input.to_domain(),
         )
         .await?;
-        Ok(Appointment(appointment))
+        Ok(Appointment::from(appointment))
     }
 
     /// Records what happened at an appointment whose start time has passed, and locks it: a
@@ -603,7 +629,26 @@ impl DeliveryMutation {
             &input.to_domain(),
         )
         .await?;
-        Ok(Appointment(appointment))
+        Ok(Appointment::from(appointment))
+    }
+
+    /// Cancels a booked appointment that has not taken place, with a reason (provider users):
+    /// nothing replaces it, its slot is free to book again, and the practitioner is notified.
+    async fn cancel_appointment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A live appointment without feedback.")] appointment_id: ID,
+        #[graphql(desc = "Why (required).")] reason: String,
+    ) -> Result<Appointment> {
+        forget_referral_children(ctx)?;
+        let appointment = delivery_service::cancel_appointment(
+            services(ctx)?,
+            caller(ctx)?,
+            AppointmentId(id_or_nil(&appointment_id)),
+            &reason,
+        )
+        .await?;
+        Ok(Appointment::from(appointment))
     }
 
     /// Submits the action plan or a revision once the assessment is completed; approved at

@@ -59,6 +59,44 @@ pub enum ReferralEventKind {
     ActionPlanApproved,
     /// The end-of-service report was submitted.
     EndOfServiceReportSubmitted,
+    /// The practitioner amended the sent referral (see `changeLog`).
+    Amended,
+    /// The referral was handed to another practitioner.
+    Transferred,
+    /// The provider cancelled an appointment; nothing replaces it.
+    AppointmentCancelled,
+}
+
+/// What a change-log entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::amendment::ChangeTopic")]
+pub enum ChangeLogTopic {
+    /// The completion deadline.
+    CompletionDeadline,
+    /// The maximum enforceable days.
+    MaximumEnforceableDays,
+    /// The reason for the referral.
+    ReasonForReferral,
+    /// Further information for the provider.
+    FurtherInformation,
+    /// One selected category's complexity level.
+    ComplexityLevel,
+    /// One selected category's desired outcomes.
+    DesiredOutcomes,
+    /// Accessibility needs.
+    AccessibilityNeeds,
+    /// Other needs.
+    AdditionalNeedsInformation,
+    /// Whether an interpreter is needed, and the language.
+    Interpreter,
+    /// Caring or work responsibilities, and when the person is unavailable.
+    AdditionalResponsibilities,
+    /// Custody or community, the prison and the expected release.
+    Location,
+    /// The probation office.
+    ProbationOffice,
+    /// A handover to another practitioner.
+    ResponsiblePractitioner,
 }
 
 /// A person's gender.
@@ -185,4 +223,10 @@ pub enum NotificationKind {
     ActionPlanSubmitted,
     /// The provider submitted the end-of-service report.
     EndOfServiceReportSubmitted,
+    /// The practitioner amended the referral.
+    ReferralAmended,
+    /// The referral was handed to you by another practitioner or a case-management system.
+    ReferralTransferred,
+    /// The provider cancelled an appointment.
+    AppointmentCancelled,
 }

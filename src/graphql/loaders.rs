@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::db::catalogue as queries;
 use crate::db::users::RecordedUser;
 use crate::domain::actor::UserId;
+use crate::domain::amendment::ChangeLogEntry;
 use crate::domain::catalogue::{
     ComplexityLevel, ContractType, DesiredOutcome, PccArea, ProbationDeliveryUnit, Region,
     ServiceCategory, ServiceProvider, WithdrawalReason,
@@ -383,6 +384,7 @@ macro_rules! children_of_referral {
 children_of_referral!(AppointmentsOfReferral => Appointment, crate::db::delivery::appointments_of);
 children_of_referral!(PlansOfReferral => ActionPlan, crate::db::delivery::plans_of);
 children_of_referral!(SessionsOfReferral => DeliverySession, crate::db::delivery::sessions_of);
+children_of_referral!(ChangeLogOfReferral => ChangeLogEntry, crate::db::change_log::of);
 
 /// The end-of-service report of a referral the caller may already see.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -20,6 +20,7 @@ pub mod subscription;
 pub mod types;
 pub mod user;
 pub mod viewer;
+pub mod work_queue;
 
 use async_graphql::{SDLExportOptions, Schema, SchemaBuilder};
 

@@ -11,9 +11,11 @@ use super::notification::NotificationMutation;
 use super::referral::{CaseNote, Referral};
 use super::scalars::Date;
 use crate::domain::actor::UserId;
+use crate::domain::amendment::Amendment;
 use crate::domain::draft::{DraftUpdate, LocationInput as DomainLocation, Patch, ServiceUserPatch};
 use crate::domain::ids::{InterventionId, ReferralId};
 use crate::error::{AppError, FieldError, field_code};
+use crate::service::amendments;
 use crate::service::referrals as journey;
 
 fn patch<T: Clone>(value: &MaybeUndefined<T>) -> Patch<T> {
@@ -256,6 +258,97 @@ impl UpdateDraftReferralInput {
     }
 }
 
+/// What an amendment of a sent referral changes: a field left out is unchanged; `null`
+/// clears an optional one (a detail sending needs cannot be cleared). Each changed topic is
+/// logged in `changeLog` with the amendment's reason.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct AmendReferralInput {
+    /// In the future.
+    pub completion_deadline: MaybeUndefined<Date>,
+    /// Above zero.
+    pub maximum_enforceable_days: MaybeUndefined<i32>,
+    /// Why the person is referred.
+    pub reason_for_referral: MaybeUndefined<String>,
+    /// Anything else the provider should know.
+    pub further_information: MaybeUndefined<String>,
+    /// Complexity levels of selected categories (refused once an action plan is approved).
+    pub complexity_levels: Option<Vec<ComplexityLevelSelectionInput>>,
+    /// Desired outcomes of selected categories (refused once an action plan is approved).
+    pub desired_outcomes: Option<Vec<DesiredOutcomesSelectionInput>>,
+    /// Accessibility needs.
+    pub accessibility_needs: MaybeUndefined<String>,
+    /// Other needs.
+    pub additional_needs_information: MaybeUndefined<String>,
+    /// Whether an interpreter is needed; `false` clears the language.
+    pub needs_interpreter: MaybeUndefined<bool>,
+    /// Required while an interpreter is needed.
+    pub interpreter_language: MaybeUndefined<String>,
+    /// Whether the person has caring or work responsibilities; `false` clears `whenUnavailable`.
+    pub has_additional_responsibilities: MaybeUndefined<bool>,
+    /// Required while there are additional responsibilities.
+    pub when_unavailable: MaybeUndefined<String>,
+    /// Where the person is: custody location and expected release, or community.
+    pub location: Option<LocationInput>,
+    /// The probation office.
+    pub probation_office: MaybeUndefined<String>,
+}
+
+impl AmendReferralInput {
+    /// The amendment, its ids read as a draft update's are.
+    fn to_amendment(&self) -> Result<Amendment, AppError> {
+        let AmendReferralInput {
+            completion_deadline,
+            maximum_enforceable_days,
+            reason_for_referral,
+            further_information,
+            complexity_levels,
+            desired_outcomes,
+            accessibility_needs,
+            additional_needs_information,
+            needs_interpreter,
+            interpreter_language,
+            has_additional_responsibilities,
+            when_unavailable,
+            location,
+            probation_office,
+        } = self.clone();
+        let update = UpdateDraftReferralInput {
+            completion_deadline,
+            maximum_enforceable_days,
+            reason_for_referral,
+            further_information,
+            complexity_levels,
+            desired_outcomes,
+            accessibility_needs,
+            additional_needs_information,
+            needs_interpreter,
+            interpreter_language,
+            has_additional_responsibilities,
+            when_unavailable,
+            location,
+            probation_office,
+            ..UpdateDraftReferralInput::default()
+        }
+        .to_update()?;
+        Ok(Amendment {
+            complexity_levels: update.complexity_levels,
+            desired_outcomes: update.desired_outcomes,
+            completion_deadline: update.completion_deadline,
+            maximum_enforceable_days: update.maximum_enforceable_days,
+            reason_for_referral: update.reason_for_referral,
+            further_information: update.further_information,
+            accessibility_needs: update.accessibility_needs,
+            additional_needs_information: update.additional_needs_information,
+            needs_interpreter: update.needs_interpreter,
+            interpreter_language: update.interpreter_language,
+            has_additional_responsibilities: update.has_additional_responsibilities,
+            when_unavailable: update.when_unavailable,
+            location: update.location,
+            probation_office: update.probation_office,
+        })
+    }
+}
+
 /// Entry points for changing referrals: the journey and service delivery.
 #[derive(Debug, Default, MergedObject)]
 #[graphql(name = "Mutation")]
@@ -367,6 +460,69 @@ impl JourneyMutation {
         )
         .await?;
         Ok(Referral(withdrawn))
+    }
+
+    /// Amends a sent referral (its responsible practitioner): the fields given change, with a
+    /// reason; each changed topic is logged in `changeLog`, and the provider is notified.
+    async fn amend_referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The referral.")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: AmendReferralInput,
+        #[graphql(desc = "Why, in the practitioner's words (required).")] reason: String,
+        #[graphql(desc = "The `version` last read; a stale one is `CONFLICT`.")]
+        expected_version: Option<i32>,
+    ) -> Result<Referral> {
+        forget_referral_children(ctx)?;
+        let amended = amendments::amend(
+            services(ctx)?,
+            caller(ctx)?,
+            ReferralId(id_or_nil(&id)),
+            input.to_amendment(),
+            &reason,
+            expected_version,
+        )
+        .await?;
+        Ok(Referral(amended))
+    }
+
+    /// Hands a sent referral to another practitioner (its responsible practitioner, or a
+    /// read-all client syncing a case-management system). The new practitioner sees it from
+    /// then on; the one who created it keeps reading it, nobody else.
+    async fn transfer_referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The referral.")] id: ID,
+        #[graphql(desc = "The practitioner taking it over (a user who has used the service).")]
+        to_practitioner_id: ID,
+        #[graphql(desc = "Why, if given.")] reason: Option<String>,
+        #[graphql(desc = "The `version` last read; a stale one is `CONFLICT`.")]
+        expected_version: Option<i32>,
+    ) -> Result<Referral> {
+        forget_referral_children(ctx)?;
+        let transferred = amendments::transfer(
+            services(ctx)?,
+            caller(ctx)?,
+            ReferralId(id_or_nil(&id)),
+            &UserId(to_practitioner_id.to_string()),
+            reason.as_deref(),
+            expected_version,
+        )
+        .await?;
+        Ok(Referral(transferred))
+    }
+
+    /// Deletes a draft and everything under it (its creator only); returns its id. A sent
+    /// referral is never deleted.
+    async fn delete_draft_referral(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft.")] id: ID,
+    ) -> Result<ID> {
+        forget_referral_children(ctx)?;
+        let deleted =
+            journey::delete_draft(services(ctx)?, caller(ctx)?, ReferralId(id_or_nil(&id))).await?;
+        Ok(ID(deleted.0.to_string()))
     }
 
     /// Adds a case note to a sent referral (the practitioner or a provider user in scope).

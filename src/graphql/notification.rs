@@ -58,7 +58,7 @@ impl Notification {
     async fn referral(&self) -> Referral {
         Referral(self.referral.clone())
     }
-    /// The appointment whose feedback raised it; null for the other kinds.
+    /// The appointment whose feedback raised it, or that was cancelled; null for the other kinds.
     async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
         let Some(id) = self.notification.appointment_id else {
             return Ok(None);
@@ -67,12 +67,14 @@ impl Notification {
             .await?
             .into_iter()
             .find(|a| a.id == id)
-            .map(Appointment))
+            .map(Appointment::from))
     }
 }
 
 /// A page of notifications, newest first.
 pub type NotificationConnection = Page<Notification>;
+
+impl paging::Listed for Notification {}
 
 #[derive(Debug, Default)]
 pub struct NotificationQuery;

@@ -16,10 +16,13 @@ use super::types::{
     prefetch_interventions,
 };
 use super::viewer::Viewer;
+use super::work_queue::WorkQueueQuery;
 use crate::domain::catalogue as cat;
+use crate::domain::draft::parse_crn;
 use crate::domain::ids::ReferralId;
+use crate::domain::journey::ReferralStatus as DomainStatus;
 use crate::domain::page::PageSize;
-use crate::domain::referral::{ReferralQuery, Search};
+use crate::domain::referral::{ReferralOrder, ReferralQuery, Search, narrow_statuses};
 use crate::error::{AppError, FieldError, field_code};
 use crate::service;
 
@@ -84,25 +87,93 @@ pub struct ReferralFilter {
     pub sent_from: Option<Date>,
     /// Sent on or before this day (UK time).
     pub sent_to: Option<Date>,
+    /// Exactly this case reference number (any case, spaces around ignored).
+    pub crn: Option<String>,
+    /// `true`: the assessment is done and the provider's action plan is due; `false`: not.
+    pub action_plan_due: Option<bool>,
+    /// `true`: the end-of-service report is due; `false`: not.
+    pub report_due: Option<bool>,
+}
+
+/// What the dashboard is sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(remote = "crate::domain::referral::OrderField")]
+pub enum ReferralOrderField {
+    /// When it was sent (a draft: when it was started).
+    SentAt,
+    /// The completion deadline.
+    CompletionDeadline,
+    /// The reference number.
+    Reference,
+    /// The person's last name.
+    Surname,
+}
+
+/// Which way a list is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, async_graphql::Enum)]
+pub enum OrderDirection {
+    /// Smallest first (earliest date, A to Z).
+    #[default]
+    Asc,
+    /// Largest first (latest date, Z to A).
+    Desc,
+}
+
+/// A dashboard order; ties are broken by id, so pages never repeat or skip a row. Drafts
+/// without the field sort last ascending and first descending.
+#[derive(Clone, Copy, Debug, InputObject)]
+#[graphql(name = "ReferralOrder")]
+pub struct ReferralOrderInput {
+    /// The field sorted by.
+    pub field: ReferralOrderField,
+    /// The direction; ascending unless given.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+impl From<ReferralOrderInput> for ReferralOrder {
+    fn from(order: ReferralOrderInput) -> Self {
+        ReferralOrder {
+            field: order.field.into(),
+            descending: order.direction == OrderDirection::Desc,
+        }
+    }
 }
 
 impl ReferralFilter {
-    fn into_query(self, me: &crate::domain::actor::UserId) -> Result<ReferralQuery, AppError> {
+    fn into_query(
+        self,
+        me: &crate::domain::actor::UserId,
+        order: ReferralOrder,
+    ) -> Result<ReferralQuery, AppError> {
+        let invalid = |field: &str| {
+            AppError::bad_input(
+                "the referral filter is invalid",
+                vec![FieldError::new(field, field_code::INVALID_FORMAT)],
+            )
+        };
         let service_category_id = match &self.service_category_id {
             None => None,
-            Some(id) => Some(parse_uuid(id).ok_or_else(|| {
-                AppError::bad_input(
-                    "the referral filter is invalid",
-                    vec![FieldError::new(
-                        "serviceCategoryId",
-                        field_code::INVALID_FORMAT,
-                    )],
-                )
-            })?),
+            Some(id) => Some(parse_uuid(id).ok_or_else(|| invalid("serviceCategoryId"))?),
         };
+        let crn = match &self.crn {
+            None => None,
+            Some(crn) => Some(parse_crn(crn).ok_or_else(|| invalid("crn"))?),
+        };
+        let mut statuses = self.status.map(|s| s.into_iter().map(Into::into).collect());
+        for (wanted, status) in [
+            (self.action_plan_due, DomainStatus::AssessmentCompleted),
+            (self.report_due, DomainStatus::AwaitingEndOfServiceReport),
+        ] {
+            if let Some(wanted) = wanted {
+                statuses = narrow_statuses(statuses, status, wanted);
+            }
+        }
         let day_start = |d: chrono::NaiveDate| Some(cat::uk_day_start(d));
         Ok(ReferralQuery {
-            statuses: self.status.map(|s| s.into_iter().map(Into::into).collect()),
+            statuses,
+            crn,
+            order,
             open: self.open,
             unassigned: self.unassigned,
             assigned_to: self.assigned_to_me.filter(|m| *m).map(|_| me.clone()),
@@ -118,12 +189,13 @@ impl ReferralFilter {
     }
 }
 
-/// Entry points for reading: the catalogue, referrals, the caller's notifications and the
-/// outcome report.
+/// Entry points for reading: the catalogue, referrals, the provider's work queue, the caller's
+/// notifications and the outcome report.
 #[derive(Debug, Default, MergedObject)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     CatalogueAndReferralQuery,
+    WorkQueueQuery,
     NotificationQuery,
     OutcomeReportQuery,
 );
@@ -222,28 +294,39 @@ impl CatalogueAndReferralQuery {
         Ok(found.map(Referral))
     }
 
-    /// The dashboard: referrals in the caller's scope, newest sent first. `first` defaults to 20
-    /// and may be at most 100; `after` takes an `endCursor`.
+    /// The dashboard: referrals in the caller's scope, newest sent first unless `orderBy`
+    /// says otherwise. `first` defaults to 20 and may be at most 100; `after` takes an
+    /// `endCursor` of the same filter and order.
     #[graphql(complexity = "PageSize::cost(first) * child_complexity")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Filters; every one given must hold.")] filter: Option<ReferralFilter>,
+        #[graphql(desc = "The order; newest sent first unless given.")] order_by: Option<
+            ReferralOrderInput,
+        >,
         #[graphql(desc = "Rows of the page: 20 unless given, at most 100.")] first: Option<i32>,
         #[graphql(desc = "An `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ReferralConnection> {
         let caller = caller(ctx)?;
+        let order = order_by.map(ReferralOrder::from).unwrap_or_default();
         // Read here, reported by the service once the caller may see referrals at all.
         let request = filter
             .unwrap_or_default()
-            .into_query(caller.user_id())
+            .into_query(caller.user_id(), order)
             .and_then(|query| {
-                let cursor = after.as_deref().map(paging::decode_cursor).transpose()?;
+                let cursor = after
+                    .as_deref()
+                    .map(paging::decode_dashboard_cursor)
+                    .transpose()?;
+                if cursor.as_ref().is_some_and(|c| c.order != order) {
+                    return Err(paging::cursor_of_another_order());
+                }
                 Ok((query, cursor))
             });
         let page = service::referrals::list(services(ctx)?, caller, request, first).await?;
         prefetch_page(ctx, &page.referrals).await?;
-        Ok(referral_connection(page))
+        Ok(referral_connection(page, order))
     }
 
     /// Reasons a practitioner may give for withdrawing a referral, in their published order.

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use super::context::{loader, prime};
 use super::cost;
 use super::delivery::{self, ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
-use super::enums::{Gender, LocationType, ReferralEventKind, ReferralStatus};
+use super::enums::{ChangeLogTopic, Gender, LocationType, ReferralEventKind, ReferralStatus};
 use super::error::from_loader;
 use super::loaders::{
-    CaseNotesOfReferral, ComplexityLevelById, DesiredOutcomeById, EventsOfReferral, PduByCode,
-    ProviderByCode, SelectionsOfReferral, ServiceCategoryById, SubcontractorsOfContract, UserById,
-    WithdrawalReasonByCode,
+    CaseNotesOfReferral, ChangeLogOfReferral, ComplexityLevelById, DesiredOutcomeById,
+    EventsOfReferral, PduByCode, ProviderByCode, SelectionsOfReferral, ServiceCategoryById,
+    SubcontractorsOfContract, UserById, WithdrawalReasonByCode,
 };
 use super::paging::{self, Page};
 use super::scalars::Date;
@@ -21,8 +21,10 @@ use super::types::{
     WithdrawalReason,
 };
 use super::user::User;
+use crate::domain::actor::UserId;
+use crate::domain::amendment::{self, ChangeTopic};
 use crate::domain::draft::{self, SelectedCategory};
-use crate::domain::page::{PageCursor, PageSize};
+use crate::domain::page::PageSize;
 use crate::domain::referral as record;
 
 #[derive(Clone, Debug)]
@@ -199,6 +201,102 @@ impl ReferralEvent {
     async fn to_status(&self) -> ReferralStatus {
         self.0.to_status.into()
     }
+    /// The caseworker assigned (`ASSIGNED`).
+    async fn assignee(&self) -> Option<User> {
+        self.detail_text("assigneeId").map(|id| User(UserId(id)))
+    }
+    /// The reason given (`WITHDRAWN`).
+    async fn withdrawal_reason(&self, ctx: &Context<'_>) -> Result<Option<WithdrawalReason>> {
+        let Some(code) = self.detail_text("reasonCode") else {
+            return Ok(None);
+        };
+        let found = loader(ctx)?
+            .load_one(WithdrawalReasonByCode(code))
+            .await
+            .map_err(from_loader)?;
+        Ok(found.map(WithdrawalReason))
+    }
+    /// The topics changed (`AMENDED`); the values and reason are in `changeLog`.
+    async fn amended_topics(&self) -> Vec<ChangeLogTopic> {
+        self.detail()
+            .and_then(|d| d.get("topics").and_then(|t| t.as_array()).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.as_str().and_then(ChangeTopic::from_code))
+            .map(Into::into)
+            .collect()
+    }
+    /// The practitioner who handed the referral over (`TRANSFERRED`).
+    async fn transferred_from(&self) -> Option<User> {
+        self.detail_text("fromPractitionerId")
+            .map(|id| User(UserId(id)))
+    }
+    /// The practitioner who took it over (`TRANSFERRED`).
+    async fn transferred_to(&self) -> Option<User> {
+        self.detail_text("toPractitionerId")
+            .map(|id| User(UserId(id)))
+    }
+    /// The appointment booked, moved, recorded or cancelled (appointment entries).
+    async fn appointment_id(&self) -> Option<ID> {
+        self.detail_text("appointmentId").map(ID)
+    }
+    /// The case note added (`CASE_NOTE_ADDED`).
+    async fn case_note_id(&self) -> Option<ID> {
+        self.detail_text("caseNoteId").map(ID)
+    }
+}
+
+impl ReferralEvent {
+    /// The entry's recorded detail: a JSON object of ids and codes.
+    fn detail(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.0
+            .detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .and_then(|v| v.as_object().cloned())
+    }
+
+    /// One text value of the detail.
+    fn detail_text(&self, key: &str) -> Option<String> {
+        self.detail()
+            .and_then(|d| d.get(key).and_then(|v| v.as_str()).map(str::to_owned))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ChangeLogEntry(pub amendment::ChangeLogEntry);
+
+/// One change to a sent referral: an amended topic or a handover, with its reason.
+#[Object]
+impl ChangeLogEntry {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// What changed.
+    async fn topic(&self) -> ChangeLogTopic {
+        self.0.topic.into()
+    }
+    /// The value before, in words (for a handover: the practitioner's user id); null when unset.
+    async fn old_value(&self) -> Option<&str> {
+        self.0.old_value.as_deref()
+    }
+    /// The value after, in words (for a handover: the practitioner's user id); null when cleared.
+    async fn new_value(&self) -> Option<&str> {
+        self.0.new_value.as_deref()
+    }
+    /// Why, in the practitioner's words (always given for an amendment).
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+    /// Who made the change.
+    async fn actor(&self) -> User {
+        User(self.0.actor_id.clone())
+    }
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -231,6 +329,8 @@ impl CaseNote {
 
 /// A page of case notes, newest first.
 pub type CaseNoteConnection = Page<CaseNote>;
+
+impl paging::Listed for CaseNote {}
 
 #[derive(Clone, Debug)]
 pub struct Referral(pub record::Referral);
@@ -270,9 +370,28 @@ impl Referral {
     async fn sent_by(&self) -> Option<User> {
         self.0.sent_by.clone().map(User)
     }
-    /// The responsible probation practitioner (the sender).
-    async fn responsible_practitioner(&self) -> Option<User> {
-        self.0.responsible_pp_id.clone().map(User)
+    /// The responsible probation practitioner: the draft's creator, then the sender, then
+    /// whoever the referral was last handed to.
+    async fn responsible_practitioner(&self) -> User {
+        User(
+            self.0
+                .responsible_pp_id
+                .clone()
+                .unwrap_or_else(|| self.0.created_by.clone()),
+        )
+    }
+    /// Amendments and handovers since sending, oldest first.
+    #[graphql(complexity = "cost::EVENTS_PER_REFERRAL * child_complexity")]
+    async fn change_log(&self, ctx: &Context<'_>) -> Result<Vec<ChangeLogEntry>> {
+        let entries = loader(ctx)?
+            .load_one(ChangeLogOfReferral(self.0.id))
+            .await
+            .map_err(from_loader)?;
+        Ok(entries
+            .unwrap_or_default()
+            .into_iter()
+            .map(ChangeLogEntry)
+            .collect())
     }
     /// When the referral concluded (completed, cancelled or ended early); null while open.
     async fn concluded_at(&self) -> Option<DateTime<Utc>> {
@@ -404,7 +523,7 @@ impl Referral {
         Ok(delivery::appointments_of(ctx, self.0.id)
             .await?
             .into_iter()
-            .map(Appointment)
+            .map(Appointment::from)
             .collect())
     }
     /// The latest action plan; null until one is submitted.
@@ -450,6 +569,8 @@ impl Referral {
 
 /// A page of referrals.
 pub type ReferralConnection = Page<Referral>;
+
+impl paging::Listed for Referral {}
 
 /// Loads, in one batch per kind, the children of a page of referrals that the query selects
 /// (assignees, prime providers, subcontractors), so a page costs the same number of statements
@@ -498,15 +619,21 @@ pub async fn prefetch_page(ctx: &Context<'_>, referrals: &[record::Referral]) ->
     a.and(b).and(c)
 }
 
-/// Builds a referral page from the service's result.
-pub fn referral_connection(page: crate::service::referrals::Page) -> ReferralConnection {
-    paging::connection(
+/// Builds a referral page from the service's result, each row's cursor in the page's order.
+pub fn referral_connection(
+    page: crate::service::referrals::Page,
+    order: record::ReferralOrder,
+) -> ReferralConnection {
+    paging::connection_with(
         page.referrals,
         page.has_next_page,
         page.total_count,
-        |r| PageCursor {
-            listed_at: r.listed_at,
-            id: r.id,
+        |r| {
+            paging::encode_dashboard_cursor(&record::DashboardCursor {
+                order,
+                key: order.key_of(r),
+                id: r.id,
+            })
         },
         Referral,
     )

@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::context::loader;
+use super::context::{caller, loader};
 use super::error::from_loader;
 use super::loaders::UserById;
-use crate::domain::actor::UserId;
+use crate::domain::actor::{Scope, UserId};
 
 #[derive(Clone, Debug)]
 pub struct User(pub UserId);
@@ -24,5 +24,18 @@ impl User {
             .await
             .map_err(from_loader)?;
         Ok(user.and_then(|u| u.name))
+    }
+    /// Email address as last seen in their token, for the people working a referral: shown to
+    /// its practitioner and provider staff (a user is only ever reached through a referral in
+    /// the caller's scope); null for machine clients, and if never given.
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        if !matches!(caller(ctx)?.scope, Scope::Practitioner | Scope::Provider(_)) {
+            return Ok(None);
+        }
+        let user = loader(ctx)?
+            .load_one(UserById(self.0.clone()))
+            .await
+            .map_err(from_loader)?;
+        Ok(user.and_then(|u| u.email))
     }
 }

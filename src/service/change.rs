@@ -20,6 +20,7 @@ use super::{Services, outcome_report};
 use crate::db;
 use crate::db::referrals::SaveError;
 use crate::domain::actor::{Caller, Role, UserId};
+use crate::domain::amendment::{ChangeLogEntry, TopicChange};
 use crate::domain::delivery::{self, ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
 use crate::domain::events;
 use crate::domain::ids::ReferralId;
@@ -133,6 +134,8 @@ pub(super) struct Change<'a> {
     steps: Vec<Step>,
     /// Notifications the use case raised beyond its steps' own (feedback's).
     notices: Vec<Notice>,
+    /// Change-log entries (amendments, handovers).
+    change_log: Vec<ChangeLogEntry>,
     /// The public address events name the referral under.
     public_url: std::sync::Arc<str>,
     live: LiveHub,
@@ -172,6 +175,17 @@ impl<'a> Change<'a> {
         let referral = db::referrals::find(&txn, &access, id, true)
             .await?
             .ok_or(AppError::NotFound)?;
+        if permit.role() == Role::ProbationPractitioner
+            && referral
+                .responsible_pp_id
+                .as_ref()
+                .is_some_and(|responsible| responsible != caller.user_id())
+        {
+            // The creator still reads a referral handed to a colleague, but no longer acts on it.
+            return Err(AppError::Forbidden(
+                "the referral has been handed to another practitioner: only its responsible practitioner may change it".into(),
+            ));
+        }
         if expected_version.is_some_and(|v| v != referral.version) {
             return Err(AppError::Conflict(format!(
                 "the referral has changed: version {} is not the current version",
@@ -187,6 +201,7 @@ impl<'a> Change<'a> {
             at: now(),
             steps: Vec::new(),
             notices: Vec::new(),
+            change_log: Vec::new(),
             public_url: services.public_url.clone(),
             live: services.live.clone(),
         })
@@ -230,6 +245,35 @@ impl<'a> Change<'a> {
             side,
             appointment_id,
         });
+    }
+
+    /// Adds a change-log entry for `change`, with the reason given, on commit.
+    pub fn log(&mut self, change: TopicChange, reason: Option<&str>) {
+        self.change_log.push(ChangeLogEntry {
+            id: Uuid::now_v7(),
+            referral_id: self.referral.id,
+            topic: change.topic,
+            old_value: change.old_value,
+            new_value: change.new_value,
+            reason: reason.map(str::to_owned),
+            actor_id: self.caller.user_id().clone(),
+            at: self.at,
+        });
+    }
+
+    /// Deletes the draft with every row under it and commits: a person who was never
+    /// referred leaves nothing behind, history included.
+    pub async fn discard(self) -> Result<(), AppError> {
+        if self.referral.status != ReferralStatus::Draft {
+            return Err(internal(
+                "discarding a referral",
+                "only drafts are discarded",
+            ));
+        }
+        db::referrals::delete_draft(&self.txn, self.referral.id).await?;
+        self.txn.commit().await?;
+        tracing::info!(referral_id = %self.referral.id, user_id = %self.caller.user_id(), "draft referral deleted");
+        Ok(())
     }
 
     /// Records a step to the referral's current status.
@@ -322,6 +366,7 @@ impl<'a> Change<'a> {
         }
         let notified = self.notifications().await?;
         db::notifications::insert(&self.txn, &notified).await?;
+        db::change_log::insert(&self.txn, &self.change_log).await?;
         for step in &self.steps {
             let mut recorded = event(
                 &self.referral,

@@ -7,22 +7,26 @@
 //! each change the status is derived again from them, and one event per step is appended in the
 //! same transaction.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::Services;
-use super::change::{Change, Facts, authorise};
+use super::change::{self, Change, Facts, authorise, reader};
 use crate::db;
 use crate::domain::actor::{Caller, UserId};
 use crate::domain::delivery::{
-    self, ActionPlan, Appointment, AppointmentInput, AppointmentKind, Approval, Booking,
-    DeliverySession, EndOfServiceReport, FeedbackInput, OutcomeInput, Supersession,
+    self, ActionPlan, Appointment, AppointmentInput, AppointmentKind, AppointmentQuery, Approval,
+    Booking, DeliverySession, EndOfServiceReport, FeedbackInput, OutcomeInput, Supersession,
     latest_appointment,
 };
 use crate::domain::ids::{ActionPlanId, AppointmentId, ReferralId};
 use crate::domain::journey::{Action, Decision, EventKind};
-use crate::domain::notifications::Side;
+use crate::domain::notifications::{NotificationKind, Side};
+use crate::domain::page::{PageCursor, PageSize};
+use crate::domain::referral::Referral;
 use crate::error::field_code as code;
 use crate::error::{AppError, FieldError};
 
@@ -89,6 +93,9 @@ pub async fn schedule_appointment(
         if target.superseded.is_some() {
             return Err(conflict(delivery::BookingConflict::NotLatest));
         }
+        if target.cancellation.is_some() {
+            return Err(conflict(delivery::CancellationConflict::AlreadyCancelled));
+        }
     }
     change.decide(Some(&facts)).await?;
     let at = change.at;
@@ -119,6 +126,7 @@ pub async fn schedule_appointment(
         created_by: caller.user_id().clone(),
         superseded: None,
         feedback: None,
+        cancellation: None,
     };
     let txn = change.txn();
     let (kind, replaces) = match (booking, checked.reschedule) {
@@ -191,6 +199,9 @@ pub async fn record_feedback(
             "this appointment was rescheduled: record feedback on its replacement".into(),
         ));
     }
+    if appointment.cancellation.is_some() {
+        return Err(conflict(delivery::CancellationConflict::AlreadyCancelled));
+    }
     change.decide(Some(&facts)).await?;
     let at = change.at;
     let not_started = (appointment.starts_at > at)
@@ -235,6 +246,115 @@ pub async fn record_feedback(
     appointment.feedback = Some(feedback);
     change.commit().await?;
     tracing::info!(%appointment_id, notifications = notifications.len(), "appointment feedback recorded");
+    Ok(appointment)
+}
+
+/// A page of the work queue: appointments with their referrals.
+#[derive(Debug)]
+pub struct QueuePage {
+    pub appointments: Vec<(Appointment, Referral)>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+/// What a work-queue request asks for, as read from the request: its filter and position.
+pub type QueueRequest = Result<(AppointmentQuery, Option<PageCursor>), AppError>;
+
+/// The work queue: live appointments of the referrals in the caller's scope, earliest first,
+/// each with its referral; three statements whatever the page size.
+pub async fn work_queue(
+    services: &Services,
+    caller: &Caller,
+    request: QueueRequest,
+    first: Option<i32>,
+) -> Result<QueuePage, AppError> {
+    let (_, access) = reader(caller)?;
+    let (query, cursor) = request?;
+    let limit = PageSize::parse(first)?.rows();
+    let now = change::now();
+    let (appointments, has_next_page) =
+        db::work_queue::page(&services.db, &access, &query, now, cursor, limit).await?;
+    let total_count = db::work_queue::count(&services.db, &access, &query, now).await?;
+    let mut ids: Vec<Uuid> = appointments.iter().map(|a| a.referral_id).collect();
+    ids.sort();
+    ids.dedup();
+    let referrals: HashMap<Uuid, Referral> = db::referrals::find_many(&services.db, &access, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    Ok(QueuePage {
+        appointments: appointments
+            .into_iter()
+            .filter_map(|a| referrals.get(&a.referral_id).cloned().map(|r| (a, r)))
+            .collect(),
+        has_next_page,
+        total_count,
+    })
+}
+
+/// Cancels a booked appointment that has not taken place (no feedback, not moved), with a
+/// reason: nothing replaces it, its slot is free to book again, the status follows (an
+/// assessment booked falls back to assigned), and the practitioner is notified.
+pub async fn cancel_appointment(
+    services: &Services,
+    caller: &Caller,
+    appointment: AppointmentId,
+    reason: &str,
+) -> Result<Appointment, AppError> {
+    let appointment_id = appointment.0;
+    let authorised = authorise(caller, Action::CancelAppointment)?;
+    let reason = reason.trim();
+    let reason_problem = if reason.is_empty() {
+        Some(FieldError::new("reason", code::CANNOT_BE_EMPTY))
+    } else if reason.chars().count() > crate::domain::draft::MAX_TEXT_LENGTH {
+        Some(FieldError::new("reason", code::INVALID_LENGTH))
+    } else {
+        None
+    };
+    // Unknown and out-of-scope appointments take the same path (see `record_feedback`).
+    let referral_id = db::delivery::referral_of_appointment(&services.db, appointment_id)
+        .await?
+        .map_or(Uuid::nil(), |(referral_id, _)| referral_id);
+    let mut change = Change::open(services, authorised, ReferralId(referral_id), None).await?;
+    let facts = Facts::load(change.txn(), referral_id).await?;
+    let mut appointment = facts
+        .appointments
+        .iter()
+        .find(|a| a.id == appointment_id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    if let Some(problem) = reason_problem {
+        return Err(AppError::bad_input(
+            "the cancellation is invalid",
+            vec![problem],
+        ));
+    }
+    appointment.check_cancellable().map_err(conflict)?;
+    change.decide(Some(&facts)).await?;
+    let cancellation = delivery::Cancellation {
+        at: change.at,
+        by: caller.user_id().clone(),
+        reason: reason.to_owned(),
+    };
+    if !db::delivery::cancel(change.txn(), appointment_id, &cancellation).await? {
+        return Err(conflict(delivery::CancellationConflict::AlreadyCancelled));
+    }
+    change.notify(
+        NotificationKind::AppointmentCancelled,
+        Side::Practitioner,
+        Some(appointment_id),
+    );
+    let detail = detail(serde_json::json!({
+        "appointmentId": appointment_id,
+        "kind": appointment.kind.code(),
+        "sessionNumber": appointment.session_number,
+    }));
+    change
+        .settle(EventKind::AppointmentCancelled, detail)
+        .await?;
+    appointment.cancellation = Some(cancellation);
+    change.commit().await?;
     Ok(appointment)
 }
 

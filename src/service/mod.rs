@@ -2,6 +2,7 @@
 //! that matters), decides what is allowed, and calls `db`. Every change to a referral goes
 //! through the one write path, [`change`].
 
+pub mod amendments;
 pub mod catalogue;
 pub mod catalogue_import;
 mod change;

@@ -12,15 +12,16 @@ use super::catalogue::today;
 use super::change::{self, Change, authorise, reader};
 use crate::db;
 use crate::domain::actor::{Caller, Scope, UserId, resolve_scope};
+use crate::domain::amendment::Words;
 use crate::domain::catalogue::ContractArea;
 use crate::domain::draft::{
     self, DraftContext, DraftDetails, DraftUpdate, SelectedCategory, ServiceUserPatch, UnitCheck,
 };
 use crate::domain::ids::{ContractId, InterventionId, ReferralId};
 use crate::domain::journey::{Action, Decision, EventKind, ReferralStatus};
-use crate::domain::page::{PageCursor, PageSize};
+use crate::domain::page::PageSize;
 use crate::domain::reference_number;
-use crate::domain::referral::{CaseNote, Referral, ReferralQuery, Withdrawal};
+use crate::domain::referral::{CaseNote, DashboardCursor, Referral, ReferralQuery, Withdrawal};
 use crate::error::field_code as code;
 use crate::error::{AppError, FieldError, internal};
 
@@ -62,7 +63,7 @@ pub struct Page {
 
 /// What a dashboard asks for, as read from the request: its filters and its position. Read
 /// errors are reported only once the caller may see referrals at all.
-pub type DashboardRequest = Result<(ReferralQuery, Option<PageCursor>), AppError>;
+pub type DashboardRequest = Result<(ReferralQuery, Option<DashboardCursor>), AppError>;
 
 /// The dashboard: visible referrals matching the query, newest first, after the cursor.
 pub async fn list(
@@ -75,7 +76,7 @@ pub async fn list(
     let (query, cursor) = request?;
     let limit = PageSize::parse(first)?.rows();
     let (referrals, has_next_page) =
-        db::dashboard::list_page(&services.db, &access, &query, cursor, limit).await?;
+        db::dashboard::list_page(&services.db, &access, &query, cursor.as_ref(), limit).await?;
     let total_count = db::dashboard::count(&services.db, &access, &query).await?;
     Ok(Page {
         referrals,
@@ -190,11 +191,32 @@ async fn draft_context(
     pdu: Option<&str>,
     today: chrono::NaiveDate,
 ) -> Result<DraftContext, AppError> {
+    Ok(
+        draft_context_with_words(db, contract_type, intervention, pdu, today)
+            .await?
+            .0,
+    )
+}
+
+/// [`draft_context`], with the titles of the categories, levels and outcomes it names.
+pub(super) async fn draft_context_with_words(
+    db: &impl ConnectionTrait,
+    contract_type: &str,
+    intervention: &crate::domain::catalogue::Intervention,
+    pdu: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<(DraftContext, Words), AppError> {
     let categories =
         db::catalogue::categories_by_contract_type_codes(db, &[contract_type.to_owned()]).await?;
     let ids: Vec<Uuid> = categories.iter().map(|(_, c)| c.id).collect();
     let levels = db::catalogue::complexity_levels_by_category_ids(db, &ids).await?;
     let outcomes = db::catalogue::desired_outcomes_by_category_ids(db, &ids).await?;
+    let words: Words = categories
+        .iter()
+        .map(|(_, c)| (c.id, c.name.clone()))
+        .chain(levels.iter().map(|l| (l.id, l.title.clone())))
+        .chain(outcomes.iter().map(|o| (o.id, o.description.clone())))
+        .collect();
     let probation_delivery_unit = match pdu {
         Some(code) => {
             let contract_region = match &intervention.contract.area {
@@ -211,7 +233,7 @@ async fn draft_context(
         }
         None => None,
     };
-    Ok(DraftContext {
+    let ctx = DraftContext {
         contract_categories: ids,
         level_categories: levels
             .into_iter()
@@ -224,7 +246,8 @@ async fn draft_context(
         probation_delivery_unit,
         eligibility: intervention.contract.eligibility,
         today,
-    })
+    };
+    Ok((ctx, words))
 }
 
 /// Applies a partial update to a draft. `update` is the update as read from the request: its
@@ -266,7 +289,7 @@ pub async fn update_draft(
     change.commit().await
 }
 
-async fn current_selections(
+pub(super) async fn current_selections(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Vec<SelectedCategory>, AppError> {
@@ -275,6 +298,20 @@ async fn current_selections(
         .into_iter()
         .map(|(_, c)| c)
         .collect())
+}
+
+/// Deletes a draft with everything under it (its creator only); a sent referral is never
+/// deleted (`INVALID_TRANSITION`).
+pub async fn delete_draft(
+    services: &Services,
+    caller: &Caller,
+    id: ReferralId,
+) -> Result<ReferralId, AppError> {
+    let authorised = authorise(caller, Action::DeleteDraft)?;
+    let change = Change::open(services, authorised, id, None).await?;
+    change.decide(None).await?;
+    change.discard().await?;
+    Ok(id)
 }
 
 /// Sends a complete draft: stamps the sender and time and gives it a reference number. Sending

@@ -277,6 +277,7 @@ impl<'a, 'r> Life<'a, 'r> {
             created_by: self.caseworker.clone(),
             superseded: None,
             feedback: None,
+            cancellation: None,
         });
         let caseworker = self.caseworker.clone();
         self.change(

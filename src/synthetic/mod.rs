@@ -502,6 +502,9 @@ mod tests {
                     EventKind::ActionPlanSubmitted => Action::SubmitActionPlan,
                     EventKind::ActionPlanApproved => Action::ApproveActionPlan,
                     EventKind::EndOfServiceReportSubmitted => Action::SubmitEndOfServiceReport,
+                    EventKind::Amended => Action::Amend,
+                    EventKind::Transferred => Action::Transfer,
+                    EventKind::AppointmentCancelled => Action::CancelAppointment,
                 };
                 // An automatic approval is the policy's, made as the plan is submitted.
                 let role = if event.actor_id == r.created_by || automatic {

@@ -98,6 +98,26 @@ pub struct Supersession {
     pub requested_by: RescheduleRequester,
 }
 
+/// Why an appointment was cancelled, and by whom: nothing replaces it, and its slot is free
+/// to book again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cancellation {
+    pub at: DateTime<Utc>,
+    pub by: UserId,
+    pub reason: String,
+}
+
+/// Why an appointment cannot be cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CancellationConflict {
+    #[error("the appointment is already cancelled")]
+    AlreadyCancelled,
+    #[error("the appointment was moved: cancel the appointment that replaced it")]
+    Moved,
+    #[error("the appointment's feedback is recorded: it can no longer be changed")]
+    FeedbackRecorded,
+}
+
 /// An appointment of a referral.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Appointment {
@@ -112,6 +132,41 @@ pub struct Appointment {
     pub created_by: UserId,
     pub superseded: Option<Supersession>,
     pub feedback: Option<Feedback>,
+    pub cancellation: Option<Cancellation>,
+}
+
+impl Appointment {
+    /// Neither moved nor cancelled: it holds its assessment's or session's slot.
+    pub fn is_live(&self) -> bool {
+        self.superseded.is_none() && self.cancellation.is_none()
+    }
+
+    /// Whether it may be cancelled: live, and without feedback.
+    pub fn check_cancellable(&self) -> Result<(), CancellationConflict> {
+        if self.cancellation.is_some() {
+            Err(CancellationConflict::AlreadyCancelled)
+        } else if self.superseded.is_some() {
+            Err(CancellationConflict::Moved)
+        } else if self.feedback.is_some() {
+            Err(CancellationConflict::FeedbackRecorded)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The provider's work queue: which live appointments to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppointmentQuery {
+    /// Starting at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Starting before.
+    pub to: Option<DateTime<Utc>>,
+    /// `true`: started and without feedback; `false`: the others.
+    pub feedback_due: Option<bool>,
+    pub kind: Option<AppointmentKind>,
+    /// Only appointments of referrals assigned to this user.
+    pub assigned_to: Option<UserId>,
 }
 
 /// A rescheduling request.
@@ -405,7 +460,7 @@ pub fn plan_booking(
 }
 
 /// The latest appointment of an assessment (`session_number` `None`) or a session: the last
-/// made, which is never superseded.
+/// made that is live (never superseded, not cancelled).
 pub fn latest_appointment(
     appointments: &[Appointment],
     kind: AppointmentKind,
@@ -413,7 +468,7 @@ pub fn latest_appointment(
 ) -> Option<&Appointment> {
     appointments
         .iter()
-        .filter(|a| a.kind == kind && a.session_number == session_number && a.superseded.is_none())
+        .filter(|a| a.kind == kind && a.session_number == session_number && a.is_live())
         .max_by_key(|a| (a.created_at, a.id))
 }
 
@@ -573,6 +628,7 @@ mod tests {
             created_at: sent(),
             created_by: UserId("sp".into()),
             superseded: None,
+            cancellation: None,
             feedback: feedback.map(|attendance| Feedback {
                 attendance,
                 session_happened: attendance.attended(),

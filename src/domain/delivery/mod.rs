@@ -45,10 +45,11 @@ pub use action_plan::{
     ActionPlan, Approval, DeliverySession, MAX_ACTIVITIES, MAX_SESSIONS, check_action_plan,
 };
 pub use appointment::{
-    Address, AddressInput, Appointment, AppointmentInput, AppointmentKind, Booking,
-    BookingConflict, CheckedAppointment, Delivery, DeliveryMethod, MAX_DURATION_MINUTES,
-    MAX_MONTHS_AHEAD, RescheduleInput, RescheduleRequester, SessionType, Supersession,
-    check_appointment, latest_appointment, normalise_postcode, plan_booking,
+    Address, AddressInput, Appointment, AppointmentInput, AppointmentKind, AppointmentQuery,
+    Booking, BookingConflict, Cancellation, CancellationConflict, CheckedAppointment, Delivery,
+    DeliveryMethod, MAX_DURATION_MINUTES, MAX_MONTHS_AHEAD, RescheduleInput, RescheduleRequester,
+    SessionType, Supersession, check_appointment, latest_appointment, normalise_postcode,
+    plan_booking,
 };
 pub use end_of_service_report::{
     AchievementLevel, EndOfServiceReport, OutcomeAchievement, OutcomeInput, check_report_outcomes,

@@ -96,7 +96,7 @@ pub fn facts(record: &ReferralRecord) -> Option<ReferralFacts> {
         record
             .appointments
             .iter()
-            .filter(|a| a.superseded.is_none())
+            .filter(|a| a.is_live())
             .filter_map(|a| a.feedback.as_ref().map(|f| (a, f)))
             .filter_map(|(a, f)| {
                 if f.is_attended_session() {
