@@ -34,3 +34,4 @@ mod shutdown;
 mod subscriptions;
 mod support;
 mod synthetic;
+mod working_day;

@@ -139,6 +139,20 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
         )
         .await["notifications"]["edges"][0]["node"]["id"]
         .clone();
+    seen(&app, &tokens[6]).await;
+    let (to_transfer, _) = sent_referral(&app, &owner, "CRS-ACC-J-01", "Ira", "Hart").await;
+    let to_delete = create_draft(&app, &owner, "CRS-ACC-J-01", "Jo", "Kerr").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let to_cancel_for = assigned_referral(&app, &owner, &tokens[1], "Kit").await;
+    let to_cancel = schedule(
+        &app,
+        &tokens[1],
+        &to_cancel_for,
+        phone("ASSESSMENT", None, &future_start()),
+    )
+    .await;
     let catalogue = [Ok, Ok, Ok, Ok, Ok, Forbidden, Ok];
     let rows: Vec<(&str, &str, Value, [Expect; 7])> = vec![
         ("me", "{ me { id } }", json!({}), [Ok; 7]),
@@ -295,6 +309,43 @@ async fn every_root_field_has_a_row_and_every_cell_holds() {
             json!({ "id": sent }),
             [
                 Forbidden, Invalid, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
+            ],
+        ),
+        (
+            "appointments",
+            "{ appointments { totalCount } }",
+            json!({}),
+            [Ok, Ok, Ok, Forbidden, Ok, Forbidden, Ok],
+        ),
+        (
+            "amendReferral",
+            "mutation($id: ID!) { amendReferral(id: $id, input: { furtherInformation: \"Moved to a hostel\" }, reason: \"New address\") { id } }",
+            json!({ "id": sent }),
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
+        ),
+        (
+            // Handed to pp-2 by its practitioner; handing it to its holder again changes nothing.
+            "transferReferral",
+            "mutation($id: ID!) { transferReferral(id: $id, toPractitionerId: \"pp-2\") { id } }",
+            json!({ "id": to_transfer }),
+            [Ok, Forbidden, Forbidden, Forbidden, Ok, Forbidden, Ok],
+        ),
+        (
+            "deleteDraftReferral",
+            "mutation($id: ID!) { deleteDraftReferral(id: $id) }",
+            json!({ "id": to_delete }),
+            [
+                Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+            ],
+        ),
+        (
+            "cancelAppointment",
+            "mutation($id: ID!) { cancelAppointment(appointmentId: $id, reason: \"Caseworker ill\") { id } }",
+            json!({ "id": to_cancel }),
+            [
+                Forbidden, Ok, NotFound, Forbidden, Forbidden, Forbidden, Forbidden,
             ],
         ),
         (

@@ -3,11 +3,14 @@
 //! scans are priced out (`enable_seqscan = off`), so a plan that still has one has no index to
 //! use; on SQLite a `SCAN referral` without an index is a full scan.
 
-use crs_api::db::{dashboard, referrals};
+use crs_api::db::{dashboard, referrals, work_queue};
 use crs_api::domain::actor::UserId;
+use crs_api::domain::delivery::{AppointmentKind, AppointmentQuery};
 use crs_api::domain::journey::ReferralStatus;
 use crs_api::domain::page::PageCursor;
-use crs_api::domain::referral::{ReferralAccess, ReferralQuery, Search};
+use crs_api::domain::referral::{
+    DashboardCursor, OrderField, OrderKey, ReferralAccess, ReferralOrder, ReferralQuery, Search,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use uuid::Uuid;
 
@@ -44,15 +47,17 @@ async fn plan(db: &DatabaseConnection, statement: Statement) -> String {
         .join("\n")
 }
 
-fn reads_every_referral(plan: &str) -> bool {
+fn reads_every(table: &str, plan: &str) -> bool {
     plan.lines().any(|line| {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let postgres = words
-            .windows(4)
-            .any(|w| w == ["Seq", "Scan", "on", "referral"]);
-        let sqlite = words.windows(2).any(|w| w == ["SCAN", "referral"]) && !line.contains("INDEX");
+        let postgres = words.windows(4).any(|w| w == ["Seq", "Scan", "on", table]);
+        let sqlite = words.windows(2).any(|w| w == ["SCAN", table]) && !line.contains("INDEX");
         postgres || sqlite
     })
+}
+
+fn reads_every_referral(plan: &str) -> bool {
+    reads_every("referral", plan)
 }
 
 async fn contract_ids(db: &DatabaseConnection, how_many: usize) -> Vec<Uuid> {
@@ -135,15 +140,47 @@ async fn every_dashboard_filter_and_the_reference_look_up_use_an_index() {
             sent_before: Some(day + chrono::Duration::days(30)),
             ..Default::default()
         },
+        ReferralQuery {
+            crn: Some("X123456".into()),
+            ..Default::default()
+        },
+        ReferralQuery {
+            search: Search::parse("x123456"),
+            ..Default::default()
+        },
+        ReferralQuery {
+            statuses: Some(vec![ReferralStatus::AssessmentCompleted]),
+            ..Default::default()
+        },
     ];
-    let cursor = PageCursor {
-        listed_at: day,
+    // Every order, both ways, on the whole dashboard and on open referrals.
+    let mut queries = queries.to_vec();
+    for field in OrderField::ALL {
+        for descending in [false, true] {
+            for open in [None, Some(true)] {
+                queries.push(ReferralQuery {
+                    open,
+                    order: ReferralOrder { field, descending },
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    let cursor_of = |order: ReferralOrder| DashboardCursor {
+        order,
+        key: match order.field {
+            OrderField::SentAt => OrderKey::Time(day),
+            OrderField::CompletionDeadline => OrderKey::Day(day.date_naive()),
+            OrderField::Reference => OrderKey::Text("AB1234AC".into()),
+            OrderField::Surname => OrderKey::Text("smith".into()),
+        },
         id: Uuid::nil(),
     };
     let mut checked = 0;
     for access in &accesses {
         for query in &queries {
-            for after in [None, Some(cursor)] {
+            let cursor = cursor_of(query.order);
+            for after in [None, Some(&cursor)] {
                 let page = plan(
                     db,
                     dashboard::page_statement(backend, access, query, after, 21),
@@ -172,4 +209,57 @@ async fn every_dashboard_filter_and_the_reference_look_up_use_an_index() {
         );
     }
     assert_eq!(checked, accesses.len() * queries.len() * 2);
+}
+
+#[tokio::test]
+async fn the_work_queue_reads_appointments_through_an_index() {
+    let app = TestApp::spawn_with(Options::empty()).await;
+    seed(&app, 300).await;
+    let db = &app.db;
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Sqlite {
+        db.execute_unprepared("ANALYZE").await.unwrap();
+    }
+    let now = chrono::Utc::now();
+    let week = AppointmentQuery {
+        from: Some(now),
+        to: Some(now + chrono::Duration::days(7)),
+        ..Default::default()
+    };
+    let queries = [
+        week.clone(),
+        AppointmentQuery {
+            feedback_due: Some(true),
+            to: Some(now),
+            ..Default::default()
+        },
+        AppointmentQuery {
+            kind: Some(AppointmentKind::Session),
+            assigned_to: Some(UserId("sp-someone-1".into())),
+            ..week
+        },
+    ];
+    let cursor = PageCursor {
+        listed_at: now,
+        id: Uuid::nil(),
+    };
+    for access in [
+        ReferralAccess::Contracts(contract_ids(db, 12).await),
+        ReferralAccess::AllSent,
+    ] {
+        for query in &queries {
+            for after in [None, Some(cursor)] {
+                let page = plan(
+                    db,
+                    work_queue::page_statement(backend, &access, query, now, after, 21),
+                )
+                .await;
+                assert!(
+                    !reads_every("appointment", &page),
+                    "work queue of {access:?} {query:?} reads every appointment:
+{page}"
+                );
+            }
+        }
+    }
 }
