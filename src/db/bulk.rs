@@ -18,20 +18,21 @@ use sea_orm::{
     EntityName, EntityTrait, Iterable, Value,
 };
 
-use super::{delivery, notifications, outcome_report, referrals, users};
+use super::{change_log, delivery, notifications, outcome_report, referrals, users};
 use crate::domain::actor::Principal;
 use crate::domain::journey::EventKind;
 use crate::domain::outcome_report::facts::facts;
 use crate::domain::record::ReferralRecord;
 
 /// The tables a bulk load fills, in the order rows are written.
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "referral",
     "report_referral",
     "report_referral_category",
     "referral_service_category",
     "referral_desired_outcome",
     "referral_event",
+    "referral_change_log",
     "case_note",
     "action_plan",
     "action_plan_activity",
@@ -159,6 +160,7 @@ impl Batch {
                 .flat_map(|r| &r.events)
                 .map(referrals::event_row),
         )?;
+        batch.push(records.iter().flat_map(|r| &r.changes).map(change_log::row))?;
         batch.push(
             records
                 .iter()

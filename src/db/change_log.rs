@@ -10,8 +10,8 @@ use crate::domain::actor::UserId;
 use crate::domain::amendment::{ChangeLogEntry, ChangeTopic};
 use crate::error::{AppError, internal};
 
-/// The row of an entry.
-fn row(entry: &ChangeLogEntry) -> referral_change_log::ActiveModel {
+/// The row of an entry (also what a bulk load writes).
+pub(super) fn row(entry: &ChangeLogEntry) -> referral_change_log::ActiveModel {
     referral_change_log::ActiveModel {
         id: Set(entry.id),
         referral_id: Set(entry.referral_id),

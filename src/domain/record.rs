@@ -1,5 +1,6 @@
 //! A referral together with everything recorded about it: what a bulk load writes in one go.
 
+use super::amendment::ChangeLogEntry;
 use super::delivery::{ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
 use super::draft::SelectedCategory;
 use super::notifications::Notification;
@@ -17,4 +18,6 @@ pub struct ReferralRecord {
     pub sessions: Vec<DeliverySession>,
     pub report: Option<EndOfServiceReport>,
     pub notifications: Vec<Notification>,
+    /// Amendments and handovers, oldest first.
+    pub changes: Vec<ChangeLogEntry>,
 }

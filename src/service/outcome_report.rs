@@ -86,6 +86,7 @@ pub(crate) async fn records(
                 sessions: Vec::new(),
                 report: reports.remove(&id).and_then(|r| r.into_iter().next()),
                 notifications: Vec::new(),
+                changes: Vec::new(),
                 referral,
             }
         })

@@ -73,6 +73,7 @@ async fn reference(services: &Services) -> anyhow::Result<Reference> {
         if !category_ids.contains(&category.id) {
             category_ids.push(category.id);
         }
+        reference.category_names.insert(category.id, category.name);
     }
     reference.levels = db::catalogue::complexity_levels_by_category_ids(db, &category_ids)
         .await

@@ -407,3 +407,58 @@ pub const REPORT_NOTES: &[&str] = &[
 
 /// Directions used to name delivery units within an area.
 pub const PDU_PARTS: &[&str] = &["North", "South", "East", "West", "Central"];
+
+/// Why a practitioner moves the completion deadline.
+pub const DEADLINE_REASONS: &[&str] = &[
+    "Court extended the order",
+    "Sentence varied at review",
+    "Order end date corrected from the court record",
+    "Recalled and re-released: more time needed",
+];
+
+/// Why a practitioner corrects a detail of the order.
+pub const CORRECTION_REASONS: &[&str] = &[
+    "Court set the rehabilitation activity requirement days",
+    "Correcting an error in the referral",
+];
+
+/// Why a practitioner changes the office.
+pub const OFFICE_REASONS: &[&str] = &[
+    "Person moved address",
+    "Supervision moved to another office",
+];
+
+/// Why a practitioner changes needs, levels or outcomes.
+pub const NEEDS_REASONS: &[&str] = &[
+    "Needs reassessed at supervision",
+    "Agreed with the person at supervision",
+    "Person disclosed a new need",
+];
+
+/// Why a practitioner moves the expected release date.
+pub const RELEASE_REASONS: &[&str] = &[
+    "Release date confirmed by the prison",
+    "Release date moved by the parole board",
+];
+
+/// Why a referral is handed to a colleague.
+pub const HANDOVERS: &[&str] = &[
+    "Caseload reallocated",
+    "Practitioner left the team",
+    "Person moved to another office",
+];
+
+/// Probation offices a supervision moves to.
+pub const OFFICES: &[&str] = &[
+    "Central probation office",
+    "North probation office",
+    "South probation office",
+    "Town hall reporting centre",
+];
+
+/// Accessibility needs disclosed after sending.
+pub const ACCESSIBILITY: &[&str] = &[
+    "Letters in large print",
+    "Ground-floor rooms only: uses a wheelchair",
+    "Appointments after 10am because of medication",
+];

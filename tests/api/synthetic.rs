@@ -139,6 +139,7 @@ async fn a_seeded_database_is_a_national_picture_the_service_reads_and_changes()
         "end_of_service_report",
         "case_note",
         "notification",
+        "referral_change_log",
     ] {
         assert!(
             scalar(db, &format!("SELECT COUNT(*) FROM {table}")).await > 0,

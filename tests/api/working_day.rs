@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crs_api::db::entities::outbox_event;
+use crs_api::db::entities::{outbox_event, report_referral};
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
@@ -135,6 +135,17 @@ async fn a_practitioner_amends_the_deadline_and_outcomes_and_the_provider_sees_w
     assert!(
         new_outcomes.contains(": ") && new_outcomes.contains("; "),
         "{new_outcomes}"
+    );
+
+    // The outcome facts moved with the deadline, in the same change.
+    let facts = report_referral::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a sent referral has its facts");
+    assert_eq!(
+        facts.completion_deadline.map(|d| d.to_string()),
+        Some(day_in(120))
     );
 
     // The same amendment again changes nothing and says so.

@@ -1,9 +1,11 @@
 //! One referral's life, simulated step by step up to the cut-off: drafting, sending,
 //! assignment, the initial assessment (missed and rebooked, or moved), the action plan and its
 //! approval, sessions with attendance, withdrawals, the end-of-service report, case notes and
-//! notifications. After every step the status is derived from the recorded facts with the same
+//! notifications, amendments with their change log, and handovers to a colleague. After every step the status is derived from the recorded facts with the same
 //! rules the service uses (`domain::delivery::progress`, `domain::rules::status`), so the
 //! history, the status and the records always agree.
+
+mod changes;
 
 use std::collections::HashSet;
 
@@ -16,6 +18,7 @@ use super::random::{Rng, between, chance, days, minutes, pick, uuid_v4, uuid_v7,
 use super::words;
 use crate::domain::actor::Role;
 use crate::domain::actor::UserId;
+use crate::domain::amendment::Words;
 use crate::domain::catalogue::{Complexity, ComplexityLevel, DesiredOutcome, Intervention};
 use crate::domain::delivery::{
     self, AchievementLevel, ActionPlan, Address, Appointment, AppointmentKind, Approval,
@@ -42,11 +45,15 @@ pub struct Setting<'a> {
     pub suffix: &'a str,
     pub pdu_code: &'a str,
     pub practitioner: &'a str,
+    /// The practitioners of the same unit, who may take the referral over.
+    pub colleagues: &'a [String],
     /// Caseworkers of the providers delivering the contract.
     pub caseworkers: &'a [&'a str],
     /// The categories of the contract type, with their levels and outcomes.
     pub categories: &'a [(Uuid, Vec<ComplexityLevel>, Vec<DesiredOutcome>)],
     pub withdrawal_reasons: &'a [String],
+    /// Catalogue titles, so the change log reads in words.
+    pub words: &'a Words,
 }
 
 /// A referral and its records while its life is simulated.
@@ -61,7 +68,10 @@ struct Life<'a, 'r> {
     /// How likely the person is to attend.
     engagement: f64,
     caseworker: UserId,
+    /// The practitioner who made the referral.
     practitioner: UserId,
+    /// A handover due after this instant, to this colleague.
+    handover: Option<(DateTime<Utc>, UserId)>,
     /// A withdrawal the practitioner will make before delivery, and its reason.
     withdrawal_due: Option<(DateTime<Utc>, &'static str)>,
 }
@@ -101,6 +111,37 @@ impl<'a, 'r> Life<'a, 'r> {
     fn id_at(&mut self, at: DateTime<Utc>) -> Uuid {
         self.sequence = self.sequence.wrapping_add(1);
         uuid_v7(self.rng, at, self.sequence)
+    }
+
+    /// The practitioner responsible at `at`: the maker, or the colleague after the handover.
+    fn practitioner_at(&self, at: DateTime<Utc>) -> UserId {
+        match &self.handover {
+            Some((handed_over_at, to)) if at > *handed_over_at => to.clone(),
+            _ => self.practitioner.clone(),
+        }
+    }
+
+    /// The status the history gives at `at`.
+    fn status_at(&self, at: DateTime<Utc>) -> ReferralStatus {
+        self.record
+            .events
+            .iter()
+            .filter(|e| e.at <= at)
+            .max_by_key(|e| (e.at, e.id))
+            .map_or(ReferralStatus::Sent, |e| e.to_status)
+    }
+
+    /// Until when the referral was open to changes: its withdrawal, its conclusion or the
+    /// cut-off.
+    fn open_until(&self) -> DateTime<Utc> {
+        let referral = self.referral();
+        [
+            referral.withdrawal.as_ref().map(|w| w.at),
+            referral.concluded_at,
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.cutoff, DateTime::min)
     }
 
     fn before_cutoff(&self, at: DateTime<Utc>) -> Go {
@@ -181,12 +222,13 @@ impl<'a, 'r> Life<'a, 'r> {
             return Err(Stop);
         };
         let from = self.referral().status;
+        let by = self.practitioner_at(at);
         let referral = &mut self.record.referral;
         referral.withdrawal = Some(Withdrawal {
             reason_code: reason.to_owned(),
             comments: None,
             at,
-            by: self.practitioner.clone(),
+            by,
             delivery_state: standing.delivery,
         });
         referral.status = status;
@@ -194,7 +236,7 @@ impl<'a, 'r> Life<'a, 'r> {
             referral.concluded_at = Some(at);
         }
         referral.version += 1;
-        let practitioner = self.practitioner.clone();
+        let practitioner = self.practitioner_at(at);
         self.event(
             EventKind::Withdrawn,
             Some(from),
@@ -384,7 +426,7 @@ impl<'a, 'r> Life<'a, 'r> {
             self.record.notifications.push(Notification {
                 id,
                 referral_id: self.referral().id,
-                recipient: Recipient::User(self.practitioner.clone()),
+                recipient: Recipient::User(self.practitioner_at(at)),
                 kind,
                 appointment_id: Some(appointment_id),
                 notified_at: at,
@@ -474,7 +516,7 @@ impl<'a, 'r> Life<'a, 'r> {
                 self.record.referral.version += 1;
                 return Err(Stop);
             }
-            (approved_at, Some(self.practitioner.clone()))
+            (approved_at, Some(self.practitioner_at(approved_at)))
         };
         if let Some(plan) = self.record.plans.last_mut() {
             plan.approval = Some(Approval {
@@ -504,7 +546,7 @@ impl<'a, 'r> Life<'a, 'r> {
             );
         } else {
             self.record.referral.version += 2;
-            let practitioner = self.practitioner.clone();
+            let practitioner = self.practitioner_at(approved_at);
             self.event(
                 EventKind::ActionPlanApproved,
                 Some(from),
@@ -724,11 +766,11 @@ impl<'a, 'r> Life<'a, 'r> {
         for _ in 0..count {
             let at = sent_at + Duration::minutes(between(self.rng, 1, span - 1));
             let author = if chance(self.rng, 0.5) {
-                self.practitioner.clone()
+                self.practitioner_at(at)
             } else if self.referral().assigned_at.is_some_and(|a| a < at) {
                 self.caseworker.clone()
             } else {
-                self.practitioner.clone()
+                self.practitioner_at(at)
             };
             let (subject, body) = *pick(self.rng, words::CASE_NOTES);
             let note = CaseNote {
@@ -739,13 +781,7 @@ impl<'a, 'r> Life<'a, 'r> {
                 body: body.to_owned(),
                 sent_at: at,
             };
-            let status = self
-                .record
-                .events
-                .iter()
-                .filter(|e| e.at <= at)
-                .max_by_key(|e| (e.at, e.id))
-                .map_or(ReferralStatus::Sent, |e| e.to_status);
+            let status = self.status_at(at);
             let id = self.id_at(at);
             self.record.events.push(ReferralEvent {
                 id,
@@ -759,7 +795,6 @@ impl<'a, 'r> Life<'a, 'r> {
             });
             self.record.case_notes.push(note);
         }
-        self.record.events.sort_by_key(|e| (e.at, e.id));
     }
 }
 
@@ -915,12 +950,14 @@ pub fn referral(
             sessions: Vec::new(),
             report: None,
             notifications: Vec::new(),
+            changes: Vec::new(),
         },
         cutoff,
         sequence: 0,
         engagement,
         caseworker,
         practitioner: practitioner.clone(),
+        handover: None,
         withdrawal_due: None,
     };
     life.event(
@@ -967,7 +1004,11 @@ pub fn referral(
         practitioner,
         None,
     );
+    life.plan_handover(sent_at);
     let _ = life.deliver(sent_at);
+    life.record_handover();
+    life.amendments();
     life.case_notes();
+    life.record.events.sort_by_key(|e| (e.at, e.id));
     life.record
 }
