@@ -1,7 +1,8 @@
 //! Prints the SQL one GraphQL operation runs, each statement on one line with its values written
 //! in, for `pgbench` to replay as the database-only limit of that operation.
 //!
-//! `capture-sql TOKEN BODY_FILE`, with the server's `CRS_*` settings. The operation runs in
+//! `capture-sql [--answer] TOKEN BODY_FILE`, with the server's `CRS_*` settings; `--answer`
+//! prints the GraphQL answer instead (for a cursor to page on). The operation runs in
 //! process through the same scope resolution and executor as `POST /graphql`; the caller is
 //! resolved once beforehand, so the statements are those of a request from a user already
 //! seen (no user record is written).
@@ -18,9 +19,10 @@ use crs_api::service::{self, Services};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let answer = args.next_if(|a| a == "--answer").is_some();
     let (Some(token), Some(body_file)) = (args.next(), args.next()) else {
-        bail!("usage: capture-sql TOKEN BODY_FILE");
+        bail!("usage: capture-sql [--answer] TOKEN BODY_FILE");
     };
     let settings = Settings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
     let body = std::fs::read_to_string(&body_file).with_context(|| body_file.clone())?;
@@ -58,6 +60,10 @@ async fn main() -> anyhow::Result<()> {
     let response = graphql::execute(&schema, &services, Caller { principal, scope }, request).await;
     if !response.errors.is_empty() {
         bail!("the operation failed: {:?}", response.errors);
+    }
+    if answer {
+        println!("{}", serde_json::to_string(&response.data)?);
+        return Ok(());
     }
     let lines = captured
         .lock()

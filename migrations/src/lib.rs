@@ -19,6 +19,7 @@ mod m20261203_000011_rebuild_report_facts;
 mod m20261203_000012_create_outbox;
 mod m20261203_000013_notify_both_sides;
 mod m20261204_000014_working_day;
+mod m20261204_000015_feedback_due_index;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_create_outbox::Migration),
             Box::new(m20261203_000013_notify_both_sides::Migration),
             Box::new(m20261204_000014_working_day::Migration),
+            Box::new(m20261204_000015_feedback_due_index::Migration),
         ]
     }
 }
