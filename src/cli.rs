@@ -119,6 +119,9 @@ struct TokenArgs {
     /// Display name.
     #[arg(long)]
     name: Option<String>,
+    /// Email address (the `email` claim).
+    #[arg(long)]
+    email: Option<String>,
     /// A provider code (INT_SP_ group); repeat for several.
     #[arg(long = "provider")]
     providers: Vec<String>,
@@ -240,7 +243,7 @@ fn token(settings: &Settings, args: TokenArgs) -> anyhow::Result<()> {
     let claims = Claims {
         sub: args.sub,
         name: args.name,
-        email: None,
+        email: args.email,
         authorities: vec![role.authority().to_owned()],
         groups,
     };

@@ -647,6 +647,37 @@ async fn case_notes_are_written_by_either_side_and_paged() {
     assert_eq!(first_code(&body), "INVALID_TRANSITION");
 }
 
+/// The demo people carry addresses, so each side of a demo referral sees how to reach the other;
+/// the machine client has none.
+#[tokio::test]
+async fn demo_users_see_each_others_email() {
+    let app = TestApp::spawn_with(crate::support::Options {
+        full_demo: true,
+        ..Default::default()
+    })
+    .await;
+    let users = crs_api::demo::demo_users();
+    assert!(
+        users
+            .iter()
+            .all(|u| u.claims.email.is_some() == (u.claims.authorities != ["ROLE_CRS_READ_ALL"]))
+    );
+    let query = "{ referrals(filter: { status: [ASSIGNED] }, first: 1) { edges { node { assignedTo { email } responsiblePractitioner { email } } } } }";
+    let practitioner = app
+        .data(&app.token(&users[0].claims), query, json!({}))
+        .await;
+    let node = &practitioner["referrals"]["edges"][0]["node"];
+    assert_eq!(node["assignedTo"]["email"], "demo-provider@demo.example");
+    let provider = app
+        .data(&app.token(&users[1].claims), query, json!({}))
+        .await;
+    let node = &provider["referrals"]["edges"][0]["node"];
+    assert_eq!(
+        node["responsiblePractitioner"]["email"],
+        "demo-practitioner@demo.example"
+    );
+}
+
 /// A developer's first start: the demo provider's dashboard holds referrals of its own contract
 /// and of the contracts it subcontracts on, in several statuses, and none of another provider's.
 #[tokio::test]
