@@ -146,13 +146,10 @@ impl Life<'_, '_> {
                 let Some(selected) = after.categories.first_mut() else {
                     return;
                 };
-                let levels = self
-                    .setting
-                    .categories
-                    .iter()
-                    .find(|(id, _, _)| *id == selected.service_category_id)
-                    .map(|(_, levels, _)| levels.as_slice())
-                    .unwrap_or_default();
+                let Some((_, levels, _)) = self.setting.category(selected.service_category_id)
+                else {
+                    return;
+                };
                 let others: Vec<_> = levels
                     .iter()
                     .filter(|l| Some(l.id) != selected.complexity_level_id)
@@ -167,13 +164,10 @@ impl Life<'_, '_> {
                 let Some(selected) = after.categories.first_mut() else {
                     return;
                 };
-                let outcomes = self
-                    .setting
-                    .categories
-                    .iter()
-                    .find(|(id, _, _)| *id == selected.service_category_id)
-                    .map(|(_, _, outcomes)| outcomes.as_slice())
-                    .unwrap_or_default();
+                let Some((_, _, outcomes)) = self.setting.category(selected.service_category_id)
+                else {
+                    return;
+                };
                 let unchosen: Vec<_> = outcomes
                     .iter()
                     .filter(|o| !selected.desired_outcome_ids.contains(&o.id))

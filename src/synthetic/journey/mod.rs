@@ -56,6 +56,15 @@ pub struct Setting<'a> {
     pub words: &'a Words,
 }
 
+impl Setting<'_> {
+    /// One category of the contract type, with its levels and outcomes.
+    fn category(&self, id: Uuid) -> Option<&(Uuid, Vec<ComplexityLevel>, Vec<DesiredOutcome>)> {
+        self.categories
+            .iter()
+            .find(|(category, _, _)| *category == id)
+    }
+}
+
 /// A referral and its records while its life is simulated.
 struct Life<'a, 'r> {
     rng: &'r mut Rng,
