@@ -43,7 +43,12 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let services = Services::new(db);
-    let schema = graphql::build(services.clone(), settings.limits, settings.is_production());
+    let schema = graphql::build(
+        services.clone(),
+        settings.limits,
+        settings.is_production(),
+        None,
+    );
     let principal = TokenVerifier::new(&settings.jwt)?
         .verify(&token)
         .map_err(|e| anyhow::anyhow!("the token is refused: {e}"))?;
@@ -57,7 +62,14 @@ async fn main() -> anyhow::Result<()> {
     let scope = service::viewer::resolve(&services, &principal)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let response = graphql::execute(&schema, &services, Caller { principal, scope }, request).await;
+    let response = graphql::execute(
+        &schema,
+        &services,
+        Caller { principal, scope },
+        request,
+        None,
+    )
+    .await;
     if !response.errors.is_empty() {
         bail!("the operation failed: {:?}", response.errors);
     }

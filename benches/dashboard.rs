@@ -80,7 +80,7 @@ async fn setup() -> Setup {
         .await
         .expect("scope");
     Setup {
-        schema: graphql::build(services.clone(), settings.limits, true),
+        schema: graphql::build(services.clone(), settings.limits, true, None),
         services,
         caller: Caller { principal, scope },
         _folder: folder,
@@ -102,6 +102,7 @@ fn dashboard(c: &mut Criterion) {
                     &setup.services,
                     setup.caller.clone(),
                     request,
+                    None,
                 )
                 .await;
                 assert!(response.errors.is_empty(), "{:?}", response.errors);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
-use crate::domain::actor::Role;
+use crate::domain::actor::{Role, SUBJECT_ACCESS_AUTHORITY};
 use crate::http::auth::{Claims, mint};
 use crate::http::metrics::Metrics;
 use crate::service::{Services, catalogue_import, seed};
@@ -50,6 +50,34 @@ enum Command {
         #[command(subcommand)]
         command: FactsCommand,
     },
+    /// Delete unsent drafts nobody has changed for CRS_DRAFT_RETENTION_DAYS (90 by default),
+    /// with every row under them. Sent referrals are never deleted.
+    PurgeDrafts {
+        /// Count the drafts that would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the read audit as CSV: who outside probation read which person's data, when.
+    ReadAudit(ReadAuditArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReadAuditArgs {
+    /// Only reads of this referral (its id).
+    #[arg(long)]
+    referral: Option<uuid::Uuid>,
+    /// Only reads by this user (the token's `sub`).
+    #[arg(long)]
+    actor: Option<String>,
+    /// From this day (UTC, inclusive).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    from: Option<chrono::NaiveDate>,
+    /// To this day (UTC, inclusive).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    to: Option<chrono::NaiveDate>,
+    /// At most this many records, oldest first.
+    #[arg(long, default_value_t = 10_000)]
+    limit: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,15 +123,19 @@ enum RoleArg {
     Provider,
     Commissioner,
     ReadAll,
+    /// A subject access request client (`ROLE_SAR_DATA_ACCESS`).
+    SubjectAccess,
 }
 
-impl From<RoleArg> for Role {
-    fn from(role: RoleArg) -> Self {
-        match role {
-            RoleArg::Probation => Role::ProbationPractitioner,
-            RoleArg::Provider => Role::ProviderUser,
-            RoleArg::Commissioner => Role::Commissioner,
-            RoleArg::ReadAll => Role::ReadAll,
+impl RoleArg {
+    /// The authority the token carries.
+    fn authority(self) -> &'static str {
+        match self {
+            RoleArg::Probation => Role::ProbationPractitioner.authority(),
+            RoleArg::Provider => Role::ProviderUser.authority(),
+            RoleArg::Commissioner => Role::Commissioner.authority(),
+            RoleArg::ReadAll => Role::ReadAll.authority(),
+            RoleArg::SubjectAccess => SUBJECT_ACCESS_AUTHORITY,
         }
     }
 }
@@ -164,6 +196,8 @@ pub async fn run() -> ExitCode {
         Command::Facts {
             command: FactsCommand::Rebuild,
         } => rebuild_facts(&settings).await,
+        Command::PurgeDrafts { dry_run } => purge_drafts(&settings, dry_run).await,
+        Command::ReadAudit(args) => read_audit(&settings, args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -232,7 +266,6 @@ fn token(settings: &Settings, args: TokenArgs) -> anyhow::Result<()> {
             "tokens are minted in development only; production tokens come from the identity provider"
         );
     }
-    let role: Role = args.role.into();
     let groups = args
         .providers
         .iter()
@@ -244,7 +277,7 @@ fn token(settings: &Settings, args: TokenArgs) -> anyhow::Result<()> {
         sub: args.sub,
         name: args.name,
         email: args.email,
-        authorities: vec![role.authority().to_owned()],
+        authorities: vec![args.role.authority().to_owned()],
         groups,
     };
     println!(
@@ -282,6 +315,75 @@ async fn rebuild_facts(settings: &Settings) -> anyhow::Result<()> {
     }
     let rewritten = crate::service::outcome_report::rebuild(&db).await?;
     println!("outcome report facts rebuilt for {rewritten} sent referrals");
+    Ok(())
+}
+
+async fn purge_drafts(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
+    use crate::service::retention::{DraftRetention, purge_drafts};
+    let metrics = Metrics::new()?;
+    let db = open_database(settings, &metrics).await?;
+    if settings.database.migrate_on_start {
+        db::migrate(&db).await?;
+    }
+    let retention = DraftRetention {
+        keep_for: settings.retention.drafts,
+    };
+    let outcome = purge_drafts(&db, retention, chrono::Utc::now(), dry_run).await?;
+    let days = settings.retention.drafts.as_secs() / 86_400;
+    if dry_run {
+        println!(
+            "{} drafts not changed for {days} days (since {}) would be deleted; nothing was deleted",
+            outcome.drafts,
+            outcome.cutoff.format("%Y-%m-%d %H:%M UTC")
+        );
+    } else {
+        println!(
+            "{} drafts not changed for {days} days (since {}) deleted",
+            outcome.drafts,
+            outcome.cutoff.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    Ok(())
+}
+
+async fn read_audit(settings: &Settings, args: ReadAuditArgs) -> anyhow::Result<()> {
+    use crate::domain::read_audit::AuditQuery;
+    let metrics = Metrics::new()?;
+    let db = open_database(settings, &metrics).await?;
+    if settings.database.migrate_on_start {
+        db::migrate(&db).await?;
+    }
+    let day_start = |day: chrono::NaiveDate| day.and_time(chrono::NaiveTime::MIN).and_utc();
+    let query = AuditQuery {
+        referral_id: args.referral,
+        actor_id: args.actor,
+        from: args.from.map(day_start),
+        to: args.to.and_then(|day| day.succ_opt()).map(day_start),
+        limit: args.limit,
+    };
+    let records = crate::service::read_audit::find(&db, &query).await?;
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record([
+        "at (UTC)",
+        "actor",
+        "role",
+        "organisation",
+        "referral id",
+        "operation",
+        "request id",
+    ])?;
+    for record in records {
+        out.write_record([
+            record.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            record.actor_id,
+            record.actor_role.to_owned(),
+            record.organisation.unwrap_or_default(),
+            record.referral_id.to_string(),
+            record.operation,
+            record.request_id.map(|id| id.to_string()).unwrap_or_default(),
+        ])?;
+    }
+    out.flush()?;
     Ok(())
 }
 

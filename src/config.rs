@@ -110,6 +110,34 @@ pub struct Settings {
     pub shutdown_drain: Duration,
     pub events: EventSettings,
     pub subscriptions: SubscriptionLimits,
+    pub retention: RetentionSettings,
+    pub rate_limits: RateLimitSettings,
+}
+
+/// Rate limits per caller and per client address (`rate_limit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// GraphQL complexity points a caller may spend per `cost_window`.
+    pub cost_points: std::num::NonZeroU32,
+    pub cost_window: Duration,
+    /// Report downloads a caller may start per `window`.
+    pub downloads: std::num::NonZeroU32,
+    /// Subject access requests a caller may make per `window`.
+    pub subject_access: std::num::NonZeroU32,
+    /// Failed authentications one client address may make per `window`.
+    pub failed_authentications: std::num::NonZeroU32,
+    /// The window of the last three: one minute.
+    pub window: Duration,
+}
+
+/// Draft retention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// Unsent drafts not changed for this long are deleted.
+    pub drafts: Duration,
+    /// Whether the server runs the purge once a day (one instance of several does).
+    pub purge_daily: bool,
 }
 
 /// Limits on GraphQL subscriptions over WebSocket.
@@ -306,6 +334,25 @@ impl Settings {
             ));
         }
 
+        let max_complexity_value = number("CRS_GRAPHQL_MAX_COMPLEXITY", 5000, 1)?;
+        let per_minute =
+            |name: &'static str, default: usize| -> Result<std::num::NonZeroU32, ConfigError> {
+                u32::try_from(number(name, default, 1)?)
+                    .ok()
+                    .and_then(std::num::NonZeroU32::new)
+                    .ok_or_else(|| problem(name, "is too large"))
+            };
+        // A budget smaller than the largest operation allowed would refuse it for ever.
+        let cost_points = |max_complexity: usize| {
+            let points = per_minute("CRS_RATE_LIMIT_COST_POINTS", 100_000)?;
+            if (points.get() as usize) < max_complexity {
+                return Err(problem(
+                    "CRS_RATE_LIMIT_COST_POINTS",
+                    format!("must be at least CRS_GRAPHQL_MAX_COMPLEXITY ({max_complexity})"),
+                ));
+            }
+            Ok(points)
+        };
         let bind_for_url = bind.clone();
         Ok(Settings {
             environment,
@@ -331,7 +378,7 @@ impl Settings {
             log,
             limits: GraphqlLimits {
                 max_depth,
-                max_complexity: number("CRS_GRAPHQL_MAX_COMPLEXITY", 5000, 1)?,
+                max_complexity: max_complexity_value,
                 max_aliases: number("CRS_GRAPHQL_MAX_ALIASES", 15, 0)?,
                 max_fields: number("CRS_GRAPHQL_MAX_FIELDS", 200, 1)?,
             },
@@ -353,6 +400,23 @@ impl Settings {
                 per_connection: number("CRS_SUBSCRIPTIONS_PER_CONNECTION", 10, 1)?,
                 connections_per_user: number("CRS_WEBSOCKETS_PER_USER", 5, 1)?,
                 init_timeout: Duration::from_secs(10),
+            },
+            retention: RetentionSettings {
+                drafts: Duration::from_secs(
+                    number("CRS_DRAFT_RETENTION_DAYS", 90, 1)? as u64 * 24 * 3600,
+                ),
+                purge_daily: flag("CRS_DRAFT_PURGE", true)?,
+            },
+            rate_limits: RateLimitSettings {
+                enabled: flag("CRS_RATE_LIMITS", true)?,
+                cost_points: cost_points(max_complexity_value)?,
+                cost_window: Duration::from_secs(
+                    number("CRS_RATE_LIMIT_COST_WINDOW_SECONDS", 10, 1)? as u64,
+                ),
+                downloads: per_minute("CRS_RATE_LIMIT_DOWNLOADS_PER_MINUTE", 20)?,
+                subject_access: per_minute("CRS_RATE_LIMIT_SAR_PER_MINUTE", 10)?,
+                failed_authentications: per_minute("CRS_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", 60)?,
+                window: Duration::from_secs(60),
             },
         })
     }

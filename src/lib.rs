@@ -15,6 +15,7 @@ pub mod graphql;
 pub mod http;
 pub mod live;
 pub mod outbox;
+pub mod rate_limit;
 pub mod service;
 pub mod startup;
 pub mod synthetic;

@@ -15,8 +15,11 @@ use crate::http::auth::TokenVerifier;
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, request_context, routes};
 use crate::outbox::relay::{Relay, RelayHandle};
+use crate::rate_limit::RateLimits;
 use crate::service::delivery::DeliveryPolicy;
 use crate::service::outcome_report::{self, ReportPolicy};
+use crate::service::read_audit::{ReadAudit, ReadAuditWriter};
+use crate::service::retention::{self, DraftRetention};
 use crate::service::{Services, catalogue_import};
 use crate::{db, graphql};
 
@@ -29,6 +32,9 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     relay: RelayHandle,
+    audit_writer: ReadAuditWriter,
+    purge: Option<tokio::task::JoinHandle<()>>,
+    forget_idle_callers: tokio::task::JoinHandle<()>,
     bridge: Option<crate::live::bridge::BridgeHandle>,
     shutting_down: Arc<AtomicBool>,
     drain: Duration,
@@ -92,17 +98,30 @@ impl Application {
                 .context("loading the demo referrals")?;
         }
         lock.release().await?;
-        // The relay has connections of its own, uncounted: its polling is not a request's SQL.
-        let relay_db = db::connect(
+        // The relay, the read audit's writer and the daily purge have connections of their
+        // own, uncounted: their statements are not a request's SQL.
+        let background_db = db::connect(
             &crate::config::DatabaseSettings {
-                max_connections: 2,
+                max_connections: 4,
                 ..settings.database.clone()
             },
             Arc::new(|_| {}),
         )
         .await?;
+        let audit_writer =
+            ReadAudit::spawn(background_db.clone(), metrics.read_audit_written.clone());
+        let services = services.with_read_audit(audit_writer.audit());
+        let purge = settings.retention.purge_daily.then(|| {
+            spawn_daily_purge(
+                background_db.clone(),
+                DraftRetention {
+                    keep_for: settings.retention.drafts,
+                },
+                metrics.clone(),
+            )
+        });
         let relay = Relay::new(
-            relay_db,
+            background_db,
             settings.events.nats_url.clone(),
             settings.events.retention,
             metrics.events.clone(),
@@ -114,7 +133,14 @@ impl Application {
             .nats_url
             .clone()
             .map(|url| crate::live::bridge::spawn(services.live.clone(), url));
-        let schema = graphql::build(services.clone(), settings.limits, settings.is_production());
+        let rate_limits = Arc::new(RateLimits::new(settings.rate_limits));
+        let forget_idle_callers = spawn_forget_idle(rate_limits.clone());
+        let schema = graphql::build(
+            services.clone(),
+            settings.limits,
+            settings.is_production(),
+            Some(rate_limits.clone()),
+        );
         let shutting_down = Arc::new(AtomicBool::new(false));
         let state = AppState {
             schema,
@@ -126,6 +152,7 @@ impl Application {
             shutting_down: shutting_down.clone(),
             websockets: Arc::default(),
             subscription_limits: settings.subscriptions,
+            rate_limits,
         };
         let listener = TcpListener::bind(&settings.bind).with_context(|| {
             format!(
@@ -153,6 +180,9 @@ impl Application {
             server,
             db,
             relay,
+            audit_writer,
+            purge,
+            forget_idle_callers,
             bridge,
             shutting_down,
             drain: settings.shutdown_drain,
@@ -200,6 +230,11 @@ impl Application {
             handle.stop(true).await;
         });
         let result = self.server.await;
+        if let Some(purge) = self.purge {
+            purge.abort();
+        }
+        self.forget_idle_callers.abort();
+        self.audit_writer.stop().await;
         self.relay.stop().await;
         if let Some(bridge) = self.bridge {
             bridge.stop();
@@ -207,6 +242,46 @@ impl Application {
         let _ = self.db.close().await;
         result
     }
+}
+
+/// Forgets the rate-limit buckets of idle callers once a minute.
+fn spawn_forget_idle(limits: Arc<RateLimits>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            ticks.tick().await;
+            limits.forget_idle();
+        }
+    })
+}
+
+/// How often the server asks whether the daily purge is due.
+const PURGE_CHECK_EVERY: Duration = Duration::from_secs(600);
+/// How often the purge runs.
+const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Asks every few minutes whether the daily draft purge is due, and runs it when this
+/// instance claims it.
+fn spawn_daily_purge(
+    db: DatabaseConnection,
+    retention: DraftRetention,
+    metrics: Arc<Metrics>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(PURGE_CHECK_EVERY);
+        loop {
+            ticks.tick().await;
+            match retention::scheduled_purge(&db, retention, chrono::Utc::now(), PURGE_EVERY).await
+            {
+                Ok(Some(outcome)) => {
+                    metrics.draft_purge_runs.inc();
+                    metrics.drafts_purged.inc_by(outcome.drafts);
+                }
+                Ok(None) => {}
+                Err(error) => tracing::error!(error = %error, "the daily draft purge failed"),
+            }
+        }
+    })
 }
 
 async fn wait_for_signal() {

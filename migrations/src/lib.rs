@@ -20,6 +20,7 @@ mod m20261203_000012_create_outbox;
 mod m20261203_000013_notify_both_sides;
 mod m20261204_000014_working_day;
 mod m20261204_000015_feedback_due_index;
+mod m20261205_000016_personal_data_controls;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_notify_both_sides::Migration),
             Box::new(m20261204_000014_working_day::Migration),
             Box::new(m20261204_000015_feedback_due_index::Migration),
+            Box::new(m20261205_000016_personal_data_controls::Migration),
         ]
     }
 }

@@ -33,16 +33,37 @@ pub(crate) fn visible(access: &ReferralAccess) -> Condition {
             .add(sent)
             .add(referral::Column::ContractId.is_in(ids.clone())),
         ReferralAccess::AllSent => Condition::all().add(sent),
+        ReferralAccess::Person(crn) => Condition::all().add(referral::Column::Crn.eq(crn.clone())),
     }
 }
 
-fn gender_code(gender: Gender) -> &'static str {
-    match gender {
-        Gender::Female => "FEMALE",
-        Gender::Male => "MALE",
-        Gender::Other => "OTHER",
-        Gender::NotKnown => "NOT_KNOWN",
+/// The ids of the visible referrals created from `from` until before `before`, oldest first.
+pub async fn ids_created_between(
+    db: &impl ConnectionTrait,
+    access: &ReferralAccess,
+    from: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+) -> Result<Vec<Uuid>, AppError> {
+    let mut select = referral::Entity::find()
+        .select_only()
+        .column(referral::Column::Id)
+        .filter(visible(access));
+    if let Some(from) = from {
+        select = select.filter(referral::Column::CreatedAt.gte(from));
     }
+    if let Some(before) = before {
+        select = select.filter(referral::Column::CreatedAt.lt(before));
+    }
+    Ok(select
+        .order_by_asc(referral::Column::CreatedAt)
+        .order_by_asc(referral::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+fn gender_code(gender: Gender) -> &'static str {
+    gender.code()
 }
 
 fn gender_from(code: &str) -> Option<Gender> {
@@ -603,29 +624,7 @@ pub async fn case_notes_of(
 
 /// Deletes a draft and every row under it (its selections, history and any notification).
 pub async fn delete_draft(db: &impl ConnectionTrait, referral_id: Uuid) -> Result<(), AppError> {
-    use super::entities::notification;
-    referral_desired_outcome::Entity::delete_many()
-        .filter(referral_desired_outcome::Column::ReferralId.eq(referral_id))
-        .exec(db)
-        .await?;
-    referral_service_category::Entity::delete_many()
-        .filter(referral_service_category::Column::ReferralId.eq(referral_id))
-        .exec(db)
-        .await?;
-    referral_event::Entity::delete_many()
-        .filter(referral_event::Column::ReferralId.eq(referral_id))
-        .exec(db)
-        .await?;
-    notification::Entity::delete_many()
-        .filter(notification::Column::ReferralId.eq(referral_id))
-        .exec(db)
-        .await?;
-    let deleted = referral::Entity::delete_many()
-        .filter(referral::Column::Id.eq(referral_id))
-        .filter(referral::Column::Status.eq(ReferralStatus::Draft.code()))
-        .exec(db)
-        .await?;
-    if deleted.rows_affected == 1 {
+    if delete_drafts(db, &[referral_id]).await? == 1 {
         Ok(())
     } else {
         Err(internal(
@@ -633,6 +632,49 @@ pub async fn delete_draft(db: &impl ConnectionTrait, referral_id: Uuid) -> Resul
             format!("draft {referral_id} not deleted"),
         ))
     }
+}
+
+/// Deletes the drafts among `ids` with every row under them; sent referrals among them are
+/// left as they are. Returns how many drafts were deleted.
+pub async fn delete_drafts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64, AppError> {
+    use super::entities::notification;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let drafts: Vec<Uuid> = referral::Entity::find()
+        .select_only()
+        .column(referral::Column::Id)
+        .filter(referral::Column::Id.is_in(ids.iter().copied()))
+        .filter(referral::Column::Status.eq(ReferralStatus::Draft.code()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if drafts.is_empty() {
+        return Ok(0);
+    }
+    let of_drafts = || drafts.iter().copied();
+    referral_desired_outcome::Entity::delete_many()
+        .filter(referral_desired_outcome::Column::ReferralId.is_in(of_drafts()))
+        .exec(db)
+        .await?;
+    referral_service_category::Entity::delete_many()
+        .filter(referral_service_category::Column::ReferralId.is_in(of_drafts()))
+        .exec(db)
+        .await?;
+    referral_event::Entity::delete_many()
+        .filter(referral_event::Column::ReferralId.is_in(of_drafts()))
+        .exec(db)
+        .await?;
+    notification::Entity::delete_many()
+        .filter(notification::Column::ReferralId.is_in(of_drafts()))
+        .exec(db)
+        .await?;
+    let deleted = referral::Entity::delete_many()
+        .filter(referral::Column::Id.is_in(of_drafts()))
+        .filter(referral::Column::Status.eq(ReferralStatus::Draft.code()))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
 }
 
 /// Whether any referral exists.

@@ -57,6 +57,10 @@ impl Role {
     }
 }
 
+/// The authority of subject access request clients (the HMPPS SAR contract). Not a CRS role:
+/// it opens `GET /subject-access-request` and nothing else.
+pub const SUBJECT_ACCESS_AUTHORITY: &str = "ROLE_SAR_DATA_ACCESS";
+
 pub const PROVIDER_GROUP_PREFIX: &str = "INT_SP_";
 pub const CONTRACT_GROUP_PREFIX: &str = "INT_CR_";
 pub const REGION_GROUP_PREFIX: &str = "INT_RG_";
@@ -108,6 +112,8 @@ pub struct Principal {
     /// The roles of ours the token carries, in a fixed order.
     pub roles: BTreeSet<Role>,
     pub groups: Groups,
+    /// Whether the token carries `ROLE_SAR_DATA_ACCESS`.
+    pub subject_access: bool,
 }
 
 impl Principal {
@@ -119,15 +125,19 @@ impl Principal {
         authorities: impl IntoIterator<Item = &'a str>,
         groups: impl IntoIterator<Item = &'a str>,
     ) -> Self {
+        let mut subject_access = false;
+        let roles = authorities
+            .into_iter()
+            .inspect(|authority| subject_access |= *authority == SUBJECT_ACCESS_AUTHORITY)
+            .filter_map(Role::from_authority)
+            .collect();
         Principal {
             user_id: UserId(user_id),
             name,
             email,
-            roles: authorities
-                .into_iter()
-                .filter_map(Role::from_authority)
-                .collect(),
+            roles,
             groups: Groups::parse(groups),
+            subject_access,
         }
     }
 }

@@ -172,6 +172,18 @@ pub enum Gender {
     NotKnown,
 }
 
+impl Gender {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Gender::Female => "FEMALE",
+            Gender::Male => "MALE",
+            Gender::Other => "OTHER",
+            Gender::NotKnown => "NOT_KNOWN",
+        }
+    }
+}
+
 /// The intervention search: every criterion given must hold, and only contracts open for
 /// referrals on `today` are returned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

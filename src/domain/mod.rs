@@ -31,6 +31,7 @@ pub mod onboarding;
 pub mod outcome_report;
 pub mod page;
 pub mod performance_report;
+pub mod read_audit;
 pub mod record;
 pub mod reference_number;
 pub mod referral;

@@ -83,6 +83,8 @@ pub enum ReferralAccess {
     Contracts(Vec<Uuid>),
     /// A machine client: every sent referral.
     AllSent,
+    /// A subject access request: every referral of the person with this CRN, drafts included.
+    Person(String),
 }
 
 /// The role a caller acts in on referrals and the referrals it reaches, or `None` for callers

@@ -8,6 +8,33 @@ use crate::domain::actor::Caller;
 use crate::error::internal;
 use crate::service::Services;
 
+/// The referrals whose person-level fields this request resolved, for the read audit. Only
+/// attached to requests of audited readers (provider users, read-all clients).
+#[derive(Debug, Default)]
+pub struct PersonReads(std::sync::Mutex<std::collections::BTreeSet<uuid::Uuid>>);
+
+impl PersonReads {
+    /// The referrals read, each once.
+    pub fn take(&self) -> Vec<uuid::Uuid> {
+        match self.0.lock() {
+            Ok(mut ids) => std::mem::take(&mut *ids).into_iter().collect(),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner())
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
+/// Notes that this request read the person-level fields of `referral_id`.
+pub fn note_person_read(ctx: &Context<'_>, referral_id: uuid::Uuid) {
+    if let Ok(reads) = ctx.data::<std::sync::Arc<PersonReads>>() {
+        match reads.0.lock() {
+            Ok(mut ids) => ids.insert(referral_id),
+            Err(poisoned) => poisoned.into_inner().insert(referral_id),
+        };
+    }
+}
+
 /// The caller attached to this request.
 pub fn caller<'a>(ctx: &Context<'a>) -> Result<&'a Caller> {
     ctx.data::<Caller>()

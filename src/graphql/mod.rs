@@ -1,5 +1,6 @@
 //! The GraphQL schema. Resolvers only translate between GraphQL and the service layer.
 
+pub mod budget;
 pub mod context;
 pub mod cost;
 pub mod delivery;
@@ -54,22 +55,43 @@ pub fn sdl() -> String {
 }
 
 /// Executes one operation for `caller`, with a fresh set of loaders, and gives every error its
-/// code.
+/// code. The person-level reads of an audited reader are handed to the read audit, under the
+/// request's id.
 pub async fn execute(
     schema: &CrsSchema,
     services: &Services,
     caller: crate::domain::actor::Caller,
     request: async_graphql::Request,
+    request_id: Option<uuid::Uuid>,
 ) -> async_graphql::Response {
-    let request = request.data(caller).data(context::new_loader(services));
+    use crate::domain::read_audit::{Reader, graphql_operation};
+    let reader = Reader::of(&caller).filter(|_| services.read_audit.is_enabled());
+    let reads = std::sync::Arc::new(context::PersonReads::default());
+    let operation = reader
+        .as_ref()
+        .map(|_| graphql_operation(request.operation_name.as_deref()));
+    let mut request = request.data(caller).data(context::new_loader(services));
+    if reader.is_some() {
+        request = request.data(reads.clone());
+    }
     let mut response = schema.execute(request).await;
     error::assign_codes(&mut response);
+    if let (Some(reader), Some(operation)) = (reader, operation) {
+        let records = reader.records(reads.take(), &operation, request_id, chrono::Utc::now());
+        services.read_audit.record(records).await;
+    }
     response
 }
 
 /// The executable schema with its limits. In production introspection is refused, field
-/// suggestions are off and validation errors say nothing of the schema.
-pub fn build(services: Services, limits: GraphqlLimits, production: bool) -> CrsSchema {
+/// suggestions are off and validation errors say nothing of the schema. With `budget`, each
+/// operation's cost is charged to its caller's rate limit.
+pub fn build(
+    services: Services,
+    limits: GraphqlLimits,
+    production: bool,
+    budget: Option<std::sync::Arc<crate::rate_limit::RateLimits>>,
+) -> CrsSchema {
     let mut builder = schema_builder()
         .data(services)
         .extension(guard::DocumentGuard(guard::DocumentLimits {
@@ -80,6 +102,9 @@ pub fn build(services: Services, limits: GraphqlLimits, production: bool) -> Crs
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(MAX_DIRECTIVES);
+    if let Some(budget) = budget {
+        builder = builder.extension(budget::CostBudget(budget));
+    }
     if production {
         builder = builder.disable_introspection().disable_suggestions();
     }

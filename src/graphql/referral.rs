@@ -401,8 +401,10 @@ impl Referral {
     async fn intervention(&self) -> Intervention {
         Intervention(self.0.intervention.clone())
     }
-    /// The person referred.
-    async fn service_user(&self) -> ServiceUser {
+    /// The person referred. Reading it as a provider user or read-all client is recorded in
+    /// the read audit.
+    async fn service_user(&self, ctx: &Context<'_>) -> ServiceUser {
+        super::context::note_person_read(ctx, self.0.id);
         ServiceUser {
             crn: self.0.crn.clone(),
             person: self.0.details.service_user.clone(),

@@ -52,6 +52,13 @@ pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Principal, Bo
         .and_then(|token| state.verifier.verify(token))
         .map_err(|reason| {
             tracing::info!(reason = %reason, "unauthenticated request");
+            // Tokens guessed from one address: past the limit, failures are answered 429.
+            if let Some(address) = req.peer_addr().map(|a| a.ip())
+                && let Err(refusal) = state.rate_limits.failed_authentication(address)
+            {
+                tracing::warn!(limit = refusal.limit.label(), "request refused by a rate limit");
+                return Box::new(super::rate_limit::too_many(state, &refusal));
+            }
             let mut response = refuse(state, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
             let challenge = HeaderValue::from_static("Bearer");
             response.headers_mut().insert(WWW_AUTHENTICATE, challenge);

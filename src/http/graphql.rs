@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use futures_util::StreamExt;
@@ -138,13 +138,11 @@ pub async fn execute(
     };
 
     let operation_name = request.operation_name.clone();
-    let mut request = request;
-    if let Some(id) = req.extensions().get::<RequestId>().copied() {
-        request = request.data(id);
-    }
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.0);
     let started = Instant::now();
     let caller = Caller { principal, scope };
-    let response = graphql::execute(&state.schema, &state.services, caller, request).await;
+    let response =
+        graphql::execute(&state.schema, &state.services, caller, request, request_id).await;
     // Errors without a path were raised before execution (parse, validation, limits): the
     // operation never ran, so its client-chosen name is not worth a label.
     let rejected = response.errors.iter().any(|e| e.path.is_empty());
@@ -167,6 +165,21 @@ pub async fn execute(
         .errors
         .iter()
         .any(|e| graphql::error::code_of(e) == Some(AppError::Unavailable.code()));
+    let rate_limited = response
+        .errors
+        .iter()
+        .find(|e| graphql::error::code_of(e) == Some("RATE_LIMITED"))
+        .map(|e| graphql::budget::retry_after(e).unwrap_or(1));
+    if let Some(seconds) = rate_limited {
+        state
+            .metrics
+            .rate_limited
+            .with_label_values(&[crate::rate_limit::Limit::QueryCost.label()])
+            .inc();
+        return HttpResponse::TooManyRequests()
+            .insert_header((RETRY_AFTER, seconds.to_string()))
+            .json(response);
+    }
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {

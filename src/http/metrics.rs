@@ -26,6 +26,13 @@ pub struct Metrics {
     pub db_statements: IntCounter,
     /// The outbox and its relay.
     pub events: EventMetrics,
+    /// Records of person-level reads written to the read audit.
+    pub read_audit_written: IntCounter,
+    /// Drafts deleted by the draft purge, and the purge's runs.
+    pub drafts_purged: IntCounter,
+    pub draft_purge_runs: IntCounter,
+    /// Requests refused by a rate limit, by limit.
+    pub rate_limited: IntCounterVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -106,12 +113,37 @@ impl Metrics {
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(db_statements.clone()))?;
         let events = EventMetrics::new(&registry)?;
+        let read_audit_written = IntCounter::new(
+            "crs_read_audit_records_total",
+            "Reads of person-level data recorded in the read audit",
+        )?;
+        let drafts_purged = IntCounter::new(
+            "crs_drafts_purged_total",
+            "Unsent drafts deleted by the retention purge",
+        )?;
+        let draft_purge_runs =
+            IntCounter::new("crs_draft_purge_runs_total", "Runs of the draft purge")?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "crs_rate_limited_total",
+                "Requests refused by a rate limit, by limit",
+            ),
+            &["limit"],
+        )?;
+        registry.register(Box::new(read_audit_written.clone()))?;
+        registry.register(Box::new(drafts_purged.clone()))?;
+        registry.register(Box::new(draft_purge_runs.clone()))?;
+        registry.register(Box::new(rate_limited.clone()))?;
         Ok(Metrics {
             registry,
             requests,
             duration,
             db_statements,
             events,
+            read_audit_written,
+            drafts_purged,
+            draft_purge_runs,
+            rate_limited,
             operations: Mutex::new(HashSet::new()),
         })
     }

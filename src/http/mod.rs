@@ -6,9 +6,11 @@ pub mod caller;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod rate_limit;
 pub mod reports;
 pub mod request_context;
 pub mod sent_referral;
+pub mod subject_access;
 pub mod subscriptions;
 
 use std::sync::Arc;
@@ -33,6 +35,7 @@ pub struct AppState {
     /// The subscription connections each user holds on this instance.
     pub websockets: Arc<subscriptions::Connections>,
     pub subscription_limits: crate::config::SubscriptionLimits,
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -70,6 +73,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/sent-referral/{id}",
             web::get().to(sent_referral::sent_referral),
+        )
+        .route(
+            "/subject-access-request",
+            web::get().to(subject_access::subject_access_request),
         )
         .route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))

@@ -10,12 +10,15 @@ use std::collections::HashMap;
 
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{self, refuse};
+use super::request_context::RequestId;
+use crate::domain::actor::Caller;
+use crate::domain::read_audit::Reader;
 use crate::domain::outcome_report::measures::Measure;
 use crate::domain::outcome_report::{Dimension, ReportFilter};
 use crate::domain::performance_report::PerformanceLine;
@@ -33,10 +36,11 @@ const WITHHELD: &str = "[c]";
 
 /// The query string as named values; lists may be comma-separated or repeated.
 #[derive(Debug, Default)]
-struct Parameters(HashMap<String, Vec<String>>);
+pub(super) struct Parameters(HashMap<String, Vec<String>>);
 
 impl Parameters {
-    fn read(req: &HttpRequest, allowed: &[&str]) -> Result<Parameters, AppError> {
+    /// The query string's parameters; any not in `allowed` is `BAD_USER_INPUT`.
+    pub(super) fn read(req: &HttpRequest, allowed: &[&str]) -> Result<Parameters, AppError> {
         let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
             .map_err(|_| {
                 AppError::bad_input(
@@ -66,11 +70,16 @@ impl Parameters {
         Ok(Parameters(values))
     }
 
-    fn list(&mut self, name: &str) -> Option<Vec<String>> {
+    pub(super) fn list(&mut self, name: &str) -> Option<Vec<String>> {
         self.0.remove(name)
     }
 
-    fn date(&mut self, name: &'static str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    /// A `YYYY-MM-DD` parameter; a malformed or repeated one is added to `errors`.
+    pub(super) fn date(
+        &mut self,
+        name: &'static str,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<NaiveDate> {
         let values = self.0.remove(name)?;
         match values.as_slice() {
             [one] => NaiveDate::parse_from_str(one, "%Y-%m-%d")
@@ -181,6 +190,9 @@ pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         Ok(scope) => scope,
         Err(refused) => return *refused,
     };
+    if let Err(refused) = super::rate_limit::check_download(&state, &principal.user_id.0) {
+        return *refused;
+    }
     // The service refuses callers who may never run a report before it reads the parameters.
     let report = service::outcome_report::run(&state.services, &scope, outcome_request(&req)).await;
     match report.and_then(|report| outcome_csv(&report)) {
@@ -350,6 +362,9 @@ fn csv_text<R: AsRef<[u8]>>(
     Ok(Bytes::from(writer.into_inner().map_err(csv_error)?))
 }
 
+/// The performance download as the read audit names it.
+const PERFORMANCE_OPERATION: &str = "provider-performance.csv";
+
 /// Pages of the performance download read at once: while one page's records are read and
 /// written out, the next page's are read (the server and the database each keep a core busy).
 /// A download so holds up to three pooled connections at a time (two pages and the next page's
@@ -369,6 +384,9 @@ pub async fn provider_performance_csv(
         Ok(scope) => scope,
         Err(refused) => return *refused,
     };
+    if let Err(refused) = super::rate_limit::check_download(&state, &principal.user_id.0) {
+        return *refused;
+    }
     let query = service::performance_report::query(&scope, None, None).and_then(|_| {
         let mut parameters = Parameters::read(&req, &["sentFrom", "sentTo"])?;
         let mut errors = Vec::new();
@@ -389,6 +407,11 @@ pub async fn provider_performance_csv(
     };
     let services: Services = state.services.clone();
     let user_id = principal.user_id.clone();
+    let reader = Reader::of(&Caller {
+        principal,
+        scope: scope.clone(),
+    });
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.0);
     // The pages' referrals, one after another (each starts where the last ended)…
     let pages = futures_util::stream::unfold(Some(None), {
         let (services, query) = (services.clone(), query.clone());
@@ -408,19 +431,25 @@ pub async fn provider_performance_csv(
     let chunks = futures_util::StreamExt::buffered(
         futures_util::StreamExt::map(pages, move |ids| {
             let (services, reasons) = (services.clone(), reasons.clone());
-            let user_id = user_id.clone();
+            let (user_id, reader) = (user_id.clone(), reader.clone());
             async move {
                 let lines = match ids {
                     // A task of its own: the page's reads (one transaction) run to the end
                     // however slowly the client takes the download, so no pooled connection is
                     // left waiting inside a transaction.
-                    Ok(ids) => tokio::spawn(async move {
-                        service::performance_report::lines(&services, &ids).await
+                    Ok(ids) => tokio::spawn({
+                        let services = services.clone();
+                        async move { service::performance_report::lines(&services, &ids).await }
                     })
                     .await
                     .unwrap_or_else(|e| Err(AppError::Internal(e.into()))),
                     Err(error) => Err(error),
                 };
+                if let (Ok(lines), Some(reader)) = (&lines, &reader) {
+                    let ids = lines.iter().map(|line| line.referral_id);
+                    let records = reader.records(ids, PERFORMANCE_OPERATION, request_id, Utc::now());
+                    services.read_audit.record(records).await;
+                }
                 lines
                     .and_then(|lines| {
                         csv_text(lines.iter().map(|l| performance_record(l, &reasons)), "")

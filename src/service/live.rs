@@ -29,6 +29,8 @@ fn may_concern(access: &ReferralAccess, announcement: &Announcement) -> bool {
         ReferralAccess::Own(user) => announcement.practitioner_ids.contains(&user.0),
         ReferralAccess::Contracts(ids) => ids.contains(&announcement.contract_id),
         ReferralAccess::AllSent => true,
+        // Subject access requests never subscribe.
+        ReferralAccess::Person(_) => false,
     }
 }
 

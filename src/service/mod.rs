@@ -11,8 +11,11 @@ pub mod live;
 pub mod notifications;
 pub mod outcome_report;
 pub mod performance_report;
+pub mod read_audit;
 pub mod referrals;
+pub mod retention;
 pub mod seed;
+pub mod subject_access;
 pub mod viewer;
 
 use sea_orm::DatabaseConnection;
@@ -31,6 +34,8 @@ pub struct Services {
     pub public_url: std::sync::Arc<str>,
     /// Where committed changes are announced to subscribers.
     pub live: crate::live::LiveHub,
+    /// Where reads of person-level data are recorded.
+    pub read_audit: read_audit::ReadAudit,
 }
 
 impl Services {
@@ -43,7 +48,14 @@ impl Services {
             reports: outcome_report::ReportPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
             live: crate::live::LiveHub::new(),
+            read_audit: read_audit::ReadAudit::disabled(),
         }
+    }
+
+    /// The same services recording reads of person-level data in `audit`.
+    pub fn with_read_audit(mut self, audit: read_audit::ReadAudit) -> Self {
+        self.read_audit = audit;
+        self
     }
 
     /// The same services naming referrals under another public address in their events.

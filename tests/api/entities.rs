@@ -30,6 +30,9 @@ async fn every_entity_matches_its_table() {
         region,
         service_category,
         service_provider,
-        withdrawal_reason
+        withdrawal_reason,
+        read_audit,
+        idempotency_key,
+        scheduled_job
     );
 }
