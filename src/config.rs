@@ -29,6 +29,12 @@ pub enum JwtKey {
     Hs256(SecretString),
     /// RS256 with a PEM public key or a JWKS file.
     Rs256File(PathBuf),
+    /// RS256 with the keys of the identity provider's JWKS URL, fetched again every
+    /// `refresh_every` and when a token names an unknown `kid`.
+    Jwks {
+        url: String,
+        refresh_every: Duration,
+    },
 }
 
 /// Token verification settings.
@@ -163,6 +169,22 @@ pub struct EventSettings {
     pub retention: Duration,
 }
 
+/// A whole number of seconds (at least 1) read before the other numbers.
+fn number_early(
+    name: &'static str,
+    default: u64,
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<u64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| problem(name, "must be a whole number of at least 1")),
+    }
+}
+
 /// A configuration problem, naming the variable.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {variable}: {problem}")]
@@ -230,7 +252,30 @@ impl Settings {
             ));
         }
 
+        let jwks_url = get("CRS_JWT_JWKS_URL");
+        if let Some(url) = &jwks_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(problem("CRS_JWT_JWKS_URL", "must be an http:// or https:// URL"));
+        }
+        let configured = [
+            get("CRS_JWT_SECRET").is_some(),
+            get("CRS_JWT_PUBLIC_KEY_FILE").is_some(),
+            jwks_url.is_some(),
+        ];
+        if configured.iter().filter(|set| **set).count() > 1 {
+            return Err(problem(
+                "CRS_JWT_SECRET",
+                "set one of CRS_JWT_SECRET (HS256), CRS_JWT_PUBLIC_KEY_FILE or CRS_JWT_JWKS_URL (RS256)",
+            ));
+        }
         let key = match (get("CRS_JWT_SECRET"), get("CRS_JWT_PUBLIC_KEY_FILE")) {
+            _ if jwks_url.is_some() => JwtKey::Jwks {
+                url: jwks_url.clone().unwrap_or_default(),
+                refresh_every: Duration::from_secs(
+                    number_early("CRS_JWT_JWKS_REFRESH_SECONDS", 600, &get)?,
+                ),
+            },
             (Some(_), Some(_)) => {
                 return Err(problem(
                     "CRS_JWT_SECRET",
@@ -250,7 +295,7 @@ impl Settings {
             (None, None) if production => {
                 return Err(problem(
                     "CRS_JWT_SECRET",
-                    "production needs CRS_JWT_SECRET or CRS_JWT_PUBLIC_KEY_FILE",
+                    "production needs CRS_JWT_SECRET, CRS_JWT_PUBLIC_KEY_FILE or CRS_JWT_JWKS_URL",
                 ));
             }
             (None, None) => JwtKey::Hs256(SecretString::from(DEVELOPMENT_JWT_SECRET)),

@@ -84,6 +84,9 @@ pub enum AppError {
     /// A limit on what one caller may use was reached; the message names it.
     #[error("{0}")]
     RateLimited(String),
+    /// An `Idempotency-Key` sent again with a different request.
+    #[error("this Idempotency-Key was used for a different request; use a new key for a new request")]
+    IdempotencyKeyReused,
     /// A statement ran past its time limit; nothing it would have written was kept.
     #[error("the operation took too long and was stopped")]
     Timeout,
@@ -114,6 +117,7 @@ impl AppError {
             AppError::Unavailable => "SERVICE_UNAVAILABLE",
             AppError::Timeout => "TIMEOUT",
             AppError::RateLimited(_) => "RATE_LIMITED",
+            AppError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }

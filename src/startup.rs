@@ -35,6 +35,7 @@ pub struct Application {
     audit_writer: ReadAuditWriter,
     purge: Option<tokio::task::JoinHandle<()>>,
     forget_idle_callers: tokio::task::JoinHandle<()>,
+    key_refresh: Option<tokio::task::JoinHandle<()>>,
     bridge: Option<crate::live::bridge::BridgeHandle>,
     shutting_down: Arc<AtomicBool>,
     drain: Duration,
@@ -62,7 +63,8 @@ impl Application {
     /// Connects, migrates (if configured), loads the demo data when asked and the database has
     /// no providers, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let verifier = Arc::new(TokenVerifier::new(&settings.jwt)?);
+        let verifier = Arc::new(TokenVerifier::connect(&settings.jwt).await?);
+        let key_refresh = verifier.spawn_key_refresh();
         let metrics = Arc::new(Metrics::new().context("creating metrics")?);
         let db = open_database(settings, &metrics).await?;
         // Migrations, facts and demo data under one lock: instances started together on an
@@ -183,6 +185,7 @@ impl Application {
             audit_writer,
             purge,
             forget_idle_callers,
+            key_refresh,
             bridge,
             shutting_down,
             drain: settings.shutdown_drain,
@@ -234,6 +237,9 @@ impl Application {
             purge.abort();
         }
         self.forget_idle_callers.abort();
+        if let Some(key_refresh) = self.key_refresh {
+            key_refresh.abort();
+        }
         self.audit_writer.stop().await;
         self.relay.stop().await;
         if let Some(bridge) = self.bridge {
@@ -260,8 +266,8 @@ const PURGE_CHECK_EVERY: Duration = Duration::from_secs(600);
 /// How often the purge runs.
 const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
-/// Asks every few minutes whether the daily draft purge is due, and runs it when this
-/// instance claims it.
+/// Asks every few minutes whether the daily draft purge is due, and runs it (with the deletion
+/// of expired idempotency keys) when this instance claims it.
 fn spawn_daily_purge(
     db: DatabaseConnection,
     retention: DraftRetention,
@@ -276,6 +282,11 @@ fn spawn_daily_purge(
                 Ok(Some(outcome)) => {
                     metrics.draft_purge_runs.inc();
                     metrics.drafts_purged.inc_by(outcome.drafts);
+                    // Expired idempotency keys go in the same daily run.
+                    match crate::service::idempotency::prune(&db, chrono::Utc::now()).await {
+                        Ok(keys) => tracing::info!(keys, "expired idempotency keys deleted"),
+                        Err(error) => tracing::error!(error = %error, "deleting expired idempotency keys failed"),
+                    }
                 }
                 Ok(None) => {}
                 Err(error) => tracing::error!(error = %error, "the daily draft purge failed"),

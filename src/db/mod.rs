@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod delivery;
 pub mod entities;
 pub mod failure;
+pub mod idempotency;
 pub mod import;
 pub mod notifications;
 pub mod outbox;

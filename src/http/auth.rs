@@ -1,6 +1,7 @@
 //! Bearer tokens: verification (algorithm pinned by configuration) and development minting.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
 use jsonwebtoken::{
@@ -9,6 +10,7 @@ use jsonwebtoken::{
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use super::jwks::RemoteKeys;
 use crate::config::{JwtKey, JwtSettings};
 use crate::domain::actor::Principal;
 
@@ -80,6 +82,11 @@ enum Keys {
     Single(DecodingKey),
     /// RS256 keys of a JWKS file by `kid`.
     Set(HashMap<String, DecodingKey>),
+    /// RS256 keys of the identity provider's JWKS URL by `kid`, kept fresh.
+    Remote {
+        keys: Arc<RemoteKeys>,
+        refresh_every: std::time::Duration,
+    },
 }
 
 /// Verifies bearer tokens with the configured key.
@@ -97,7 +104,38 @@ impl std::fmt::Debug for TokenVerifier {
 }
 
 impl TokenVerifier {
-    /// Builds the verifier; an unreadable key file is a start-up error naming the variable.
+    /// Builds the verifier, fetching the keys of a JWKS URL; an unreadable key file or an
+    /// unreachable JWKS URL is a start-up error naming the variable.
+    pub async fn connect(settings: &JwtSettings) -> anyhow::Result<Self> {
+        match &settings.key {
+            JwtKey::Jwks { url, refresh_every } => {
+                let keys = RemoteKeys::fetch_at_start(url).await?;
+                Ok(Self::with_keys(
+                    settings,
+                    Algorithm::RS256,
+                    Keys::Remote {
+                        keys,
+                        refresh_every: *refresh_every,
+                    },
+                ))
+            }
+            _ => Self::new(settings),
+        }
+    }
+
+    /// Starts the periodic refresh of keys from a JWKS URL (none for other keys).
+    pub fn spawn_key_refresh(&self) -> Option<tokio::task::JoinHandle<()>> {
+        match &self.keys {
+            Keys::Remote {
+                keys,
+                refresh_every,
+            } => Some(keys.spawn_refresh(*refresh_every)),
+            _ => None,
+        }
+    }
+
+    /// Builds the verifier of a secret or key file; an unreadable key file is a start-up
+    /// error naming the variable. Keys from a JWKS URL need [`TokenVerifier::connect`].
     pub fn new(settings: &JwtSettings) -> anyhow::Result<Self> {
         let (algorithm, keys) = match &settings.key {
             JwtKey::Hs256(secret) => (
@@ -113,7 +151,14 @@ impl TokenVerifier {
                 })?;
                 (Algorithm::RS256, rs256_keys(&text)?)
             }
+            JwtKey::Jwks { .. } => {
+                anyhow::bail!("configuration: CRS_JWT_JWKS_URL: keys from a URL are fetched at start")
+            }
         };
+        Ok(Self::with_keys(settings, algorithm, keys))
+    }
+
+    fn with_keys(settings: &JwtSettings, algorithm: Algorithm, keys: Keys) -> Self {
         let mut validation = Validation::new(algorithm);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_exp = true;
@@ -121,7 +166,19 @@ impl TokenVerifier {
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        Ok(TokenVerifier { keys, validation })
+        TokenVerifier { keys, validation }
+    }
+
+    /// [`TokenVerifier::verify_until`], first fetching the identity provider's keys again when
+    /// the token names a `kid` not cached (at most once a minute).
+    pub async fn verify_fresh(&self, token: &str) -> Result<(Principal, u64), TokenError> {
+        if let Keys::Remote { keys, .. } = &self.keys
+            && let Ok(Some(kid)) = decode_header(token).map(|h| h.kid)
+            && keys.key(&kid).is_none()
+        {
+            keys.refresh_for_unknown(&kid).await;
+        }
+        self.verify_until(token)
     }
 
     /// Verifies `token` and returns the caller.
@@ -137,6 +194,7 @@ impl TokenVerifier {
         if !header.typ.as_deref().is_none_or(is_access_token_type) {
             return Err(TokenError::Invalid("not an access token (typ)".into()));
         }
+        let remote_key;
         let key = match &self.keys {
             Keys::Single(key) => key,
             Keys::Set(keys) => {
@@ -145,6 +203,15 @@ impl TokenVerifier {
                     .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
                 keys.get(&kid)
                     .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?
+            }
+            Keys::Remote { keys, .. } => {
+                let kid = header
+                    .kid
+                    .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
+                remote_key = keys
+                    .key(&kid)
+                    .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?;
+                &remote_key
             }
         };
         let data = decode::<VerifiedClaims>(token, key, &self.validation).map_err(invalid)?;
@@ -181,21 +248,8 @@ fn rs256_keys(text: &str) -> anyhow::Result<Keys> {
         let set: JwkSet = serde_json::from_str(text).map_err(|e| {
             anyhow::anyhow!("configuration: CRS_JWT_PUBLIC_KEY_FILE: not a JWKS document: {e}")
         })?;
-        let mut keys = HashMap::new();
-        for jwk in &set.keys {
-            let signing = jwk
-                .common
-                .public_key_use
-                .as_ref()
-                .is_none_or(|u| *u == PublicKeyUse::Signature);
-            let rsa = matches!(jwk.algorithm, AlgorithmParameters::RSA(_));
-            if let (true, true, Some(kid)) = (signing, rsa, jwk.common.key_id.clone()) {
-                let key = DecodingKey::from_jwk(jwk).map_err(|e| {
-                    anyhow::anyhow!("configuration: CRS_JWT_PUBLIC_KEY_FILE: key {kid}: {e}")
-                })?;
-                keys.insert(kid, key);
-            }
-        }
+        let keys = signing_keys(&set)
+            .map_err(|e| anyhow::anyhow!("configuration: CRS_JWT_PUBLIC_KEY_FILE: {e}"))?;
         if keys.is_empty() {
             anyhow::bail!(
                 "configuration: CRS_JWT_PUBLIC_KEY_FILE: the JWKS has no RSA signing key with a kid"
@@ -208,6 +262,25 @@ fn rs256_keys(text: &str) -> anyhow::Result<Keys> {
         })?;
         Ok(Keys::Single(key))
     }
+}
+
+/// The RSA signing keys of a JWKS document that have a `kid`, by `kid`.
+pub(super) fn signing_keys(set: &JwkSet) -> anyhow::Result<HashMap<String, DecodingKey>> {
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let signing = jwk
+            .common
+            .public_key_use
+            .as_ref()
+            .is_none_or(|u| *u == PublicKeyUse::Signature);
+        let rsa = matches!(jwk.algorithm, AlgorithmParameters::RSA(_));
+        if let (true, true, Some(kid)) = (signing, rsa, jwk.common.key_id.clone()) {
+            let key =
+                DecodingKey::from_jwk(jwk).map_err(|e| anyhow::anyhow!("key {kid}: {e}"))?;
+            keys.insert(kid, key);
+        }
+    }
+    Ok(keys)
 }
 
 /// The bearer token of an `Authorization` header value.

@@ -23,6 +23,7 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::BadInput { .. } | AppError::ParseFailed(_) => StatusCode::BAD_REQUEST,
         AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -43,13 +44,20 @@ pub fn refuse(state: &AppState, status: StatusCode, error: &AppError) -> HttpRes
 }
 
 /// The principal of the request's bearer token; HTTP 401 `UNAUTHENTICATED` without a valid one.
-pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Principal, Box<HttpResponse>> {
+pub async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Principal, Box<HttpResponse>> {
     let header = req
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    bearer_token(header)
-        .and_then(|token| state.verifier.verify(token))
+    let verified = match bearer_token(header) {
+        Ok(token) => state.verifier.verify_fresh(token).await,
+        Err(missing) => Err(missing),
+    };
+    verified
+        .map(|(principal, _)| principal)
         .map_err(|reason| {
             tracing::info!(reason = %reason, "unauthenticated request");
             // Tokens guessed from one address: past the limit, failures are answered 429.

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 
 use super::AppState;
 use super::caller::{self, refuse};
+use super::idempotency;
 use super::request_context::RequestId;
 use crate::domain::actor::Caller;
 use crate::error::AppError;
@@ -101,7 +102,7 @@ pub async fn execute(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let principal = match caller::authenticate(&req, &state) {
+    let principal = match caller::authenticate(&req, &state).await {
         Ok(principal) => principal,
         Err(refusal) => return *refusal,
     };
@@ -137,10 +138,63 @@ pub async fn execute(
         Err(refusal) => return *refusal,
     };
 
-    let operation_name = request.operation_name.clone();
     let request_id = req.extensions().get::<RequestId>().map(|id| id.0);
-    let started = Instant::now();
     let caller = Caller { principal, scope };
+    match idempotency::key_of(&req, &request) {
+        Ok(None) => run(&state, caller, request, request_id).await.into_response(),
+        Ok(Some(key)) => {
+            let principal = caller.principal.user_id.0.clone();
+            let fingerprint = idempotency::fingerprint_of(&request);
+            idempotency::run_once(&state, &principal, &key, &fingerprint, || {
+                run(&state, caller, request, request_id)
+            })
+            .await
+        }
+        Err(error) => refuse(&state, StatusCode::BAD_REQUEST, &error),
+    }
+}
+
+/// The answer to one operation, before it is sent.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    /// Seconds for `Retry-After` (rate-limited or unavailable).
+    pub retry_after: Option<u64>,
+    pub body: Vec<u8>,
+    /// Whether a retry with the same `Idempotency-Key` should be given this answer again
+    /// (false for answers that say "try again": unavailable, rate-limited, timed out, internal).
+    pub final_answer: bool,
+}
+
+impl Answer {
+    /// The HTTP response.
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((RETRY_AFTER, seconds.to_string()));
+        }
+        response.body(self.body)
+    }
+}
+
+/// Codes of errors a client is expected to retry.
+const TRY_AGAIN: [&str; 4] = [
+    "SERVICE_UNAVAILABLE",
+    "RATE_LIMITED",
+    "TIMEOUT",
+    "INTERNAL_SERVER_ERROR",
+];
+
+/// Executes the operation for `caller` and records its metrics.
+async fn run(
+    state: &AppState,
+    caller: Caller,
+    request: async_graphql::Request,
+    request_id: Option<uuid::Uuid>,
+) -> Answer {
+    let operation_name = request.operation_name.clone();
+    let started = Instant::now();
     let response =
         graphql::execute(&state.schema, &state.services, caller, request, request_id).await;
     // Errors without a path were raised before execution (parse, validation, limits): the
@@ -159,33 +213,50 @@ pub async fn execute(
     state
         .metrics
         .observe(&operation, outcome, started.elapsed());
-    // The database out of reach (or no connection free in time) is the service being
-    // unavailable, whatever part of the operation met it: 503 with Retry-After.
-    let unavailable = response
-        .errors
-        .iter()
-        .any(|e| graphql::error::code_of(e) == Some(AppError::Unavailable.code()));
+    let has = |code: &str| {
+        response
+            .errors
+            .iter()
+            .any(|e| graphql::error::code_of(e) == Some(code))
+    };
+    let final_answer = !TRY_AGAIN.iter().any(|code| has(code));
+    // A spent budget is 429; the database out of reach (or no connection free in time) is
+    // the service being unavailable, whatever part of the operation met it: 503. Both say when
+    // to retry.
     let rate_limited = response
         .errors
         .iter()
         .find(|e| graphql::error::code_of(e) == Some("RATE_LIMITED"))
         .map(|e| graphql::budget::retry_after(e).unwrap_or(1));
-    if let Some(seconds) = rate_limited {
+    let (status, retry_after) = if let Some(seconds) = rate_limited {
         state
             .metrics
             .rate_limited
             .with_label_values(&[crate::rate_limit::Limit::QueryCost.label()])
             .inc();
-        return HttpResponse::TooManyRequests()
-            .insert_header((RETRY_AFTER, seconds.to_string()))
-            .json(response);
-    }
-    let status = if unavailable {
-        StatusCode::SERVICE_UNAVAILABLE
+        (StatusCode::TOO_MANY_REQUESTS, Some(seconds))
+    } else if has(AppError::Unavailable.code()) {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(caller::RETRY_AFTER_SECONDS),
+        )
     } else {
-        StatusCode::OK
+        (StatusCode::OK, None)
     };
-    caller::respond(status).json(response)
+    let body = serde_json::to_vec(&response).unwrap_or_else(|error| {
+        tracing::error!(error = %error, "writing a GraphQL response");
+        serde_json::to_vec(&error_body(&crate::error::internal(
+            "writing a GraphQL response",
+            error,
+        )))
+        .unwrap_or_default()
+    });
+    Answer {
+        status,
+        retry_after,
+        body,
+        final_answer,
+    }
 }
 
 /// GraphiQL in development; never executes an operation.

@@ -5,6 +5,8 @@ pub mod auth;
 pub mod caller;
 pub mod graphql;
 pub mod health;
+pub mod idempotency;
+pub mod jwks;
 pub mod metrics;
 pub mod rate_limit;
 pub mod reports;

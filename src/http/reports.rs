@@ -182,7 +182,7 @@ fn csv_response(file_name: &str) -> actix_web::HttpResponseBuilder {
 
 /// `GET /reports/outcomes.csv`.
 pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let principal = match caller::authenticate(&req, &state) {
+    let principal = match caller::authenticate(&req, &state).await {
         Ok(principal) => principal,
         Err(refused) => return *refused,
     };
@@ -376,7 +376,7 @@ pub async fn provider_performance_csv(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let principal = match caller::authenticate(&req, &state) {
+    let principal = match caller::authenticate(&req, &state).await {
         Ok(principal) => principal,
         Err(refused) => return *refused,
     };

@@ -21,7 +21,7 @@ pub async fn sent_referral(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let principal = match caller::authenticate(&req, &state) {
+    let principal = match caller::authenticate(&req, &state).await {
         Ok(principal) => principal,
         Err(refusal) => return *refusal,
     };

@@ -71,7 +71,7 @@ fn asked(req: &HttpRequest) -> Result<Asked, AppError> {
 
 /// `GET /subject-access-request`.
 pub async fn subject_access_request(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let principal = match caller::authenticate(&req, &state) {
+    let principal = match caller::authenticate(&req, &state).await {
         Ok(principal) => principal,
         Err(refused) => return *refused,
     };

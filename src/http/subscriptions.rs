@@ -173,9 +173,11 @@ async fn accept(state: &AppState, init: &Value) -> Result<Accepted, Ending> {
             .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
             .and_then(|(_, value)| value.as_str())
     });
-    let (principal, refused_after) = bearer_token(header)
-        .and_then(|token| state.verifier.verify_until(token))
-        .map_err(|reason| {
+    let verified = match bearer_token(header) {
+        Ok(token) => state.verifier.verify_fresh(token).await,
+        Err(missing) => Err(missing),
+    };
+    let (principal, refused_after) = verified.map_err(|reason| {
             tracing::info!(reason = %reason, "unauthenticated subscription connection");
             state.metrics.refused(AppError::Unauthenticated.code());
             Ending::new(4401, "Unauthorized: a valid bearer token is required in the connection_init payload (Authorization)")

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod catalogue_import;
 mod change;
 pub mod delivery;
+pub mod idempotency;
 pub mod live;
 pub mod notifications;
 pub mod outcome_report;
