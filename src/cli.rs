@@ -374,13 +374,18 @@ async fn read_audit(settings: &Settings, args: ReadAuditArgs) -> anyhow::Result<
     ])?;
     for record in records {
         out.write_record([
-            record.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            record
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             record.actor_id,
             record.actor_role.to_owned(),
             record.organisation.unwrap_or_default(),
             record.referral_id.to_string(),
             record.operation,
-            record.request_id.map(|id| id.to_string()).unwrap_or_default(),
+            record
+                .request_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
         ])?;
     }
     out.flush()?;

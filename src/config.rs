@@ -256,7 +256,10 @@ impl Settings {
         if let Some(url) = &jwks_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
-            return Err(problem("CRS_JWT_JWKS_URL", "must be an http:// or https:// URL"));
+            return Err(problem(
+                "CRS_JWT_JWKS_URL",
+                "must be an http:// or https:// URL",
+            ));
         }
         let configured = [
             get("CRS_JWT_SECRET").is_some(),
@@ -272,9 +275,11 @@ impl Settings {
         let key = match (get("CRS_JWT_SECRET"), get("CRS_JWT_PUBLIC_KEY_FILE")) {
             _ if jwks_url.is_some() => JwtKey::Jwks {
                 url: jwks_url.clone().unwrap_or_default(),
-                refresh_every: Duration::from_secs(
-                    number_early("CRS_JWT_JWKS_REFRESH_SECONDS", 600, &get)?,
-                ),
+                refresh_every: Duration::from_secs(number_early(
+                    "CRS_JWT_JWKS_REFRESH_SECONDS",
+                    600,
+                    &get,
+                )?),
             },
             (Some(_), Some(_)) => {
                 return Err(problem(
@@ -455,9 +460,11 @@ impl Settings {
             rate_limits: RateLimitSettings {
                 enabled: flag("CRS_RATE_LIMITS", true)?,
                 cost_points: cost_points(max_complexity_value)?,
-                cost_window: Duration::from_secs(
-                    number("CRS_RATE_LIMIT_COST_WINDOW_SECONDS", 10, 1)? as u64,
-                ),
+                cost_window: Duration::from_secs(number(
+                    "CRS_RATE_LIMIT_COST_WINDOW_SECONDS",
+                    10,
+                    1,
+                )? as u64),
                 downloads: per_minute("CRS_RATE_LIMIT_DOWNLOADS_PER_MINUTE", 20)?,
                 subject_access: per_minute("CRS_RATE_LIMIT_SAR_PER_MINUTE", 10)?,
                 failed_authentications: per_minute("CRS_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE", 60)?,

@@ -85,7 +85,9 @@ pub enum AppError {
     #[error("{0}")]
     RateLimited(String),
     /// An `Idempotency-Key` sent again with a different request.
-    #[error("this Idempotency-Key was used for a different request; use a new key for a new request")]
+    #[error(
+        "this Idempotency-Key was used for a different request; use a new key for a new request"
+    )]
     IdempotencyKeyReused,
     /// A statement ran past its time limit; nothing it would have written was kept.
     #[error("the operation took too long and was stopped")]

@@ -234,13 +234,18 @@ mod tests {
         assert_eq!(admitted, 3, "100 points admit three operations of 30");
         let refusal = limits.charge_query_cost("a", 30).err();
         assert!(refusal.is_some_and(|r| r.retry_after_seconds() >= 1));
-        assert!(limits.charge_query_cost("b", 30).is_ok(), "another caller has their own");
+        assert!(
+            limits.charge_query_cost("b", 30).is_ok(),
+            "another caller has their own"
+        );
     }
 
     #[test]
     fn subject_access_and_downloads_have_their_own_budgets() {
         let limits = RateLimits::new(settings());
-        let sar = (0..10).filter(|_| limits.subject_access("s").is_ok()).count();
+        let sar = (0..10)
+            .filter(|_| limits.subject_access("s").is_ok())
+            .count();
         let downloads = (0..10).filter(|_| limits.download("s").is_ok()).count();
         assert_eq!((sar, downloads), (2, 3));
     }

@@ -274,7 +274,9 @@ fn spawn_daily_purge(
     metrics: Arc<Metrics>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(PURGE_CHECK_EVERY);
+        // Not at start: starting instances are busy preparing the database.
+        let first = tokio::time::Instant::now() + PURGE_CHECK_EVERY;
+        let mut ticks = tokio::time::interval_at(first, PURGE_CHECK_EVERY);
         loop {
             ticks.tick().await;
             match retention::scheduled_purge(&db, retention, chrono::Utc::now(), PURGE_EVERY).await
@@ -285,7 +287,9 @@ fn spawn_daily_purge(
                     // Expired idempotency keys go in the same daily run.
                     match crate::service::idempotency::prune(&db, chrono::Utc::now()).await {
                         Ok(keys) => tracing::info!(keys, "expired idempotency keys deleted"),
-                        Err(error) => tracing::error!(error = %error, "deleting expired idempotency keys failed"),
+                        Err(error) => {
+                            tracing::error!(error = %error, "deleting expired idempotency keys failed")
+                        }
                     }
                 }
                 Ok(None) => {}

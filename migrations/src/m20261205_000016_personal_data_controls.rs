@@ -58,9 +58,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(index("read_audit", &["actor_id", "at"]))
             .await?;
-        manager
-            .create_index(index("read_audit", &["at"]))
-            .await?;
+        manager.create_index(index("read_audit", &["at"])).await?;
         let connection = manager.get_connection();
         match manager.get_database_backend() {
             DbBackend::Postgres => {

@@ -90,8 +90,14 @@ pub async fn answer(
     body: &str,
 ) -> Result<(), AppError> {
     idempotency_key::Entity::update_many()
-        .col_expr(idempotency_key::Column::StatusCode, Some(i32::from(status)).into())
-        .col_expr(idempotency_key::Column::Response, Some(body.to_owned()).into())
+        .col_expr(
+            idempotency_key::Column::StatusCode,
+            Some(i32::from(status)).into(),
+        )
+        .col_expr(
+            idempotency_key::Column::Response,
+            Some(body.to_owned()).into(),
+        )
         .filter(idempotency_key::Column::Principal.eq(principal))
         .filter(idempotency_key::Column::Key.eq(key))
         .exec(db)

@@ -1,6 +1,9 @@
 //! The read audit's rows: written in batches, read by `crs-api read-audit`.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use super::entities::read_audit;
@@ -23,13 +26,18 @@ pub async fn append(db: &impl ConnectionTrait, records: &[ReadRecord]) -> Result
             operation: Set(r.operation.clone()),
             request_id: Set(r.request_id),
         });
-        read_audit::Entity::insert_many(rows).exec_without_returning(db).await?;
+        read_audit::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
 
 /// The records matching `query`, oldest first.
-pub async fn find(db: &impl ConnectionTrait, query: &AuditQuery) -> Result<Vec<ReadRecord>, AppError> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    query: &AuditQuery,
+) -> Result<Vec<ReadRecord>, AppError> {
     let mut select = read_audit::Entity::find();
     if let Some(referral_id) = query.referral_id {
         select = select.filter(read_audit::Column::ReferralId.eq(referral_id));

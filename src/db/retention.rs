@@ -70,11 +70,7 @@ pub async fn claim_run(
 }
 
 /// Records what the run of job `name` did.
-pub async fn record_run(
-    db: &impl ConnectionTrait,
-    name: &str,
-    count: u64,
-) -> Result<(), AppError> {
+pub async fn record_run(db: &impl ConnectionTrait, name: &str, count: u64) -> Result<(), AppError> {
     scheduled_job::Entity::update_many()
         .col_expr(
             scheduled_job::Column::LastCount,

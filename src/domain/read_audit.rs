@@ -118,5 +118,8 @@ pub fn graphql_operation(name: Option<&str>) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(MAX_OPERATION_LENGTH)
         .collect();
-    format!("graphql:{}", if name.is_empty() { "anonymous" } else { &name })
+    format!(
+        "graphql:{}",
+        if name.is_empty() { "anonymous" } else { &name }
+    )
 }

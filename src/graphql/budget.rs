@@ -40,7 +40,10 @@ impl Extension for CostBudget {
         let Some(caller) = ctx.data_opt::<Caller>() else {
             return Ok(result);
         };
-        match self.0.charge_query_cost(&caller.user_id().0, result.complexity) {
+        match self
+            .0
+            .charge_query_cost(&caller.user_id().0, result.complexity)
+        {
             Ok(()) => Ok(result),
             Err(refusal) => {
                 tracing::warn!(

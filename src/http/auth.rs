@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::jwks::RemoteKeys;
+use super::jwks::{RemoteKeys, signing_keys};
 use crate::config::{JwtKey, JwtSettings};
 use crate::domain::actor::Principal;
 
@@ -152,7 +152,9 @@ impl TokenVerifier {
                 (Algorithm::RS256, rs256_keys(&text)?)
             }
             JwtKey::Jwks { .. } => {
-                anyhow::bail!("configuration: CRS_JWT_JWKS_URL: keys from a URL are fetched at start")
+                anyhow::bail!(
+                    "configuration: CRS_JWT_JWKS_URL: keys from a URL are fetched at start"
+                )
             }
         };
         Ok(Self::with_keys(settings, algorithm, keys))
@@ -262,25 +264,6 @@ fn rs256_keys(text: &str) -> anyhow::Result<Keys> {
         })?;
         Ok(Keys::Single(key))
     }
-}
-
-/// The RSA signing keys of a JWKS document that have a `kid`, by `kid`.
-pub(super) fn signing_keys(set: &JwkSet) -> anyhow::Result<HashMap<String, DecodingKey>> {
-    let mut keys = HashMap::new();
-    for jwk in &set.keys {
-        let signing = jwk
-            .common
-            .public_key_use
-            .as_ref()
-            .is_none_or(|u| *u == PublicKeyUse::Signature);
-        let rsa = matches!(jwk.algorithm, AlgorithmParameters::RSA(_));
-        if let (true, true, Some(kid)) = (signing, rsa, jwk.common.key_id.clone()) {
-            let key =
-                DecodingKey::from_jwk(jwk).map_err(|e| anyhow::anyhow!("key {kid}: {e}"))?;
-            keys.insert(kid, key);
-        }
-    }
-    Ok(keys)
 }
 
 /// The bearer token of an `Authorization` header value.

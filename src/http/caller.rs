@@ -56,22 +56,23 @@ pub async fn authenticate(
         Ok(token) => state.verifier.verify_fresh(token).await,
         Err(missing) => Err(missing),
     };
-    verified
-        .map(|(principal, _)| principal)
-        .map_err(|reason| {
-            tracing::info!(reason = %reason, "unauthenticated request");
-            // Tokens guessed from one address: past the limit, failures are answered 429.
-            if let Some(address) = req.peer_addr().map(|a| a.ip())
-                && let Err(refusal) = state.rate_limits.failed_authentication(address)
-            {
-                tracing::warn!(limit = refusal.limit.label(), "request refused by a rate limit");
-                return Box::new(super::rate_limit::too_many(state, &refusal));
-            }
-            let mut response = refuse(state, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
-            let challenge = HeaderValue::from_static("Bearer");
-            response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
-            Box::new(response)
-        })
+    verified.map(|(principal, _)| principal).map_err(|reason| {
+        tracing::info!(reason = %reason, "unauthenticated request");
+        // Tokens guessed from one address: past the limit, failures are answered 429.
+        if let Some(address) = req.peer_addr().map(|a| a.ip())
+            && let Err(refusal) = state.rate_limits.failed_authentication(address)
+        {
+            tracing::warn!(
+                limit = refusal.limit.label(),
+                "request refused by a rate limit"
+            );
+            return Box::new(super::rate_limit::too_many(state, &refusal));
+        }
+        let mut response = refuse(state, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
+        let challenge = HeaderValue::from_static("Bearer");
+        response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+        Box::new(response)
+    })
 }
 
 /// The caller's scope; HTTP 403 `FORBIDDEN` when their groups refuse them.

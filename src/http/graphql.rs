@@ -141,7 +141,9 @@ pub async fn execute(
     let request_id = req.extensions().get::<RequestId>().map(|id| id.0);
     let caller = Caller { principal, scope };
     match idempotency::key_of(&req, &request) {
-        Ok(None) => run(&state, caller, request, request_id).await.into_response(),
+        Ok(None) => run(&state, caller, request, request_id)
+            .await
+            .into_response(),
         Ok(Some(key)) => {
             let principal = caller.principal.user_id.0.clone();
             let fingerprint = idempotency::fingerprint_of(&request);

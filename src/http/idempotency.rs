@@ -37,14 +37,21 @@ pub fn key_of(
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
-    let key = value.to_str().ok().map(str::trim).filter(|k| idempotency::valid_key(k));
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| idempotency::valid_key(k));
     let Some(key) = key else {
         return Err(AppError::bad_input(
             format!(
                 "the Idempotency-Key header must be 1 to {} visible ASCII characters",
                 idempotency::MAX_KEY_LENGTH
             ),
-            vec![FieldError::new("Idempotency-Key", field_code::INVALID_FORMAT)],
+            vec![FieldError::new(
+                "Idempotency-Key",
+                field_code::INVALID_FORMAT,
+            )],
         ));
     };
     Ok(is_mutation(request).then(|| key.to_owned()))
@@ -77,7 +84,11 @@ fn replayed(status: u16, body: String) -> HttpResponse {
 /// The fingerprint of `request` (what a reused key is compared by).
 pub fn fingerprint_of(request: &async_graphql::Request) -> String {
     let variables = serde_json::to_value(&request.variables).unwrap_or_default();
-    idempotency::fingerprint(&request.query, request.operation_name.as_deref(), &variables)
+    idempotency::fingerprint(
+        &request.query,
+        request.operation_name.as_deref(),
+        &variables,
+    )
 }
 
 /// Runs `operation` once for `key` of `principal`, or answers as the run did.

@@ -10,9 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::DecodingKey;
-use jsonwebtoken::jwk::JwkSet;
-
-use super::auth::signing_keys;
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
 
 /// Least time between two fetches caused by unknown `kid`s.
 pub const UNKNOWN_KID_REFETCH_EVERY: Duration = Duration::from_secs(60);
@@ -162,4 +160,22 @@ impl RemoteKeys {
             }
         })
     }
+}
+
+/// The RSA signing keys of a JWKS document that have a `kid`, by `kid`.
+pub fn signing_keys(set: &JwkSet) -> anyhow::Result<HashMap<String, DecodingKey>> {
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let signing = jwk
+            .common
+            .public_key_use
+            .as_ref()
+            .is_none_or(|u| *u == PublicKeyUse::Signature);
+        let rsa = matches!(jwk.algorithm, AlgorithmParameters::RSA(_));
+        if let (true, true, Some(kid)) = (signing, rsa, jwk.common.key_id.clone()) {
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| anyhow::anyhow!("key {kid}: {e}"))?;
+            keys.insert(kid, key);
+        }
+    }
+    Ok(keys)
 }

@@ -18,10 +18,10 @@ use super::AppState;
 use super::caller::{self, refuse};
 use super::request_context::RequestId;
 use crate::domain::actor::Caller;
-use crate::domain::read_audit::Reader;
 use crate::domain::outcome_report::measures::Measure;
 use crate::domain::outcome_report::{Dimension, ReportFilter};
 use crate::domain::performance_report::PerformanceLine;
+use crate::domain::read_audit::Reader;
 use crate::error::field_code as code;
 use crate::error::{AppError, FieldError};
 use crate::service::outcome_report::{PublishedRow, Report};
@@ -447,7 +447,8 @@ pub async fn provider_performance_csv(
                 };
                 if let (Ok(lines), Some(reader)) = (&lines, &reader) {
                     let ids = lines.iter().map(|line| line.referral_id);
-                    let records = reader.records(ids, PERFORMANCE_OPERATION, request_id, Utc::now());
+                    let records =
+                        reader.records(ids, PERFORMANCE_OPERATION, request_id, Utc::now());
                     services.read_audit.record(records).await;
                 }
                 lines

@@ -88,7 +88,8 @@ pub async fn subject_access_request(req: HttpRequest, state: web::Data<AppState>
         Ok(Asked::Person(query)) => query,
         Ok(Asked::PrisonNumberOnly) => {
             tracing::info!(user_id = %requester, outcome = "prn only", "subject access request");
-            let status = StatusCode::from_u16(IDENTIFIER_NOT_HELD).unwrap_or(StatusCode::NO_CONTENT);
+            let status =
+                StatusCode::from_u16(IDENTIFIER_NOT_HELD).unwrap_or(StatusCode::NO_CONTENT);
             return HttpResponse::build(status).finish();
         }
         Err(error) => return refuse(&state, StatusCode::BAD_REQUEST, &error),

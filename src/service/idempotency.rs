@@ -94,7 +94,9 @@ pub async fn claim(
     // Twice at most: once more after forgetting an abandoned claim.
     for _ in 0..2 {
         db::idempotency::forget_expired(db, principal, key, now).await?;
-        if db::idempotency::claim(db, principal, key, fingerprint, now, later(now, KEEP_FOR)).await? {
+        if db::idempotency::claim(db, principal, key, fingerprint, now, later(now, KEEP_FOR))
+            .await?
+        {
             return Ok(Claim::Run { claimed_at: now });
         }
         let Some(stored) = db::idempotency::find(db, principal, key).await? else {
@@ -148,12 +150,31 @@ mod tests {
 
     #[test]
     fn the_same_variables_in_another_order_are_the_same_request() {
-        let a = fingerprint("mutation { x }", None, &serde_json::json!({ "a": 1, "b": { "c": 2, "d": [1, 2] } }));
-        let b = fingerprint("mutation { x }", None, &serde_json::json!({ "b": { "d": [1, 2], "c": 2 }, "a": 1 }));
-        let c = fingerprint("mutation { x }", None, &serde_json::json!({ "a": 2, "b": { "c": 2, "d": [1, 2] } }));
+        let a = fingerprint(
+            "mutation { x }",
+            None,
+            &serde_json::json!({ "a": 1, "b": { "c": 2, "d": [1, 2] } }),
+        );
+        let b = fingerprint(
+            "mutation { x }",
+            None,
+            &serde_json::json!({ "b": { "d": [1, 2], "c": 2 }, "a": 1 }),
+        );
+        let c = fingerprint(
+            "mutation { x }",
+            None,
+            &serde_json::json!({ "a": 2, "b": { "c": 2, "d": [1, 2] } }),
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert_ne!(a, fingerprint("mutation { x }", Some("X"), &serde_json::json!({ "a": 1, "b": { "c": 2, "d": [1, 2] } })));
+        assert_ne!(
+            a,
+            fingerprint(
+                "mutation { x }",
+                Some("X"),
+                &serde_json::json!({ "a": 1, "b": { "c": 2, "d": [1, 2] } })
+            )
+        );
     }
 
     #[test]

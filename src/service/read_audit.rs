@@ -177,6 +177,9 @@ async fn write_until_done(db: &DatabaseConnection, records: &[ReadRecord]) {
 }
 
 /// The records matching `query`, oldest first.
-pub async fn find(db: &DatabaseConnection, query: &AuditQuery) -> Result<Vec<ReadRecord>, AppError> {
+pub async fn find(
+    db: &DatabaseConnection,
+    query: &AuditQuery,
+) -> Result<Vec<ReadRecord>, AppError> {
     db::read_audit::find(db, query).await
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::db;
 use crate::error::AppError;
@@ -98,7 +98,7 @@ pub async fn scheduled_purge(
 ) -> Result<Option<PurgeOutcome>, AppError> {
     let next = now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::days(1));
     let claimed = {
-        let txn = db.begin().await?;
+        let txn = db::begin_write(db).await?;
         let claimed = db::retention::claim_run(&txn, PURGE_JOB, now, next).await?;
         txn.commit().await?;
         claimed

@@ -15,10 +15,10 @@ use uuid::Uuid;
 use super::Services;
 use crate::db;
 use crate::domain::actor::UserId;
+use crate::domain::amendment::ChangeLogEntry;
 use crate::domain::catalogue::uk_day_start;
 use crate::domain::delivery::{ActionPlan, Appointment, DeliverySession, EndOfServiceReport};
 use crate::domain::referral::{CaseNote, Referral, ReferralAccess, ReferralEvent};
-use crate::domain::amendment::ChangeLogEntry;
 use crate::error::AppError;
 
 /// Which of a person's records a request asks for.
@@ -63,7 +63,9 @@ pub async fn export(
     referrals.sort_by_key(|r| (r.created_at, r.id));
     let ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
     let records = Records {
-        events: by_referral(db::referrals::events_of(&txn, &ids).await?, |e| e.referral_id),
+        events: by_referral(db::referrals::events_of(&txn, &ids).await?, |e| {
+            e.referral_id
+        }),
         selections: db::referrals::selections(&txn, &ids).await?,
         case_notes: by_referral(db::referrals::case_notes_of(&txn, &ids).await?, |n| {
             n.referral_id
@@ -76,7 +78,9 @@ pub async fn export(
         sessions: by_referral(db::delivery::sessions_of(&txn, &ids).await?, |s| {
             s.referral_id
         }),
-        reports: by_referral(db::delivery::reports_of(&txn, &ids).await?, |r| r.referral_id),
+        reports: by_referral(db::delivery::reports_of(&txn, &ids).await?, |r| {
+            r.referral_id
+        }),
     };
     let words = Words::load(&txn, &referrals, &records).await?;
     txn.commit().await?;
@@ -159,9 +163,27 @@ impl Words {
             levels.extend(selection.complexity_level_id);
             outcomes.extend(selection.desired_outcome_ids.iter().copied());
         }
-        users.extend(records.events.values().flatten().map(|e| e.actor_id.clone()));
-        users.extend(records.case_notes.values().flatten().map(|n| n.author_id.clone()));
-        users.extend(records.changes.values().flatten().map(|c| c.actor_id.clone()));
+        users.extend(
+            records
+                .events
+                .values()
+                .flatten()
+                .map(|e| e.actor_id.clone()),
+        );
+        users.extend(
+            records
+                .case_notes
+                .values()
+                .flatten()
+                .map(|n| n.author_id.clone()),
+        );
+        users.extend(
+            records
+                .changes
+                .values()
+                .flatten()
+                .map(|c| c.actor_id.clone()),
+        );
         for a in records.appointments.values().flatten() {
             users.insert(a.created_by.clone());
             users.extend(a.feedback.as_ref().map(|f| f.submitted_by.clone()));

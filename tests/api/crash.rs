@@ -179,7 +179,7 @@ async fn a_killed_server_loses_no_committed_event_and_publishes_none_it_did_not_
     let port = free_port();
     let address = format!("http://127.0.0.1:{port}");
     let database = app.settings.database.url.expose_secret().to_owned();
-    let client = reqwest::Client::new();
+    let client = crate::support::http_client();
     let mut server = start_server(port, &database, &nats);
     wait_ready(&client, &address).await;
 

@@ -45,7 +45,7 @@ async fn sigterm_fails_readiness_at_once_and_drains_without_failing_a_request() 
         command.env(name, value);
     }
     let mut child = command.spawn().expect("the server starts");
-    let client = reqwest::Client::new();
+    let client = crate::support::http_client();
     let started = Instant::now();
     loop {
         let ready = client.get(format!("{address}/health/ready")).send().await;

@@ -151,6 +151,13 @@ impl Options {
     }
 }
 
+/// An HTTP client. The crate's HTTP client is built without a default TLS provider (the JWKS
+/// fetch uses ring, as the database driver does), so one is installed first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A running server.
 pub struct TestApp {
     pub address: String,
@@ -209,7 +216,7 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            client: crate::support::http_client(),
             settings,
             db,
             handle,
@@ -240,7 +247,7 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            client: crate::support::http_client(),
             settings: self.settings.clone(),
             db,
             handle,
