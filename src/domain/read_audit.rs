@@ -110,9 +110,11 @@ pub struct AuditQuery {
 /// Longest operation name kept; client-chosen names are cut there.
 pub const MAX_OPERATION_LENGTH: usize = 100;
 
-/// A GraphQL operation as the audit names it.
-pub fn graphql_operation(name: Option<&str>) -> String {
+/// A GraphQL operation as the audit names it: `graphql:` and the operation's name, given with
+/// the request or written in the document (`query Dashboard { … }`), else `anonymous`.
+pub fn graphql_operation(name: Option<&str>, document: &str) -> String {
     let name: String = name
+        .or_else(|| named_in(document))
         .unwrap_or("anonymous")
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -122,4 +124,53 @@ pub fn graphql_operation(name: Option<&str>) -> String {
         "graphql:{}",
         if name.is_empty() { "anonymous" } else { &name }
     )
+}
+
+/// The name of a document's first operation, when it is written first (`query Name …`).
+fn named_in(document: &str) -> Option<&str> {
+    let mut rest = document;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == '\u{feff}');
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, after)| after),
+            None => break,
+        }
+    }
+    let keyword_end = rest.find(|c: char| !c.is_ascii_alphabetic())?;
+    let (keyword, after) = rest.split_at(keyword_end);
+    if !matches!(keyword, "query" | "mutation" | "subscription") {
+        return None;
+    }
+    let after = after.trim_start();
+    let end = after
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(after.len());
+    Some(&after[..end]).filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::graphql_operation;
+
+    #[test]
+    fn the_operation_is_named_as_the_client_named_it() {
+        assert_eq!(
+            graphql_operation(Some("Mine"), "query Other { a }"),
+            "graphql:Mine"
+        );
+        assert_eq!(
+            graphql_operation(None, "query Dashboard($f: X) { a }"),
+            "graphql:Dashboard"
+        );
+        assert_eq!(
+            graphql_operation(None, "# a note\n mutation Send { a }"),
+            "graphql:Send"
+        );
+        assert_eq!(graphql_operation(None, "{ a }"), "graphql:anonymous");
+        assert_eq!(graphql_operation(None, "query { a }"), "graphql:anonymous");
+        assert_eq!(
+            graphql_operation(Some("x-'; DROP"), "{ a }"),
+            "graphql:xDROP"
+        );
+    }
 }

@@ -69,7 +69,7 @@ pub async fn execute(
     let reads = std::sync::Arc::new(context::PersonReads::default());
     let operation = reader
         .as_ref()
-        .map(|_| graphql_operation(request.operation_name.as_deref()));
+        .map(|_| graphql_operation(request.operation_name.as_deref(), &request.query));
     let mut request = request.data(caller).data(context::new_loader(services));
     if reader.is_some() {
         request = request.data(reads.clone());

@@ -10,6 +10,7 @@ use super::auth::bearer_token;
 use crate::domain::actor::{Principal, Scope};
 use crate::error::AppError;
 use crate::graphql::error::error_body;
+use crate::rate_limit::Refusal;
 use crate::service;
 
 /// Seconds a client is asked to wait before trying again when the service is unavailable.
@@ -43,6 +44,21 @@ pub fn refuse(state: &AppState, status: StatusCode, error: &AppError) -> HttpRes
     respond(status).json(error_body(error))
 }
 
+/// The answer to a request a limit refused: 429 with `Retry-After` and the `RATE_LIMITED`
+/// body, counted by limit on `/metrics`.
+pub fn too_many(state: &AppState, refusal: &Refusal) -> HttpResponse {
+    state
+        .metrics
+        .rate_limited
+        .with_label_values(&[refusal.limit.label()])
+        .inc();
+    let mut response = refuse(state, StatusCode::TOO_MANY_REQUESTS, &refusal.error());
+    if let Ok(value) = refusal.retry_after_seconds().to_string().parse() {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
 /// The principal of the request's bearer token; HTTP 401 `UNAUTHENTICATED` without a valid one.
 pub async fn authenticate(
     req: &HttpRequest,
@@ -66,7 +82,7 @@ pub async fn authenticate(
                 limit = refusal.limit.label(),
                 "request refused by a rate limit"
             );
-            return Box::new(super::rate_limit::too_many(state, &refusal));
+            return Box::new(too_many(state, &refusal));
         }
         let mut response = refuse(state, StatusCode::UNAUTHORIZED, &AppError::Unauthenticated);
         let challenge = HeaderValue::from_static("Bearer");

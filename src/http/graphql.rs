@@ -4,12 +4,13 @@
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use futures_util::StreamExt;
 
 use super::AppState;
+use super::answer::Answer;
 use super::caller::{self, refuse};
 use super::idempotency;
 use super::request_context::RequestId;
@@ -153,30 +154,6 @@ pub async fn execute(
             .await
         }
         Err(error) => refuse(&state, StatusCode::BAD_REQUEST, &error),
-    }
-}
-
-/// The answer to one operation, before it is sent.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    /// Seconds for `Retry-After` (rate-limited or unavailable).
-    pub retry_after: Option<u64>,
-    pub body: Vec<u8>,
-    /// Whether a retry with the same `Idempotency-Key` should be given this answer again
-    /// (false for answers that say "try again": unavailable, rate-limited, timed out, internal).
-    pub final_answer: bool,
-}
-
-impl Answer {
-    /// The HTTP response.
-    pub fn into_response(self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        response.content_type("application/json");
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((RETRY_AFTER, seconds.to_string()));
-        }
-        response.body(self.body)
     }
 }
 

@@ -13,8 +13,8 @@ use async_graphql::parser::types::OperationType;
 use chrono::Utc;
 
 use super::AppState;
+use super::answer::Answer;
 use super::caller::{self, refuse};
-use super::graphql::Answer;
 use crate::error::{AppError, FieldError, field_code};
 use crate::service::idempotency::{self, Claim};
 

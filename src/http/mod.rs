@@ -1,6 +1,7 @@
 //! HTTP: routes, the request-id middleware, authentication, the GraphQL endpoint and the report
 //! downloads.
 
+pub mod answer;
 pub mod auth;
 pub mod caller;
 pub mod graphql;

@@ -281,6 +281,7 @@ fn referral_document(referral: &Referral, records: &Records, words: &Words) -> V
         .collect();
     let contract = &referral.intervention.contract;
     let mut document = json!({
+        "id": referral.id,
         "referenceNumber": referral.reference,
         "status": referral.status.code(),
         "createdAt": time(referral.created_at),

@@ -172,7 +172,10 @@ pub struct TestApp {
 pub fn settings_from(vars: &[(&'static str, String)]) -> Settings {
     let mut map: HashMap<&str, String> = HashMap::new();
     map.insert("CRS_BIND", "127.0.0.1:0".into());
-    if !vars.iter().any(|(k, _)| *k == "CRS_JWT_PUBLIC_KEY_FILE") {
+    if !vars
+        .iter()
+        .any(|(k, _)| *k == "CRS_JWT_PUBLIC_KEY_FILE" || *k == "CRS_JWT_JWKS_URL")
+    {
         map.insert("CRS_JWT_SECRET", TEST_SECRET.into());
     }
     map.insert("CRS_DATABASE_MAX_CONNECTIONS", "4".into());
@@ -328,6 +331,15 @@ impl Drop for TestApp {
         let handle = self.handle.clone();
         drop(handle.stop(false));
     }
+}
+
+/// The test server's database, as the `crs-api` commands are told it.
+pub fn database_of(app: &TestApp) -> Vec<(&'static str, String)> {
+    use secrecy::ExposeSecret;
+    vec![(
+        "CRS_DATABASE_URL",
+        app.settings.database.url.expose_secret().to_owned(),
+    )]
 }
 
 /// The code of the first error.
