@@ -118,6 +118,8 @@ pub struct Settings {
     pub subscriptions: SubscriptionLimits,
     pub retention: RetentionSettings,
     pub rate_limits: RateLimitSettings,
+    /// Record reads of person-level data (on unless switched off to measure its cost).
+    pub read_audit: bool,
 }
 
 /// Rate limits per caller and per client address (`rate_limit`).
@@ -457,6 +459,7 @@ impl Settings {
                 ),
                 purge_daily: flag("CRS_DRAFT_PURGE", true)?,
             },
+            read_audit: flag("CRS_READ_AUDIT", true)?,
             rate_limits: RateLimitSettings {
                 enabled: flag("CRS_RATE_LIMITS", true)?,
                 cost_points: cost_points(max_complexity_value)?,

@@ -32,7 +32,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     relay: RelayHandle,
-    audit_writer: ReadAuditWriter,
+    audit_writer: Option<ReadAuditWriter>,
     purge: Option<tokio::task::JoinHandle<()>>,
     forget_idle_callers: tokio::task::JoinHandle<()>,
     key_refresh: Option<tokio::task::JoinHandle<()>>,
@@ -110,9 +110,18 @@ impl Application {
             Arc::new(|_| {}),
         )
         .await?;
-        let audit_writer =
-            ReadAudit::spawn(background_db.clone(), metrics.read_audit_written.clone());
-        let services = services.with_read_audit(audit_writer.audit());
+        let audit_writer = settings
+            .read_audit
+            .then(|| ReadAudit::spawn(background_db.clone(), metrics.read_audit_written.clone()));
+        let services = match &audit_writer {
+            Some(writer) => services.with_read_audit(writer.audit()),
+            None => {
+                tracing::warn!(
+                    "CRS_READ_AUDIT is false: reads of person-level data are not recorded"
+                );
+                services
+            }
+        };
         let purge = settings.retention.purge_daily.then(|| {
             spawn_daily_purge(
                 background_db.clone(),
@@ -240,7 +249,9 @@ impl Application {
         if let Some(key_refresh) = self.key_refresh {
             key_refresh.abort();
         }
-        self.audit_writer.stop().await;
+        if let Some(writer) = self.audit_writer {
+            writer.stop().await;
+        }
         self.relay.stop().await;
         if let Some(bridge) = self.bridge {
             bridge.stop();
