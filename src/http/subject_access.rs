@@ -92,7 +92,10 @@ pub async fn subject_access_request(req: HttpRequest, state: web::Data<AppState>
                 StatusCode::from_u16(IDENTIFIER_NOT_HELD).unwrap_or(StatusCode::NO_CONTENT);
             return HttpResponse::build(status).finish();
         }
-        Err(error) => return refuse(&state, StatusCode::BAD_REQUEST, &error),
+        Err(error) => {
+            tracing::info!(user_id = %requester, outcome = "bad parameters", "subject access request");
+            return refuse(&state, StatusCode::BAD_REQUEST, &error);
+        }
     };
     let export = match subject_access::export(&state.services, &query).await {
         Ok(export) => export,
