@@ -255,13 +255,20 @@ impl Settings {
         }
 
         let jwks_url = get("CRS_JWT_JWKS_URL");
-        if let Some(url) = &jwks_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(problem(
-                "CRS_JWT_JWKS_URL",
-                "must be an http:// or https:// URL",
-            ));
+        if let Some(url) = &jwks_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(problem(
+                    "CRS_JWT_JWKS_URL",
+                    "must be an http:// or https:// URL",
+                ));
+            }
+            // Keys fetched in the clear could be replaced on the way.
+            if production && !url.starts_with("https://") {
+                return Err(problem(
+                    "CRS_JWT_JWKS_URL",
+                    "must be an https:// URL in production",
+                ));
+            }
         }
         let configured = [
             get("CRS_JWT_SECRET").is_some(),
@@ -455,7 +462,12 @@ impl Settings {
             },
             retention: RetentionSettings {
                 drafts: Duration::from_secs(
-                    number("CRS_DRAFT_RETENTION_DAYS", 90, 1)? as u64 * 24 * 3600,
+                    (number("CRS_DRAFT_RETENTION_DAYS", 90, 1)? as u64)
+                        .checked_mul(24 * 3600)
+                        .filter(|seconds| *seconds <= 100 * 365 * 24 * 3600)
+                        .ok_or_else(|| {
+                            problem("CRS_DRAFT_RETENTION_DAYS", "must be at most 36500 days")
+                        })?,
                 ),
                 purge_daily: flag("CRS_DRAFT_PURGE", true)?,
             },
@@ -545,6 +557,46 @@ mod tests {
     }
 
     #[test]
+    fn production_fetches_keys_over_https_only() {
+        let base = [
+            ("CRS_ENV", "production"),
+            ("CRS_DATABASE_URL", "postgres://db/crs"),
+            ("CRS_JWT_ISSUER", "https://auth.example"),
+            ("CRS_JWT_AUDIENCE", "crs"),
+        ];
+        let plain = [
+            base[0],
+            base[1],
+            base[2],
+            base[3],
+            ("CRS_JWT_JWKS_URL", "http://idp/jwks"),
+        ];
+        assert_eq!(
+            load(&plain).err().map(|e| e.variable),
+            Some("CRS_JWT_JWKS_URL")
+        );
+        let tls = [
+            base[0],
+            base[1],
+            base[2],
+            base[3],
+            ("CRS_JWT_JWKS_URL", "https://idp/jwks"),
+        ];
+        let settings = load(&tls).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(settings.jwt.key, JwtKey::Jwks { .. }));
+        let both = [
+            base[0],
+            base[1],
+            ("CRS_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("CRS_JWT_JWKS_URL", "https://idp/jwks"),
+        ];
+        assert_eq!(
+            load(&both).err().map(|e| e.variable),
+            Some("CRS_JWT_SECRET")
+        );
+    }
+
+    #[test]
     fn production_accepts_real_key_material() {
         let s = load(&[
             ("CRS_ENV", "production"),
@@ -571,6 +623,9 @@ mod tests {
             ("CRS_LOG", "info,[[["),
             ("CRS_DOWNLOAD_PAGE_SIZE", "0"),
             ("CRS_DOWNLOAD_PAGE_SIZE", "5001"),
+            ("CRS_JWT_JWKS_URL", "ftp://idp.example/jwks"),
+            ("CRS_DRAFT_RETENTION_DAYS", "99999999999999"),
+            ("CRS_RATE_LIMIT_COST_POINTS", "10"),
         ] {
             let err = load(&[(var, value)])
                 .err()

@@ -33,7 +33,7 @@ pub struct Application {
     db: DatabaseConnection,
     relay: RelayHandle,
     audit_writer: Option<ReadAuditWriter>,
-    purge: Option<tokio::task::JoinHandle<()>>,
+    housekeeping: tokio::task::JoinHandle<()>,
     forget_idle_callers: tokio::task::JoinHandle<()>,
     key_refresh: Option<tokio::task::JoinHandle<()>>,
     bridge: Option<crate::live::bridge::BridgeHandle>,
@@ -122,15 +122,13 @@ impl Application {
                 services
             }
         };
-        let purge = settings.retention.purge_daily.then(|| {
-            spawn_daily_purge(
-                background_db.clone(),
-                DraftRetention {
-                    keep_for: settings.retention.drafts,
-                },
-                metrics.clone(),
-            )
-        });
+        let housekeeping = spawn_housekeeping(
+            background_db.clone(),
+            settings.retention.purge_daily.then_some(DraftRetention {
+                keep_for: settings.retention.drafts,
+            }),
+            metrics.clone(),
+        );
         let relay = Relay::new(
             background_db,
             settings.events.nats_url.clone(),
@@ -192,7 +190,7 @@ impl Application {
             db,
             relay,
             audit_writer,
-            purge,
+            housekeeping,
             forget_idle_callers,
             key_refresh,
             bridge,
@@ -242,9 +240,7 @@ impl Application {
             handle.stop(true).await;
         });
         let result = self.server.await;
-        if let Some(purge) = self.purge {
-            purge.abort();
-        }
+        self.housekeeping.abort();
         self.forget_idle_callers.abort();
         if let Some(key_refresh) = self.key_refresh {
             key_refresh.abort();
@@ -272,16 +268,18 @@ fn spawn_forget_idle(limits: Arc<RateLimits>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// How often the server asks whether the daily purge is due.
+/// How often the server deletes expired idempotency keys and asks whether the daily purge is
+/// due.
 const PURGE_CHECK_EVERY: Duration = Duration::from_secs(600);
 /// How often the purge runs.
 const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
-/// Asks every few minutes whether the daily draft purge is due, and runs it (with the deletion
-/// of expired idempotency keys) when this instance claims it.
-fn spawn_daily_purge(
+/// Every few minutes: deletes expired idempotency keys, and asks whether the daily draft purge
+/// is due and runs it when this instance claims it (with `retention`; none when the purge is
+/// off).
+fn spawn_housekeeping(
     db: DatabaseConnection,
-    retention: DraftRetention,
+    retention: Option<DraftRetention>,
     metrics: Arc<Metrics>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -290,18 +288,21 @@ fn spawn_daily_purge(
         let mut ticks = tokio::time::interval_at(first, PURGE_CHECK_EVERY);
         loop {
             ticks.tick().await;
-            match retention::scheduled_purge(&db, retention, chrono::Utc::now(), PURGE_EVERY).await
-            {
+            let now = chrono::Utc::now();
+            match crate::service::idempotency::prune(&db, now).await {
+                Ok(0) => {}
+                Ok(keys) => tracing::info!(keys, "expired idempotency keys deleted"),
+                Err(error) => {
+                    tracing::error!(error = %error, "deleting expired idempotency keys failed");
+                }
+            }
+            let Some(retention) = retention else {
+                continue;
+            };
+            match retention::scheduled_purge(&db, retention, now, PURGE_EVERY).await {
                 Ok(Some(outcome)) => {
                     metrics.draft_purge_runs.inc();
                     metrics.drafts_purged.inc_by(outcome.drafts);
-                    // Expired idempotency keys go in the same daily run.
-                    match crate::service::idempotency::prune(&db, chrono::Utc::now()).await {
-                        Ok(keys) => tracing::info!(keys, "expired idempotency keys deleted"),
-                        Err(error) => {
-                            tracing::error!(error = %error, "deleting expired idempotency keys failed")
-                        }
-                    }
                 }
                 Ok(None) => {}
                 Err(error) => tracing::error!(error = %error, "the daily draft purge failed"),

@@ -41,7 +41,7 @@ impl MigrationTrait for Migration {
                     .col(uuid("id").primary_key())
                     .col(timestamp_with_time_zone("at"))
                     .col(string("actor_id"))
-                    // PROVIDER_USER or READ_ALL (the only readers audited).
+                    // PROVIDER_USER, READ_ALL or SUBJECT_ACCESS (the only readers audited).
                     .col(string("actor_role"))
                     // The provider codes of a provider user, comma-separated.
                     .col(string_null("organisation"))

@@ -81,11 +81,13 @@ pub async fn find(
     }))
 }
 
-/// Stores the answer given to the request that claimed the key.
+/// Stores the answer given to the request that claimed the key at `claimed_at`, if that claim
+/// still holds it unanswered.
 pub async fn answer(
     db: &impl ConnectionTrait,
     principal: &str,
     key: &str,
+    claimed_at: DateTime<Utc>,
     status: u16,
     body: &str,
 ) -> Result<(), AppError> {
@@ -100,6 +102,8 @@ pub async fn answer(
         )
         .filter(idempotency_key::Column::Principal.eq(principal))
         .filter(idempotency_key::Column::Key.eq(key))
+        .filter(idempotency_key::Column::CreatedAt.eq(claimed_at))
+        .filter(idempotency_key::Column::Response.is_null())
         .exec(db)
         .await?;
     Ok(())

@@ -2,9 +2,10 @@
 //! claim a periodic job.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -12,22 +13,26 @@ use super::entities::{referral, scheduled_job};
 use crate::domain::journey::ReferralStatus;
 use crate::error::AppError;
 
-/// Up to `limit` drafts last changed before `cutoff`, oldest first.
+/// Up to `limit` drafts last changed before `cutoff`, oldest first, locked until the
+/// transaction ends (PostgreSQL `FOR UPDATE SKIP LOCKED`: a draft being sent or changed right
+/// now is left for the next run, and one sent or changed since the look is not taken; SQLite
+/// write transactions hold the database's write lock already).
 pub async fn stale_drafts(
     db: &impl ConnectionTrait,
     cutoff: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<Uuid>, AppError> {
-    Ok(referral::Entity::find()
+    let mut select = referral::Entity::find()
         .select_only()
         .column(referral::Column::Id)
         .filter(referral::Column::Status.eq(ReferralStatus::Draft.code()))
         .filter(referral::Column::UpdatedAt.lt(cutoff))
         .order_by_asc(referral::Column::UpdatedAt)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?)
+        .limit(limit);
+    if db.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    Ok(select.into_tuple().all(db).await?)
 }
 
 /// How many drafts were last changed before `cutoff`.
@@ -76,6 +81,20 @@ pub async fn record_run(db: &impl ConnectionTrait, name: &str, count: u64) -> Re
             scheduled_job::Column::LastCount,
             Some(i64::try_from(count).unwrap_or(i64::MAX)).into(),
         )
+        .filter(scheduled_job::Column::Name.eq(name))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Makes job `name` due again at `at` (after a failed run).
+pub async fn reschedule(
+    db: &impl ConnectionTrait,
+    name: &str,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    scheduled_job::Entity::update_many()
+        .col_expr(scheduled_job::Column::NextRunAt, at.into())
         .filter(scheduled_job::Column::Name.eq(name))
         .exec(db)
         .await?;

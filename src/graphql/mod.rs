@@ -111,10 +111,32 @@ pub fn build(
     builder.finish()
 }
 
-/// The schema as the WebSocket protocol runs it: every response, each item of a
-/// subscription's included, gets its errors' codes.
+/// The schema as the WebSocket protocol runs it for one connection: every response, each
+/// item of a subscription's included, gets its errors' codes, and the person-level reads of an
+/// audited reader's operations are handed to the read audit, as over HTTP.
 #[derive(Clone)]
-pub struct CodedExecutor(pub CrsSchema);
+pub struct CodedExecutor {
+    schema: CrsSchema,
+    services: Services,
+    reader: Option<crate::domain::read_audit::Reader>,
+}
+
+impl CodedExecutor {
+    /// The executor of a connection of `caller`.
+    pub fn new(
+        schema: CrsSchema,
+        services: Services,
+        caller: &crate::domain::actor::Caller,
+    ) -> Self {
+        let reader = crate::domain::read_audit::Reader::of(caller)
+            .filter(|_| services.read_audit.is_enabled());
+        CodedExecutor {
+            schema,
+            services,
+            reader,
+        }
+    }
+}
 
 impl std::fmt::Debug for CodedExecutor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,7 +146,7 @@ impl std::fmt::Debug for CodedExecutor {
 
 impl async_graphql::Executor for CodedExecutor {
     async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
-        let mut response = self.0.execute(request).await;
+        let mut response = self.schema.execute(request).await;
         error::assign_codes(&mut response);
         response
     }
@@ -135,10 +157,28 @@ impl async_graphql::Executor for CodedExecutor {
         session_data: Option<std::sync::Arc<async_graphql::Data>>,
     ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
         use futures_util::StreamExt;
-        async_graphql::Executor::execute_stream(&self.0, request, session_data)
-            .map(|mut response| {
+        let reads = std::sync::Arc::new(context::PersonReads::default());
+        let operation = crate::domain::read_audit::graphql_operation(
+            request.operation_name.as_deref(),
+            &request.query,
+        );
+        let request = match &self.reader {
+            Some(_) => request.data(reads.clone()),
+            None => request,
+        };
+        let (reader, audit) = (self.reader.clone(), self.services.read_audit.clone());
+        async_graphql::Executor::execute_stream(&self.schema, request, session_data)
+            .then(move |mut response| {
                 error::assign_codes(&mut response);
-                response
+                let records = reader
+                    .as_ref()
+                    .map(|r| r.records(reads.take(), &operation, None, chrono::Utc::now()))
+                    .unwrap_or_default();
+                let audit = audit.clone();
+                async move {
+                    audit.record(records).await;
+                    response
+                }
             })
             .boxed()
     }

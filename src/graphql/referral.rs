@@ -440,19 +440,23 @@ impl Referral {
         self.0.details.maximum_enforceable_days
     }
     /// Why the person is referred.
-    async fn reason_for_referral(&self) -> Option<&str> {
+    async fn reason_for_referral(&self, ctx: &Context<'_>) -> Option<&str> {
+        super::context::note_person_read(ctx, self.0.id);
         self.0.details.reason_for_referral.as_deref()
     }
     /// Anything else the provider should know.
-    async fn further_information(&self) -> Option<&str> {
+    async fn further_information(&self, ctx: &Context<'_>) -> Option<&str> {
+        super::context::note_person_read(ctx, self.0.id);
         self.0.details.further_information.as_deref()
     }
     /// Accessibility needs.
-    async fn accessibility_needs(&self) -> Option<&str> {
+    async fn accessibility_needs(&self, ctx: &Context<'_>) -> Option<&str> {
+        super::context::note_person_read(ctx, self.0.id);
         self.0.details.accessibility_needs.as_deref()
     }
     /// Other needs.
-    async fn additional_needs_information(&self) -> Option<&str> {
+    async fn additional_needs_information(&self, ctx: &Context<'_>) -> Option<&str> {
+        super::context::note_person_read(ctx, self.0.id);
         self.0.details.additional_needs_information.as_deref()
     }
     /// Whether an interpreter is needed.
@@ -468,15 +472,18 @@ impl Referral {
         self.0.details.has_additional_responsibilities
     }
     /// When the person is not available, when they have responsibilities.
-    async fn when_unavailable(&self) -> Option<&str> {
+    async fn when_unavailable(&self, ctx: &Context<'_>) -> Option<&str> {
+        super::context::note_person_read(ctx, self.0.id);
         self.0.details.when_unavailable.as_deref()
     }
     /// Risk information for the provider.
-    async fn risk_information(&self) -> Option<&str> {
+    async fn risk_information(&self, ctx: &Context<'_>) -> Option<&str> {
+        super::context::note_person_read(ctx, self.0.id);
         self.0.details.risk_information.as_deref()
     }
     /// Where the person is.
-    async fn location(&self) -> Location {
+    async fn location(&self, ctx: &Context<'_>) -> Location {
+        super::context::note_person_read(ctx, self.0.id);
         Location(self.0.details.location.clone())
     }
     /// The probation delivery unit.

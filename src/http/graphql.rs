@@ -148,8 +148,9 @@ pub async fn execute(
         Ok(Some(key)) => {
             let principal = caller.principal.user_id.0.clone();
             let fingerprint = idempotency::fingerprint_of(&request);
-            idempotency::run_once(&state, &principal, &key, &fingerprint, || {
-                run(&state, caller, request, request_id)
+            let runner = state.clone();
+            idempotency::run_once(&state, principal, key, fingerprint, move || async move {
+                run(&runner, caller, request, request_id).await
             })
             .await
         }
@@ -198,7 +199,15 @@ async fn run(
             .iter()
             .any(|e| graphql::error::code_of(e) == Some(code))
     };
-    let final_answer = !TRY_AGAIN.iter().any(|code| has(code));
+    // An answer is kept for retries unless it says "try again" and the operation gave nothing:
+    // a mutation whose root field answered has run, whatever failed in the fields below it.
+    let ran = match &response.data {
+        async_graphql::Value::Object(fields) => {
+            fields.values().any(|v| *v != async_graphql::Value::Null)
+        }
+        _ => false,
+    };
+    let final_answer = ran || !TRY_AGAIN.iter().any(|code| has(code));
     // A spent budget is 429; the database out of reach (or no connection free in time) is
     // the service being unavailable, whatever part of the operation met it: 503. Both say when
     // to retry.

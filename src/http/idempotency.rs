@@ -8,9 +8,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::parser::types::OperationType;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::AppState;
 use super::answer::Answer;
@@ -25,8 +25,9 @@ pub const REPLAYED: &str = "idempotent-replayed";
 
 /// How long a request waits for the first request with its key to finish.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
-/// How often it looks.
-const LOOK_EVERY: Duration = Duration::from_millis(20);
+/// Its first look, and the longest pause between looks (each pause doubles the last).
+const FIRST_LOOK: Duration = Duration::from_millis(10);
+const LONGEST_LOOK: Duration = Duration::from_millis(200);
 
 /// The request's key when it carries one and runs a mutation; `BAD_USER_INPUT` for a key
 /// that is empty, too long or not visible ASCII.
@@ -91,39 +92,55 @@ pub fn fingerprint_of(request: &async_graphql::Request) -> String {
     )
 }
 
-/// Runs `operation` once for `key` of `principal`, or answers as the run did.
+/// Runs `operation` once for `key` of `principal`, or answers as the run did. The operation
+/// and the keeping of its answer run as a task of their own, so a client that goes away
+/// mid-operation cannot leave it run but unanswered.
 pub async fn run_once<F, Fut>(
-    state: &AppState,
-    principal: &str,
-    key: &str,
-    fingerprint: &str,
+    state: &web::Data<AppState>,
+    principal: String,
+    key: String,
+    fingerprint: String,
     operation: F,
 ) -> HttpResponse
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Answer>,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Answer> + Send + 'static,
 {
     let db = &state.services.db;
     let waiting_since = Instant::now();
+    let mut pause = FIRST_LOOK;
+    let mut claim = idempotency::claim(db, &principal, &key, &fingerprint, Utc::now()).await;
     loop {
-        match idempotency::claim(db, principal, key, fingerprint, Utc::now()).await {
+        match claim {
             Ok(Claim::Run { claimed_at }) => {
-                let answer = operation().await;
-                let kept = if answer.final_answer {
-                    let body = String::from_utf8_lossy(&answer.body);
-                    idempotency::answer(db, principal, key, answer.status.as_u16(), &body).await
-                } else {
-                    idempotency::release(db, principal, key, claimed_at).await
+                let keeper = state.clone();
+                let task = tokio::spawn(async move {
+                    let answer = operation().await;
+                    keep(&keeper, &principal, &key, claimed_at, &answer).await;
+                    answer
+                });
+                return match task.await {
+                    Ok(answer) => answer.into_response(),
+                    Err(error) => {
+                        let error = crate::error::internal("an idempotent operation", error);
+                        tracing::error!(error = %error, "an idempotent operation failed");
+                        refuse(state, StatusCode::INTERNAL_SERVER_ERROR, &error)
+                    }
                 };
-                if let Err(error) = kept {
-                    // The operation ran: its answer goes out; a retry may run it again.
-                    tracing::error!(error = %error, user_id = %principal, "keeping the answer of an idempotent request");
-                }
-                return answer.into_response();
             }
             Ok(Claim::Replay { status, body }) => return replayed(status, body),
             Ok(Claim::Running) if waiting_since.elapsed() < WAIT_FOR_FIRST => {
-                tokio::time::sleep(LOOK_EVERY).await;
+                // Wait for the first request's answer, reading only (no write while waiting).
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(LONGEST_LOOK);
+                claim =
+                    match idempotency::look(db, &principal, &key, &fingerprint, Utc::now()).await {
+                        Ok(Some(seen)) => Ok(seen),
+                        Ok(None) => {
+                            idempotency::claim(db, &principal, &key, &fingerprint, Utc::now()).await
+                        }
+                        Err(error) => Err(error),
+                    };
             }
             Ok(Claim::Running) => {
                 let error = AppError::Conflict(
@@ -139,5 +156,36 @@ where
                 return refuse(state, caller::status_of(&error), &error);
             }
         }
+    }
+}
+
+/// Keeps `answer` for the retries of the claim made at `claimed_at`, or gives the claim up when
+/// the answer says "try again".
+async fn keep(
+    state: &AppState,
+    principal: &str,
+    key: &str,
+    claimed_at: DateTime<Utc>,
+    answer: &Answer,
+) {
+    let db = &state.services.db;
+    let kept = if answer.final_answer {
+        let body = String::from_utf8_lossy(&answer.body);
+        idempotency::answer(
+            db,
+            principal,
+            key,
+            claimed_at,
+            answer.status.as_u16(),
+            &body,
+        )
+        .await
+    } else {
+        idempotency::release(db, principal, key, claimed_at).await
+    };
+    if let Err(error) = kept {
+        // The operation ran: its answer goes out; a retry after the claim is abandoned may run
+        // it again.
+        tracing::error!(error = %error, user_id = %principal, "keeping the answer of an idempotent request");
     }
 }

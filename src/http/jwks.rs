@@ -162,7 +162,8 @@ impl RemoteKeys {
     }
 }
 
-/// The RSA signing keys of a JWKS document that have a `kid`, by `kid`.
+/// The RSA signing keys of a JWKS document that have a `kid`, by `kid` (a key that cannot be
+/// read is skipped with a warning).
 pub fn signing_keys(set: &JwkSet) -> anyhow::Result<HashMap<String, DecodingKey>> {
     let mut keys = HashMap::new();
     for jwk in &set.keys {
@@ -173,8 +174,15 @@ pub fn signing_keys(set: &JwkSet) -> anyhow::Result<HashMap<String, DecodingKey>
             .is_none_or(|u| *u == PublicKeyUse::Signature);
         let rsa = matches!(jwk.algorithm, AlgorithmParameters::RSA(_));
         if let (true, true, Some(kid)) = (signing, rsa, jwk.common.key_id.clone()) {
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| anyhow::anyhow!("key {kid}: {e}"))?;
-            keys.insert(kid, key);
+            // One broken key does not take the others with it.
+            match DecodingKey::from_jwk(jwk) {
+                Ok(key) => {
+                    keys.insert(kid, key);
+                }
+                Err(error) => {
+                    tracing::warn!(%kid, error = %error, "a JWKS key that cannot be used is skipped");
+                }
+            }
         }
     }
     Ok(keys)

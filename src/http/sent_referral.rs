@@ -3,17 +3,22 @@
 //! all 404), in the reference service's shape: ids, codes, times and the person's CRN.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::SecondsFormat;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{self, refuse, status_of};
+use super::request_context::RequestId;
 use crate::domain::actor::Caller;
 use crate::domain::ids::ReferralId;
+use crate::domain::read_audit::Reader;
 use crate::error::AppError;
 use crate::service;
+
+/// The endpoint as the read audit names it.
+const SENT_REFERRAL_OPERATION: &str = "sent-referral";
 
 /// The sent referral `id`.
 pub async fn sent_referral(
@@ -39,6 +44,17 @@ pub async fn sent_referral(
     let Some(referral) = found else {
         return refuse(&state, StatusCode::NOT_FOUND, &AppError::NotFound);
     };
+    // The CRN is person-level data: a provider's or read-all client's read is recorded.
+    if let Some(reader) = Reader::of(&caller) {
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.0);
+        let records = reader.records(
+            [referral.id],
+            SENT_REFERRAL_OPERATION,
+            request_id,
+            Utc::now(),
+        );
+        state.services.read_audit.record(records).await;
+    }
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
     };

@@ -336,7 +336,11 @@ async fn serve(state: Arc<AppState>, mut session: Session, mut messages: Message
     });
     let data = graphql::connection_data(&state.services, accepted.caller.clone());
     let mut protocol = WebSocket::new(
-        CodedExecutor(state.schema.clone()),
+        CodedExecutor::new(
+            state.schema.clone(),
+            state.services.clone(),
+            &accepted.caller,
+        ),
         incoming.boxed(),
         Protocols::GraphQLWS,
     )

@@ -4,12 +4,13 @@
 //! (`IDEMPOTENCY_KEY_REUSED`). Keys are the caller's own: another caller's key of the same
 //! name is another key.
 //!
-//! The answer is stored just after the operation commits. Should the server stop in between, the
-//! key stays unanswered; after [`ABANDONED_AFTER`] a retry runs the operation again.
+//! The answer is stored just after the operation commits, by the same task (a client going
+//! away does not stop it). Should the server itself stop in between, the key stays unanswered;
+//! after [`ABANDONED_AFTER`] a retry runs the operation again.
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 
@@ -83,7 +84,7 @@ fn later(now: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(by).unwrap_or(chrono::Duration::days(1))
 }
 
-/// Claims `key` of `principal` for a request with `fingerprint` at `now`.
+/// Claims `key` of `principal` for a request with `fingerprint` at `now` (to the microsecond).
 pub async fn claim(
     db: &DatabaseConnection,
     principal: &str,
@@ -91,6 +92,8 @@ pub async fn claim(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<Claim, AppError> {
+    // At the precision both databases store, so the claim is found again by its time.
+    let now = now.trunc_subsecs(6);
     // Twice at most: once more after forgetting an abandoned claim.
     for _ in 0..2 {
         db::idempotency::forget_expired(db, principal, key, now).await?;
@@ -117,15 +120,39 @@ pub async fn claim(
     Ok(Claim::Running)
 }
 
-/// Keeps the answer of the request that claimed the key.
+/// What a request waiting for the first with its key sees now, reading only: `None` when the
+/// key is free again (released, expired or abandoned) and may be claimed.
+pub async fn look(
+    db: &DatabaseConnection,
+    principal: &str,
+    key: &str,
+    fingerprint: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Claim>, AppError> {
+    let Some(stored) = db::idempotency::find(db, principal, key).await? else {
+        return Ok(None);
+    };
+    if stored.request_hash != fingerprint {
+        return Err(AppError::IdempotencyKeyReused);
+    }
+    Ok(match stored.answer {
+        Some((status, body)) => Some(Claim::Replay { status, body }),
+        None if later(stored.created_at, ABANDONED_AFTER) <= now => None,
+        None => Some(Claim::Running),
+    })
+}
+
+/// Keeps the answer of the request that claimed the key at `claimed_at` (not of a claim that
+/// has since been taken over).
 pub async fn answer(
     db: &DatabaseConnection,
     principal: &str,
     key: &str,
+    claimed_at: DateTime<Utc>,
     status: u16,
     body: &str,
 ) -> Result<(), AppError> {
-    db::idempotency::answer(db, principal, key, status, body).await
+    db::idempotency::answer(db, principal, key, claimed_at, status, body).await
 }
 
 /// Gives up a claim whose request had no answer worth keeping (the service was unavailable,

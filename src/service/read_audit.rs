@@ -1,13 +1,13 @@
 //! The read audit's writer: requests hand over their records and go on; a background task
 //! writes them in batches (one `INSERT` for many requests), so the dashboard does not wait for
 //! an audit write. Nothing is dropped: when the writer falls behind, requests wait to hand over
-//! (the channel is bounded), and a failed write is retried until it succeeds or the server
-//! stops. On a clean stop everything handed over is written; a crash loses at most the last
-//! batch interval (`FLUSH_EVERY`).
+//! (the channel is bounded), and a failed batch (one transaction) is retried until it succeeds
+//! or the server stops. A record is written at most `FLUSH_EVERY` after it was handed over; on
+//! a clean stop everything handed over is written; a crash loses at most that last interval.
 
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db;
@@ -18,6 +18,8 @@ use crate::error::AppError;
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// Records that make a batch worth writing at once.
 const BATCH_ROWS: usize = 2_000;
+/// Longest a stopping server waits for the last batch.
+const STOP_WAIT: Duration = Duration::from_secs(5);
 /// Hand-overs queued before requests wait for the writer.
 const QUEUE: usize = 4_096;
 
@@ -102,9 +104,15 @@ impl ReadAuditWriter {
         self.audit.clone()
     }
 
-    /// Writes what is pending and stops the task.
+    /// Writes what is pending (waiting at most [`STOP_WAIT`] for the database) and stops the
+    /// task.
     pub async fn stop(self) {
-        self.audit.flush().await;
+        if tokio::time::timeout(STOP_WAIT, self.audit.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("the read audit could not be written before the server stopped");
+        }
         self.task.abort();
     }
 }
@@ -116,20 +124,22 @@ async fn write_batches(
 ) {
     let mut pending: Vec<ReadRecord> = Vec::new();
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    // When the oldest pending record must be written by.
+    let mut deadline: Option<tokio::time::Instant> = None;
     loop {
-        let message = if pending.is_empty() && waiting.is_empty() {
-            match receiver.recv().await {
-                Some(message) => Some(message),
+        let (message, timed_out) = match deadline {
+            None => match receiver.recv().await {
+                Some(message) => (Some(message), false),
                 None => break,
-            }
-        } else {
-            match tokio::time::timeout(FLUSH_EVERY, receiver.recv()).await {
-                Ok(Some(message)) => Some(message),
-                Ok(None) => break,
-                Err(_) => None,
-            }
+            },
+            Some(at) => tokio::select! {
+                message = receiver.recv() => match message {
+                    Some(message) => (Some(message), false),
+                    None => break,
+                },
+                () = tokio::time::sleep_until(at) => (None, true),
+            },
         };
-        let timed_out = message.is_none();
         match message {
             Some(Message::Records(records)) => pending.extend(records),
             Some(Message::Flush(done)) => waiting.push(done),
@@ -143,6 +153,9 @@ async fn write_batches(
                 Err(_) => break,
             }
         }
+        if !pending.is_empty() && deadline.is_none() {
+            deadline = Some(tokio::time::Instant::now() + FLUSH_EVERY);
+        }
         let due = timed_out || !waiting.is_empty() || pending.len() >= BATCH_ROWS;
         if due && !pending.is_empty() {
             write_until_done(&db, &pending).await;
@@ -150,6 +163,7 @@ async fn write_batches(
             pending.clear();
         }
         if pending.is_empty() {
+            deadline = None;
             for done in waiting.drain(..) {
                 let _ = done.send(());
             }
@@ -165,7 +179,7 @@ async fn write_batches(
 async fn write_until_done(db: &DatabaseConnection, records: &[ReadRecord]) {
     let mut pause = Duration::from_millis(100);
     loop {
-        match db::read_audit::append(db, records).await {
+        match append_all(db, records).await {
             Ok(()) => return,
             Err(error) => {
                 tracing::error!(error = %error, rows = records.len(), "writing the read audit; retrying");
@@ -174,6 +188,14 @@ async fn write_until_done(db: &DatabaseConnection, records: &[ReadRecord]) {
             }
         }
     }
+}
+
+/// Appends a batch in one transaction: all of it or, to be tried again, none.
+async fn append_all(db: &DatabaseConnection, records: &[ReadRecord]) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    db::read_audit::append(&txn, records).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The records matching `query`, oldest first.

@@ -106,7 +106,15 @@ pub async fn scheduled_purge(
     if !claimed {
         return Ok(None);
     }
-    let outcome = purge_drafts(db, retention, now, false).await?;
-    db::retention::record_run(db, PURGE_JOB, outcome.drafts).await?;
-    Ok(Some(outcome))
+    match purge_drafts(db, retention, now, false).await {
+        Ok(outcome) => {
+            db::retention::record_run(db, PURGE_JOB, outcome.drafts).await?;
+            Ok(Some(outcome))
+        }
+        Err(error) => {
+            // Not a day later: the next check of any instance tries again.
+            db::retention::reschedule(db, PURGE_JOB, now).await?;
+            Err(error)
+        }
+    }
 }

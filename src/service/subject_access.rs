@@ -48,8 +48,10 @@ pub async fn export(
 ) -> Result<Option<SubjectAccessExport>, AppError> {
     let db = &services.db;
     let access = ReferralAccess::Person(query.crn.clone());
+    // One snapshot for the ids and everything under them.
+    let txn = db::begin_batch_reads(db).await?;
     let ids = db::referrals::ids_created_between(
-        db,
+        &txn,
         &access,
         query.from.map(uk_day_start),
         query.to.and_then(|day| day.succ_opt()).map(uk_day_start),
@@ -58,7 +60,6 @@ pub async fn export(
     if ids.is_empty() {
         return Ok(None);
     }
-    let txn = db::begin_batch_reads(db).await?;
     let mut referrals = db::referrals::find_many(&txn, &access, &ids).await?;
     referrals.sort_by_key(|r| (r.created_at, r.id));
     let ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();

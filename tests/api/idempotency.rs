@@ -2,7 +2,7 @@
 //! identical answers; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; keys
 //! are the caller's own and kept for 24 hours (clock injected).
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use crs_api::service::idempotency::{self, Claim};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
@@ -162,12 +162,12 @@ async fn a_bad_key_is_refused_and_queries_ignore_the_header() {
 #[tokio::test]
 async fn keys_are_kept_for_a_day_then_forgotten() {
     let app = TestApp::spawn().await;
-    let now = Utc::now();
+    let now = Utc::now().trunc_subsecs(6);
     let claim = idempotency::claim(&app.db, "pp-1", "k", "hash-a", now)
         .await
         .unwrap();
     assert_eq!(claim, Claim::Run { claimed_at: now });
-    idempotency::answer(&app.db, "pp-1", "k", 200, "{\"data\":1}")
+    idempotency::answer(&app.db, "pp-1", "k", now, 200, "{\"data\":1}")
         .await
         .unwrap();
     let replay = idempotency::claim(&app.db, "pp-1", "k", "hash-a", now + Duration::hours(23))
@@ -204,7 +204,7 @@ async fn keys_are_kept_for_a_day_then_forgotten() {
 #[tokio::test]
 async fn a_claim_left_unanswered_is_taken_over_after_a_minute() {
     let app = TestApp::spawn().await;
-    let now = Utc::now();
+    let now = Utc::now().trunc_subsecs(6);
     idempotency::claim(&app.db, "pp-1", "k", "hash-a", now)
         .await
         .unwrap();
@@ -217,4 +217,30 @@ async fn a_claim_left_unanswered_is_taken_over_after_a_minute() {
         .await
         .unwrap();
     assert_eq!(taken, Claim::Run { claimed_at: later });
+}
+
+#[tokio::test]
+async fn an_answer_that_says_try_again_is_not_kept() {
+    let app = TestApp::spawn_with(
+        crate::support::Options::default()
+            .with("CRS_GRAPHQL_MAX_COMPLEXITY", "100")
+            .with("CRS_RATE_LIMIT_COST_POINTS", "100")
+            .with("CRS_RATE_LIMIT_COST_WINDOW_SECONDS", "3600"),
+    )
+    .await;
+    let token = app.token(&pp("pp-1"));
+    // Spend the budget.
+    for _ in 0..200 {
+        if app.gql(&token, "{ me { id } }", json!({})).await.0 == 429 {
+            break;
+        }
+    }
+    let (status, replayed, _) =
+        post_with_key(&app, &token, "late", &create_query(), draft_input("Ann")).await;
+    assert_eq!((status, replayed), (429, false));
+    let kept = crs_api::db::idempotency::find(&app.db, "pp-1", "late")
+        .await
+        .unwrap();
+    assert_eq!(kept, None, "the key is free for the retry");
+    assert_eq!(referral_count(&app).await, 0);
 }

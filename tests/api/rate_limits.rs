@@ -1,7 +1,9 @@
 //! Rate limits (S10): a per-caller budget of query cost, stricter budgets for downloads and
 //! subject access requests, and failed authentications per client address, each answered 429
-//! `RATE_LIMITED` with `Retry-After`. Bounded loops, no timing: every budget here is far from
-//! refilling within a test (an hour's window).
+//! `RATE_LIMITED` with `Retry-After`. Bounded loops, no timing: the cost budget here refills
+//! over an hour, and the per-minute budgets (3 downloads, 2 subject access requests, 5 failed
+//! authentications) each take 12 s or more to gain a request back, far longer than the few
+//! requests sent in a row take.
 
 use serde_json::json;
 

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::support::TestApp;
 use crate::support::personas::{harbour, machine, pp};
-use crate::support::steps::{assign, sent_referral};
+use crate::support::steps::sent_referral;
 
 /// The audit records of `actor`, once there are at least `expected` (written in batches, a
 /// moment after the request), looking at most 100 times.
@@ -93,16 +93,48 @@ async fn each_person_a_provider_reads_is_recorded_once_per_request_with_its_requ
     assert_eq!(records[0].operation, "graphql:One");
 
     // A mutation's answer with the person in it is a read too.
-    assign(&app, &sp, &b).await;
+    let assign = "mutation Assign($id: ID!, $to: ID!) {
+        assignReferral(id: $id, assigneeId: $to) { serviceUser { lastName } } }";
+    app.data(&sp, assign, json!({ "id": b, "to": "sp-1" }))
+        .await;
     let by_referral = AuditQuery {
         referral_id: Some(b.parse().unwrap()),
         limit: 100,
         ..AuditQuery::default()
     };
-    let of_b = crs_api::service::read_audit::find(&app.db, &by_referral)
+    let mut of_b = Vec::new();
+    for _ in 0..100 {
+        of_b = crs_api::service::read_audit::find(&app.db, &by_referral)
+            .await
+            .unwrap();
+        if of_b.iter().any(|r| r.operation == "graphql:Assign") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        of_b.iter().any(|r| r.operation == "graphql:Assign"),
+        "{of_b:?}"
+    );
+    assert!(of_b.iter().all(|r| r.referral_id.to_string() == b));
+}
+
+#[tokio::test]
+async fn reads_over_the_websocket_are_recorded_too() {
+    let app = TestApp::spawn().await;
+    let pp1 = app.token(&pp("pp-1"));
+    let sp = app.token(&harbour("sp-1"));
+    let (a, _) = sent_referral(&app, &pp1, "CRS-ACC-J-01", "Ann", "One").await;
+    let mut socket = crate::support::ws::Subscriber::connect(&app, &sp)
         .await
         .unwrap();
-    assert!(of_b.iter().all(|r| r.referral_id.to_string() == b));
+    socket.subscribe("1", DASHBOARD, json!({})).await;
+    let data = socket.data("1").await;
+    assert!(data.to_string().contains(&a), "{data}");
+    let records = records_of(&app, "sp-1", 1).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].referral_id.to_string(), a);
+    assert_eq!(records[0].operation, "graphql:Dashboard");
 }
 
 #[tokio::test]

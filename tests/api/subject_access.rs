@@ -235,9 +235,9 @@ async fn statuses_follow_the_sar_contract() {
 async fn the_date_filter_is_inclusive_at_both_ends() {
     let app = TestApp::spawn().await;
     let pp1 = app.token(&pp("pp-1"));
+    let today = crs_api::domain::catalogue::uk_date(Utc::now());
     draft_for(&app, &pp1, "A111111", "Ali", "Khan").await;
     let token = app.token(&sar_client());
-    let today = crs_api::domain::catalogue::uk_date(Utc::now());
     let (yesterday, tomorrow) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
     for (query, expected) in [
         (format!("crn=A111111&fromDate={today}&toDate={today}"), 200),
