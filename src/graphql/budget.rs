@@ -1,5 +1,6 @@
-//! The query cost budget: once an operation is validated, its complexity is charged to the
-//! caller's budget (`rate_limit`); an operation the budget cannot pay for is refused with
+//! An operation's cost, once it is validated: more than `CRS_GRAPHQL_MAX_COMPLEXITY` is refused
+//! with `QUERY_TOO_COMPLEX`, naming the cost and the limit; otherwise the cost is charged to the
+//! caller's budget (`rate_limit`), and an operation the budget cannot pay for is refused with
 //! `RATE_LIMITED` and `extensions.retryAfter` (seconds) before anything runs. The HTTP layer
 //! answers such a refusal with 429 and `Retry-After`.
 
@@ -11,9 +12,14 @@ use async_graphql::{ServerError, ValidationResult};
 use crate::domain::actor::Caller;
 use crate::rate_limit::RateLimits;
 
-/// The extension that charges each operation's cost to its caller.
+/// The extension that limits each operation's cost and charges it to its caller.
 #[derive(Clone, Debug)]
-pub struct CostBudget(pub Arc<RateLimits>);
+pub struct CostBudget {
+    /// The most an operation may cost.
+    pub max_complexity: usize,
+    /// The callers' budgets, when rate limits apply.
+    pub budget: Option<Arc<RateLimits>>,
+}
 
 impl ExtensionFactory for CostBudget {
     fn create(&self) -> Arc<dyn Extension> {
@@ -29,6 +35,15 @@ pub fn retry_after(error: &ServerError) -> Option<u64> {
     }
 }
 
+fn coded(message: String, code: &'static str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for CostBudget {
     async fn validation(
@@ -37,13 +52,20 @@ impl Extension for CostBudget {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        let Some(caller) = ctx.data_opt::<Caller>() else {
+        if result.complexity > self.max_complexity {
+            return Err(vec![coded(
+                format!(
+                    "the query costs {} points, more than the limit of {}: ask for fewer items \
+                     per list, or fewer nested lists",
+                    result.complexity, self.max_complexity
+                ),
+                "QUERY_TOO_COMPLEX",
+            )]);
+        }
+        let (Some(caller), Some(budget)) = (ctx.data_opt::<Caller>(), &self.budget) else {
             return Ok(result);
         };
-        match self
-            .0
-            .charge_query_cost(&caller.user_id().0, result.complexity)
-        {
+        match budget.charge_query_cost(&caller.user_id().0, result.complexity) {
             Ok(()) => Ok(result),
             Err(refusal) => {
                 tracing::warn!(
@@ -53,10 +75,10 @@ impl Extension for CostBudget {
                     "operation refused by a rate limit"
                 );
                 let error = refusal.error();
-                let mut server_error = ServerError::new(error.to_string(), None);
-                let extensions = server_error.extensions.get_or_insert_with(Default::default);
-                extensions.set("code", error.code());
-                extensions.set("retryAfter", refusal.retry_after_seconds());
+                let mut server_error = coded(error.to_string(), error.code());
+                if let Some(extensions) = server_error.extensions.as_mut() {
+                    extensions.set("retryAfter", refusal.retry_after_seconds());
+                }
                 Err(vec![server_error])
             }
         }

@@ -85,7 +85,7 @@ pub async fn execute(
 
 /// The executable schema with its limits. In production introspection is refused, field
 /// suggestions are off and validation errors say nothing of the schema. With `budget`, each
-/// operation's cost is charged to its caller's rate limit.
+/// operation's cost is also charged to its caller's rate limit.
 pub fn build(
     services: Services,
     limits: GraphqlLimits,
@@ -100,11 +100,12 @@ pub fn build(
             production,
         }))
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_directives(MAX_DIRECTIVES);
-    if let Some(budget) = budget {
-        builder = builder.extension(budget::CostBudget(budget));
-    }
+        .limit_directives(MAX_DIRECTIVES)
+        // The complexity limit, with the cost in its message, and the callers' budgets.
+        .extension(budget::CostBudget {
+            max_complexity: limits.max_complexity,
+            budget,
+        });
     if production {
         builder = builder.disable_introspection().disable_suggestions();
     }

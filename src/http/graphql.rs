@@ -4,13 +4,13 @@
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use futures_util::StreamExt;
 
 use super::AppState;
-use super::answer::Answer;
+use super::answer::{Answer, MediaType};
 use super::caller::{self, refuse};
 use super::idempotency;
 use super::request_context::RequestId;
@@ -107,6 +107,21 @@ pub async fn execute(
         Ok(principal) => principal,
         Err(refusal) => return *refusal,
     };
+    let media = MediaType::accepted(req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()));
+    // Refusals of the request itself; with the GraphQL response type, without `data`.
+    let refuse = |state: &AppState, status: StatusCode, error: &AppError| match media {
+        MediaType::Json => refuse(state, status, error),
+        MediaType::GraphqlResponse => {
+            state.metrics.refused(error.code());
+            let mut body = error_body(error);
+            if let Some(body) = body.as_object_mut() {
+                body.remove("data");
+            }
+            HttpResponse::build(status)
+                .content_type(media.content_type())
+                .body(body.to_string())
+        }
+    };
     if !is_json(&req) {
         let error = bad_request("send operations as application/json");
         return refuse(&state, StatusCode::UNSUPPORTED_MEDIA_TYPE, &error);
@@ -142,7 +157,7 @@ pub async fn execute(
     let request_id = req.extensions().get::<RequestId>().map(|id| id.0);
     let caller = Caller { principal, scope };
     match idempotency::key_of(&req, &request) {
-        Ok(None) => run(&state, caller, request, request_id)
+        Ok(None) => run(&state, caller, request, request_id, media)
             .await
             .into_response(),
         Ok(Some(key)) => {
@@ -150,7 +165,7 @@ pub async fn execute(
             let fingerprint = idempotency::fingerprint_of(&request);
             let runner = state.clone();
             idempotency::run_once(&state, principal, key, fingerprint, move || async move {
-                run(&runner, caller, request, request_id).await
+                run(&runner, caller, request, request_id, media).await
             })
             .await
         }
@@ -172,6 +187,7 @@ async fn run(
     caller: Caller,
     request: async_graphql::Request,
     request_id: Option<uuid::Uuid>,
+    media: MediaType,
 ) -> Answer {
     let operation_name = request.operation_name.clone();
     let started = Instant::now();
@@ -208,6 +224,11 @@ async fn run(
         _ => false,
     };
     let final_answer = ran || !TRY_AGAIN.iter().any(|code| has(code));
+    // The operation never started: the document did not parse or validate, or a variable was
+    // invalid (every such error is about the request, none has a path).
+    let request_error =
+        !ran && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
+    let without_data = media == MediaType::GraphqlResponse && request_error;
     // A spent budget is 429; the database out of reach (or no connection free in time) is
     // the service being unavailable, whatever part of the operation met it: 503. Both say when
     // to retry.
@@ -228,10 +249,18 @@ async fn run(
             StatusCode::SERVICE_UNAVAILABLE,
             Some(caller::RETRY_AFTER_SECONDS),
         )
+    } else if without_data {
+        (StatusCode::BAD_REQUEST, None)
     } else {
         (StatusCode::OK, None)
     };
-    let body = serde_json::to_vec(&response).unwrap_or_else(|error| {
+    let encoded = if without_data {
+        // A request error has no `data` at all (not even null).
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = encoded.unwrap_or_else(|error| {
         tracing::error!(error = %error, "writing a GraphQL response");
         serde_json::to_vec(&error_body(&crate::error::internal(
             "writing a GraphQL response",
@@ -241,6 +270,7 @@ async fn run(
     });
     Answer {
         status,
+        media,
         retry_after,
         body,
         final_answer,

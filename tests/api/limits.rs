@@ -129,6 +129,12 @@ async fn a_query_too_complex_is_refused() {
         "{}",
         &body.to_string()[..200.min(body.to_string().len())]
     );
+    // The message says what it cost and what the limit is.
+    assert_eq!(
+        body["errors"][0]["message"],
+        "the query costs 5200 points, more than the limit of 5000: ask for fewer items per list, \
+         or fewer nested lists"
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod entities;
 mod events;
 mod failure;
 mod fuzz;
+mod graphql_http;
 mod idempotency;
 mod import;
 mod isolation;
