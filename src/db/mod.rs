@@ -48,6 +48,16 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 /// `/metrics`; the benchmark's capture tool records them).
 pub type OnStatement = Arc<dyn Fn(&Statement) + Send + Sync>;
 
+/// A database that could not be opened, said once: sea-orm's error repeats the driver's
+/// message as its source, which `{:#}` would print a second time.
+fn unreachable(error: sea_orm::DbErr) -> anyhow::Error {
+    let cause = match &error {
+        sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(sqlx)) => sqlx.to_string(),
+        other => other.to_string(),
+    };
+    anyhow::anyhow!("connecting to the database: {cause}")
+}
+
 /// Opens the database: creates the SQLite file's folder, turns on WAL and a busy timeout, or
 /// selects the configured PostgreSQL schema (creating it if needed).
 pub async fn connect(
@@ -63,9 +73,7 @@ pub async fn connect(
         .as_deref()
         .filter(|_| settings.is_postgres())
     {
-        let db = Database::connect(&url)
-            .await
-            .context("connecting to the database")?;
+        let db = Database::connect(&url).await.map_err(unreachable)?;
         db.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
             .await
             .context("creating the database schema")?;
@@ -114,9 +122,7 @@ pub async fn connect(
             options.set_schema_search_path(schema.clone());
         }
     }
-    let mut db = Database::connect(options)
-        .await
-        .context("connecting to the database")?;
+    let mut db = Database::connect(options).await.map_err(unreachable)?;
     db.set_metric_callback(move |info| on_statement(info.statement));
     Ok(db)
 }

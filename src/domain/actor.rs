@@ -49,6 +49,16 @@ impl Role {
         }
     }
 
+    /// The role in words ("probation practitioner").
+    pub fn words(self) -> &'static str {
+        match self {
+            Role::ProbationPractitioner => "probation practitioner",
+            Role::ProviderUser => "provider user",
+            Role::Commissioner => "commissioner",
+            Role::ReadAll => "read-all client",
+        }
+    }
+
     /// The role an authority string names, if it is one of ours.
     pub fn from_authority(authority: &str) -> Option<Role> {
         Role::ALL

@@ -130,6 +130,29 @@ pub enum Action {
 }
 
 impl Action {
+    /// What the action does, in words ("assign a referral").
+    pub fn words(self) -> &'static str {
+        match self {
+            Action::CreateDraft => "start a draft referral",
+            Action::UpdateDraft => "change a draft referral",
+            Action::Send => "send a referral",
+            Action::Assign => "assign a referral",
+            Action::Withdraw => "withdraw a referral",
+            Action::AddCaseNote => "add a case note to a referral",
+            Action::ScheduleAssessment => "book an initial assessment",
+            Action::RecordAssessmentFeedback => "record feedback on an initial assessment",
+            Action::SubmitActionPlan => "submit an action plan",
+            Action::ApproveActionPlan => "approve an action plan",
+            Action::ScheduleSession => "book a session",
+            Action::RecordSessionFeedback => "record feedback on a session",
+            Action::SubmitEndOfServiceReport => "submit an end-of-service report",
+            Action::Amend => "amend a referral",
+            Action::Transfer => "hand a referral to another practitioner",
+            Action::DeleteDraft => "delete a draft referral",
+            Action::CancelAppointment => "cancel an appointment",
+        }
+    }
+
     pub const ALL: [Action; 17] = [
         Action::CreateDraft,
         Action::UpdateDraft,
@@ -232,10 +255,10 @@ pub enum Decision {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// This role may never take this action.
-    #[error("a {role:?} may not {action:?} a referral")]
+    #[error("a {} may not {}", role.words(), action.words())]
     Forbidden { role: Role, action: Action },
     /// Not from this status.
-    #[error("cannot {action:?} a referral that is {status}")]
+    #[error("cannot {}: the referral's status is {status}", action.words())]
     Invalid {
         status: ReferralStatus,
         action: Action,
@@ -703,6 +726,26 @@ mod tests {
             }
             _ => None,
         }
+    }
+
+    #[test]
+    fn refusals_are_worded_for_people() {
+        let forbidden = Refusal::Forbidden {
+            role: Role::ProbationPractitioner,
+            action: Action::Assign,
+        };
+        assert_eq!(
+            forbidden.to_string(),
+            "a probation practitioner may not assign a referral"
+        );
+        let invalid = Refusal::Invalid {
+            status: ReferralStatus::Draft,
+            action: Action::ScheduleSession,
+        };
+        assert_eq!(
+            invalid.to_string(),
+            "cannot book a session: the referral's status is DRAFT"
+        );
     }
 
     #[test]

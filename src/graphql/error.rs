@@ -75,9 +75,17 @@ pub fn code_of(error: &ServerError) -> Option<&str> {
     }
 }
 
+/// async-graphql's answer to a subscription sent over HTTP.
+const SUBSCRIPTION_OVER_HTTP: &str = "Subscriptions are not supported on this transport.";
+
 /// Gives every error of `response` an `extensions.code`.
 pub fn assign_codes(response: &mut Response) {
     for error in &mut response.errors {
+        if error.message == SUBSCRIPTION_OVER_HTTP {
+            error.message = "subscriptions run over a WebSocket at /graphql (protocol \
+                             graphql-transport-ws), not over HTTP POST"
+                .to_owned();
+        }
         let has_code = error
             .extensions
             .as_ref()

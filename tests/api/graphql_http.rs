@@ -88,3 +88,34 @@ async fn json_clients_keep_200_with_null_data() {
         assert_eq!(first_code(&answer), "GRAPHQL_PARSE_FAILED");
     }
 }
+
+#[tokio::test]
+async fn a_subscription_sent_over_http_says_where_subscriptions_run() {
+    let app = TestApp::spawn().await;
+    let body = json!({ "query": "subscription { notificationAdded { id } }" });
+    let (status, _, answer) = post(&app, None, &body).await;
+    assert_eq!(status, 200);
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "one error: {answer}");
+    assert_eq!(
+        errors[0]["message"],
+        "subscriptions run over a WebSocket at /graphql (protocol graphql-transport-ws), not over HTTP POST"
+    );
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_is_said_once() {
+    // PostgreSQL names the missing database; SQLite would create its file.
+    let Ok(base) = std::env::var("CRS_TEST_DATABASE_URL") else {
+        return;
+    };
+    let (root, _) = base.rsplit_once('/').unwrap();
+    let missing = format!("{root}/crs_no_such_database");
+    let (ok, _, stderr) = crate::import::cli(&[("CRS_DATABASE_URL", missing)], &["migrate"]);
+    assert!(!ok);
+    assert_eq!(stderr.matches("does not exist").count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("crs-api: connecting to the database: "),
+        "{stderr}"
+    );
+}
