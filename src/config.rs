@@ -120,6 +120,8 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// Record reads of person-level data (on unless switched off to measure its cost).
     pub read_audit: bool,
+    /// Origins a browser client may call the API from (CORS); none by default.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// Rate limits per caller and per client address (`rate_limit`).
@@ -169,6 +171,34 @@ pub struct EventSettings {
     pub public_url: String,
     /// How long published events stay in the outbox.
     pub retention: Duration,
+}
+
+/// `CRS_CORS_ALLOWED_ORIGINS`: comma-separated origins, each `scheme://host[:port]`.
+fn cors_origins(value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let well_formed = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/')
+                && origin
+                    .split("://")
+                    .nth(1)
+                    .is_some_and(|host| !host.is_empty() && !host.contains('/'));
+            if well_formed {
+                Ok(origin.to_owned())
+            } else {
+                Err(problem(
+                    "CRS_CORS_ALLOWED_ORIGINS",
+                    "must be origins such as https://crs.example, comma-separated",
+                ))
+            }
+        })
+        .collect()
 }
 
 /// A whole number of seconds (at least 1) read before the other numbers.
@@ -472,6 +502,7 @@ impl Settings {
                 purge_daily: flag("CRS_DRAFT_PURGE", true)?,
             },
             read_audit: flag("CRS_READ_AUDIT", true)?,
+            cors_allowed_origins: cors_origins(get("CRS_CORS_ALLOWED_ORIGINS"))?,
             rate_limits: RateLimitSettings {
                 enabled: flag("CRS_RATE_LIMITS", true)?,
                 cost_points: cost_points(max_complexity_value)?,
@@ -626,6 +657,8 @@ mod tests {
             ("CRS_JWT_JWKS_URL", "ftp://idp.example/jwks"),
             ("CRS_DRAFT_RETENTION_DAYS", "99999999999999"),
             ("CRS_RATE_LIMIT_COST_POINTS", "10"),
+            ("CRS_CORS_ALLOWED_ORIGINS", "crs.example"),
+            ("CRS_CORS_ALLOWED_ORIGINS", "https://crs.example/app"),
         ] {
             let err = load(&[(var, value)])
                 .err()

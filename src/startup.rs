@@ -173,9 +173,14 @@ impl Application {
             .local_addr()
             .context("reading the bound address")?
             .port();
+        let origins = settings.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))
+                .wrap(middleware::Condition::new(
+                    !origins.is_empty(),
+                    cors(&origins),
+                ))
                 .wrap(middleware::from_fn(request_context::request_context))
                 .configure(routes)
         })
@@ -255,6 +260,31 @@ impl Application {
         let _ = self.db.close().await;
         result
     }
+}
+
+/// CORS for a browser client on one of `origins`: the API's methods and the headers a client
+/// sends (the bearer token, JSON, an idempotency key, a request id), the request id and
+/// `Retry-After` readable by the page. Browsers send no cookies here: tokens are bearer headers.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let cors = origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        });
+    cors.allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+            actix_web::http::header::HeaderName::from_static("idempotency-key"),
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            actix_web::http::header::HeaderName::from_static("traceparent"),
+        ])
+        .expose_headers([
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            actix_web::http::header::RETRY_AFTER,
+        ])
+        .max_age(600)
 }
 
 /// Forgets the rate-limit buckets of idle callers once a minute.

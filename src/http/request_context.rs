@@ -1,6 +1,8 @@
 //! Gives every request an id (the `x-request-id` response header and the `request_id` field of
-//! every log line in it) and logs one line per request: method, route, status, time. Query
-//! strings, bodies and headers are never logged.
+//! every log line in it; a caller's own `x-request-id` is kept when it is a UUID), notes the
+//! trace id of an incoming W3C `traceparent` on every log line (`trace_id`), and logs one line
+//! per request: method, route, status, time. Query strings, bodies and other headers are never
+//! logged.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -21,19 +23,60 @@ use super::AppState;
 pub struct RequestId(pub Uuid);
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// W3C Trace Context.
+pub const TRACEPARENT: &str = "traceparent";
+
+/// The trace id of a `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`), when well formed
+/// and not all zeros.
+pub fn trace_id_of(traceparent: &str) -> Option<&str> {
+    let mut parts = traceparent.trim().split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    (hex(version, 2)
+        && version != "ff"
+        && hex(trace, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && trace.bytes().any(|b| b != b'0'))
+    .then_some(trace)
+}
 
 /// The middleware.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = RequestId(Uuid::new_v4());
+    // A caller's own request id is kept when it is a UUID (anything else could forge log
+    // lines); otherwise the request gets one.
+    let id = RequestId(
+        req.headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Uuid::try_parse(v.trim()).ok())
+            .unwrap_or_else(Uuid::new_v4),
+    );
     req.extensions_mut().insert(id);
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let span =
-        tracing::info_span!("request", request_id = %id.0, method = %req.method(), route = %route);
+    let trace_id = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(trace_id_of)
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id.0,
+        trace_id = %trace_id,
+        method = %req.method(),
+        route = %route
+    );
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let headers = response.headers_mut();
@@ -58,4 +101,27 @@ pub async fn request_context(
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_id_of;
+
+    #[test]
+    fn only_well_formed_trace_ids_are_kept() {
+        assert_eq!(
+            trace_id_of("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        for bad in [
+            "",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f35-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736\ninjected-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(trace_id_of(bad), None, "{bad}");
+        }
+    }
 }

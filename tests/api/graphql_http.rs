@@ -119,3 +119,107 @@ async fn a_database_that_cannot_be_opened_is_said_once() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_callers_request_id_is_kept_when_it_is_a_uuid() {
+    let app = TestApp::spawn().await;
+    let mine = "5f0c6a52-6a3c-4e43-9d0b-3f1f3f7b2a10";
+    for (sent, kept) in [
+        (mine, true),
+        ("not-a-uuid\r\nforged: yes", false),
+        ("", false),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}/health/live", app.address))
+            .header("x-request-id", sent.replace("\r\n", " "))
+            .header(
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(id == mine, kept, "{sent:?} gave {id}");
+        assert!(uuid::Uuid::try_parse(&id).is_ok());
+    }
+}
+
+#[tokio::test]
+async fn a_browser_client_on_an_allowed_origin_may_call_the_api() {
+    let app = TestApp::spawn_with(crate::support::Options::default().with(
+        "CRS_CORS_ALLOWED_ORIGINS",
+        "https://crs.example, http://localhost:5173",
+    ))
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://crs.example").await.unwrap();
+    assert!(allowed.status().is_success());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://crs.example"
+    );
+    let refused = preflight("https://elsewhere.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("origin", "http://localhost:5173")
+        .bearer_auth(app.token(&pp("pp-1")))
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let exposed = response.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["me"]["id"], "pp-1");
+}
+
+#[tokio::test]
+async fn without_allowed_origins_no_cors_headers_are_sent() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("origin", "https://crs.example")
+        .bearer_auth(app.token(&pp("pp-1")))
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
