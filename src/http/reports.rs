@@ -169,13 +169,16 @@ fn refusal(state: &AppState, error: &AppError) -> HttpResponse {
     refuse(state, status, error)
 }
 
-fn csv_response(file_name: &str) -> actix_web::HttpResponseBuilder {
+/// A CSV download named `<report>-<UK date>.csv`, so downloads on different days do not
+/// overwrite each other.
+fn csv_response(report: &str) -> actix_web::HttpResponseBuilder {
+    let day = crate::domain::catalogue::uk_date(Utc::now());
     let mut response = HttpResponse::Ok();
     response
         .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
             CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
+            format!("attachment; filename=\"{report}-{day}.csv\""),
         ));
     response
 }
@@ -196,7 +199,7 @@ pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     // The service refuses callers who may never run a report before it reads the parameters.
     let report = service::outcome_report::run(&state.services, &scope, outcome_request(&req)).await;
     match report.and_then(|report| outcome_csv(&report)) {
-        Ok(body) => csv_response("outcomes.csv").body(body),
+        Ok(body) => csv_response("outcomes").body(body),
         Err(error) => refusal(&state, &error),
     }
 }
@@ -475,10 +478,9 @@ pub async fn provider_performance_csv(
         };
         async move { item }
     });
-    csv_response("provider-performance.csv")
-        .streaming(futures_util::StreamExt::map(body, |chunk| {
-            chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.code()))
-        }))
+    csv_response("provider-performance").streaming(futures_util::StreamExt::map(body, |chunk| {
+        chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.code()))
+    }))
 }
 
 #[cfg(test)]

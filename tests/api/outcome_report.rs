@@ -1272,3 +1272,40 @@ async fn a_referral_counts_in_its_contracts_region_under_every_dimension() {
         .collect();
     assert_eq!(areas, ["metropolitan", "northumbria"]);
 }
+
+#[tokio::test]
+async fn downloads_are_named_with_the_day_they_were_made() {
+    let app = TestApp::spawn().await;
+    let today = crs_api::domain::catalogue::uk_date(chrono::Utc::now());
+    for (token, path, name) in [
+        (
+            app.token(&commissioner(&["J"])),
+            "/reports/outcomes.csv?groupBy=REGION",
+            "outcomes",
+        ),
+        (
+            app.token(&harbour("sp-1")),
+            "/reports/provider-performance.csv",
+            "provider-performance",
+        ),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let disposition = response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let tomorrow = today.succ_opt().unwrap();
+        assert!(
+            disposition == format!("attachment; filename=\"{name}-{today}.csv\"")
+                || disposition == format!("attachment; filename=\"{name}-{tomorrow}.csv\""),
+            "{disposition}"
+        );
+    }
+}
