@@ -106,11 +106,6 @@ impl RateLimits {
         }
     }
 
-    /// Whether limits apply at all.
-    pub fn enabled(&self) -> bool {
-        self.settings.enabled
-    }
-
     fn take<K>(
         &self,
         limiter: &DefaultKeyedRateLimiter<K>,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{ServerError, ValidationResult};
 
+use super::guard::coded;
 use crate::domain::actor::Caller;
 use crate::rate_limit::RateLimits;
 
@@ -33,15 +34,6 @@ pub fn retry_after(error: &ServerError) -> Option<u64> {
         async_graphql::Value::Number(seconds) => seconds.as_u64(),
         _ => None,
     }
-}
-
-fn coded(message: String, code: &'static str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
 }
 
 #[async_graphql::async_trait::async_trait]

@@ -36,7 +36,8 @@ impl ExtensionFactory for DocumentGuard {
     }
 }
 
-fn coded(message: impl Into<String>, code: &'static str) -> ServerError {
+/// An error with its `extensions.code`.
+pub(super) fn coded(message: impl Into<String>, code: &'static str) -> ServerError {
     let mut error = ServerError::new(message, None);
     error
         .extensions

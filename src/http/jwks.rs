@@ -108,17 +108,6 @@ impl RemoteKeys {
         keys.get(kid).cloned()
     }
 
-    /// The `kid`s cached now, sorted.
-    pub fn kids(&self) -> Vec<String> {
-        let keys = match self.keys.read() {
-            Ok(keys) => keys.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        let mut kids: Vec<String> = keys.keys().cloned().collect();
-        kids.sort();
-        kids
-    }
-
     /// Fetches the keys again, keeping the cached ones when that fails.
     pub async fn refresh(&self) {
         match self.fetch().await {
