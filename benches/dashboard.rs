@@ -18,7 +18,7 @@ use crs_api::domain::actor::Caller;
 use crs_api::domain::actor::Principal;
 use crs_api::graphql::{self, CrsSchema};
 use crs_api::service::{self, Services, seed};
-use crs_api::synthetic::Options;
+use crs_api::synthetic::{ALL_REGIONS, Options};
 use sea_orm::{ConnectionTrait, Statement};
 
 const DASHBOARD: &str = "query BenchDashboard($first: Int) { referrals(first: $first) { totalCount \
@@ -54,6 +54,7 @@ async fn setup() -> Setup {
         referrals: 3_000,
         seed: 1,
         as_of: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        regions: ALL_REGIONS,
     };
     seed::synthetic(&services, options, |_| {})
         .await

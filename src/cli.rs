@@ -403,6 +403,7 @@ async fn seed_synthetic(settings: &Settings, args: SyntheticArgs) -> anyhow::Res
         as_of: args
             .as_of
             .unwrap_or_else(|| crate::domain::catalogue::uk_date(chrono::Utc::now())),
+        regions: synthetic::ALL_REGIONS,
     };
     let bar = ProgressBar::new(args.referrals).with_style(
         ProgressStyle::with_template(

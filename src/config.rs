@@ -106,6 +106,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Load the demo providers and contracts when the database has no providers.
     pub demo_data: bool,
+    /// With the demo data, generated referrals in two regions (London and the South West) made
+    /// into a database without referrals, so the outcome reports have figures.
+    pub demo_referrals: u64,
     /// Approve action plans as soon as they are submitted.
     pub auto_approve_action_plans: bool,
     /// Outcome-report counts below this (and above zero) are withheld.
@@ -473,6 +476,7 @@ impl Settings {
             },
             max_body_bytes: number("CRS_MAX_BODY_BYTES", 256 * 1024, 1024)?,
             demo_data: flag("CRS_DEMO_DATA", !production)?,
+            demo_referrals: number("CRS_DEMO_REFERRALS", 4_000, 0)? as u64,
             auto_approve_action_plans: flag("CRS_AUTO_APPROVE_ACTION_PLANS", true)?,
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
             download_page_size: download_page_size as u64,

@@ -18,7 +18,8 @@ use crate::domain::onboarding;
 use crate::http::auth::{Claims, mint};
 use crate::service::catalogue::today;
 use crate::service::delivery::{self, DeliveryPolicy};
-use crate::service::{Services, referrals, viewer};
+use crate::service::{Services, referrals, seed, viewer};
+use crate::synthetic;
 
 /// How long printed demo tokens stay valid.
 pub const DEMO_TOKEN_TTL_SECONDS: u64 = 12 * 60 * 60;
@@ -100,15 +101,54 @@ pub fn demo_users() -> Vec<DemoUser> {
             claims: claims("demo-read-all", "Reporting client", Role::ReadAll, &[]),
         },
         DemoUser {
-            label: "commissioner (London)",
+            label: "commissioner (London and the South West)",
             claims: claims(
                 "demo-commissioner",
                 "Chris Commissioner",
                 Role::Commissioner,
-                &["INT_RG_J"],
+                &["INT_RG_J", "INT_RG_G"],
             ),
         },
     ]
+}
+
+/// The regions of the generated demo referrals: London and the South West, where the demo
+/// providers work.
+pub const GENERATED_REGIONS: &[&str] = &["J", "G"];
+/// The generator's seed for the demo: the same referrals on every machine (for a given day).
+const GENERATED_SEED: u64 = 2021;
+
+/// `count` generated referrals in [`GENERATED_REGIONS`], with their own providers, contracts and
+/// staff, into a database without referrals, so a commissioner's reports have figures; progress
+/// is logged by chunk. Nothing when `count` is 0 or referrals exist.
+pub async fn load_generated(
+    services: &Services,
+    count: u64,
+) -> anyhow::Result<Option<seed::SeedSummary>> {
+    if count == 0 || db::referrals::any(&services.db).await? {
+        return Ok(None);
+    }
+    let options = synthetic::Options {
+        referrals: count,
+        seed: GENERATED_SEED,
+        as_of: uk_date(Utc::now()),
+        regions: GENERATED_REGIONS,
+    };
+    let summary = seed::synthetic(services, options, |progress| match progress {
+        seed::SeedProgress::Referrals { written, total } => {
+            tracing::info!(written, total, "making the demo's generated referrals");
+        }
+        seed::SeedProgress::Step(step) => {
+            tracing::info!(step, "making the demo's generated referrals")
+        }
+    })
+    .await?;
+    tracing::info!(
+        referrals = summary.referrals,
+        seconds = summary.seconds,
+        "demo referrals generated in London and the South West"
+    );
+    Ok(Some(summary))
 }
 
 /// Tokens for every demo user.
@@ -122,6 +162,40 @@ pub fn demo_tokens(settings: &JwtSettings) -> anyhow::Result<Vec<(&'static str, 
             ))
         })
         .collect()
+}
+
+/// A token of the demo probation practitioner.
+pub fn practitioner_token(settings: &JwtSettings) -> anyhow::Result<String> {
+    token_of(settings, "demo-practitioner")
+}
+
+/// A token of the demo commissioner.
+pub fn commissioner_token(settings: &JwtSettings) -> anyhow::Result<String> {
+    token_of(settings, "demo-commissioner")
+}
+
+fn token_of(settings: &JwtSettings, sub: &str) -> anyhow::Result<String> {
+    let user = demo_users()
+        .into_iter()
+        .find(|u| u.claims.sub == sub)
+        .ok_or_else(|| anyhow::anyhow!("no demo user {sub}"))?;
+    mint(settings, &user.claims, DEMO_TOKEN_TTL_SECONDS)
+}
+
+/// The demo practitioner's newest draft, if there is one.
+pub async fn newest_draft(services: &Services) -> anyhow::Result<Option<ReferralId>> {
+    let users = demo_users();
+    let principal = principal(&users[0].claims);
+    let caller = Caller {
+        scope: viewer::resolve(services, &principal).await?,
+        principal,
+    };
+    let query = crate::domain::referral::ReferralQuery {
+        statuses: Some(vec![crate::domain::journey::ReferralStatus::Draft]),
+        ..Default::default()
+    };
+    let page = referrals::list(services, &caller, Ok((query, None)), Some(1)).await?;
+    Ok(page.referrals.first().map(|r| ReferralId(r.id)))
 }
 
 /// The principal of a demo user.
@@ -386,7 +460,7 @@ struct Actors {
 /// another provider's.
 pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
     let users = demo_users();
-    if db::referrals::any(&services.db).await? {
+    if db::referrals::any_created_by(&services.db, &users[0].claims.sub).await? {
         return Ok(());
     }
     let practitioner = principal(&users[0].claims);

@@ -94,6 +94,11 @@ impl Application {
         }
         let demo_loaded =
             settings.demo_data && catalogue_import::load_demo_if_empty(&services).await?;
+        if demo_loaded {
+            crate::demo::load_generated(&services, settings.demo_referrals)
+                .await
+                .context("generating the demo referrals")?;
+        }
         if settings.demo_data {
             crate::demo::load_referrals(&services)
                 .await
@@ -162,6 +167,9 @@ impl Application {
             websockets: Arc::default(),
             subscription_limits: settings.subscriptions,
             rate_limits,
+            demo_signing: (!settings.is_production()
+                && matches!(settings.jwt.key, crate::config::JwtKey::Hs256(_)))
+            .then(|| settings.jwt.clone()),
         };
         let listener = TcpListener::bind(&settings.bind).with_context(|| {
             format!(

@@ -682,6 +682,15 @@ pub async fn any(db: &impl ConnectionTrait) -> Result<bool, AppError> {
     Ok(referral::Entity::find().one(db).await?.is_some())
 }
 
+/// Whether any referral was started by the user `sub`.
+pub async fn any_created_by(db: &impl ConnectionTrait, sub: &str) -> Result<bool, AppError> {
+    Ok(referral::Entity::find()
+        .filter(referral::Column::CreatedBy.eq(sub))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Whether a withdrawal reason with this code exists.
 pub async fn withdrawal_reason_exists(
     db: &impl ConnectionTrait,

@@ -6,7 +6,6 @@ use std::time::Instant;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
 use futures_util::StreamExt;
 
 use super::AppState;
@@ -282,15 +281,7 @@ pub async fn graphiql(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     if state.production || req.query_string().contains("query") {
         return method_not_allowed().await;
     }
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .title("crs-api")
-                .finish(),
-        )
+    super::graphiql::page(&state).await
 }
 
 /// Any other method, or an operation sent with GET.

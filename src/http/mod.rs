@@ -2,8 +2,10 @@
 //! downloads.
 
 pub mod answer;
+pub mod assets;
 pub mod auth;
 pub mod caller;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod idempotency;
@@ -11,6 +13,7 @@ pub mod jwks;
 pub mod metrics;
 pub mod rate_limit;
 pub mod reports;
+pub mod reports_page;
 pub mod request_context;
 pub mod sent_referral;
 pub mod subject_access;
@@ -39,6 +42,8 @@ pub struct AppState {
     pub websockets: Arc<subscriptions::Connections>,
     pub subscription_limits: crate::config::SubscriptionLimits,
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+    /// In development with a shared secret: the settings the pages mint demo tokens with.
+    pub demo_signing: Option<crate::config::JwtSettings>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -65,6 +70,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route(web::get().to(graphql::graphiql))
                 .default_service(web::to(graphql::method_not_allowed)),
         )
+        .route("/reports", web::get().to(reports_page::page))
         .route(
             "/reports/outcomes.csv",
             web::get().to(reports::outcomes_csv),
@@ -83,5 +89,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
         )
         .route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))
-        .route("/metrics", web::get().to(metrics::render));
+        .route("/metrics", web::get().to(metrics::render))
+        .route("/assets/{name}", web::get().to(assets::asset));
 }

@@ -32,7 +32,12 @@ pub struct Options {
     pub seed: u64,
     /// Everything happens before this UK day begins.
     pub as_of: NaiveDate,
+    /// The regions (by code) the data set covers: [`ALL_REGIONS`] or a few.
+    pub regions: &'static [&'static str],
 }
+
+/// Every region of the reference catalogue.
+pub const ALL_REGIONS: &[&str] = &[];
 
 /// The reference catalogue the data set is built on (from the migrations).
 #[derive(Clone, Debug, Default)]
@@ -82,6 +87,31 @@ pub struct Generator {
     words: Words,
     next: u64,
     taken_references: HashSet<String>,
+}
+
+impl Reference {
+    /// The catalogue cut down to `regions` (every region when empty).
+    pub fn only_regions(&self, regions: &[&str]) -> Reference {
+        if regions.is_empty() {
+            return self.clone();
+        }
+        let kept = |code: &str| regions.contains(&code);
+        Reference {
+            regions: self
+                .regions
+                .iter()
+                .filter(|r| kept(&r.code))
+                .cloned()
+                .collect(),
+            pcc_areas: self
+                .pcc_areas
+                .iter()
+                .filter(|a| kept(&a.region_code))
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
 }
 
 impl Generator {
@@ -364,6 +394,7 @@ mod tests {
             referrals,
             seed,
             as_of: as_of(),
+            regions: ALL_REGIONS,
         };
         let world = World::new(&reference, &options);
         let known = KnownCodes {

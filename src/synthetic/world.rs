@@ -117,6 +117,7 @@ fn regional_type(family: &str, region: &str, known: &BTreeSet<String>) -> Option
 impl World {
     /// Builds the world for `options` over the reference catalogue.
     pub fn new(reference: &Reference, options: &Options) -> World {
+        let reference = &reference.only_regions(options.regions);
         let mut rng = stream(options.seed, WORLD_STREAM);
         let providers = providers(&mut rng);
         let known_types: BTreeSet<String> = reference

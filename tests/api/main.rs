@@ -29,6 +29,7 @@ mod matrix;
 mod notifications;
 mod operations;
 mod outcome_report;
+mod pages;
 mod plans;
 mod rate_limits;
 mod read_audit;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use crs_api::http::auth::Claims;
 use crs_api::service::{Services, seed};
-use crs_api::synthetic::Options;
+use crs_api::synthetic::{ALL_REGIONS, Options};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::json;
 use uuid::Uuid;
@@ -27,6 +27,7 @@ pub async fn seed(app: &TestApp, referrals: u64) -> seed::SeedSummary {
         referrals,
         seed: 3,
         as_of: as_of(),
+        regions: ALL_REGIONS,
     };
     seed::synthetic(&Services::new(app.db.clone()), options, |_| {})
         .await
@@ -229,6 +230,7 @@ async fn seeding_refuses_a_database_that_has_referrals() {
             referrals: 50,
             seed: 4,
             as_of: as_of(),
+            regions: ALL_REGIONS,
         },
         |_| {},
     )

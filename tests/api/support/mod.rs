@@ -179,6 +179,8 @@ pub fn settings_from(vars: &[(&'static str, String)]) -> Settings {
         map.insert("CRS_JWT_SECRET", TEST_SECRET.into());
     }
     map.insert("CRS_DATABASE_MAX_CONNECTIONS", "4".into());
+    // The full demo without its generated referrals unless a test asks for them.
+    map.insert("CRS_DEMO_REFERRALS", "0".into());
     for (k, v) in vars {
         map.insert(k, v.clone());
     }
