@@ -5,6 +5,7 @@ pub mod answer;
 pub mod assets;
 pub mod auth;
 pub mod caller;
+pub mod csv_notes;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;

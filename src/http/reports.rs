@@ -4,7 +4,8 @@
 //! - `GET /reports/provider-performance.csv?sentFrom=…&sentTo=…`: a provider user's referrals,
 //!   one line each with the reference service's columns, streamed a page at a time.
 //!
-//! Both are UTF-8 with a byte-order mark, so spreadsheets read the names right.
+//! Both are UTF-8 with a byte-order mark, so spreadsheets read the names right, state UTC in
+//! their time headers, and end with a `Filters` and a `Note` row (`csv_notes`).
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::caller::{self, refuse};
+use super::csv_notes;
 use super::request_context::RequestId;
 use crate::domain::actor::Caller;
 use crate::domain::outcome_report::measures::Measure;
@@ -197,8 +199,13 @@ pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         return *refused;
     }
     // The service refuses callers who may never run a report before it reads the parameters.
-    let report = service::outcome_report::run(&state.services, &scope, outcome_request(&req)).await;
-    match report.and_then(|report| outcome_csv(&report)) {
+    let request = outcome_request(&req);
+    let filters = request
+        .as_ref()
+        .map(|(_, filter)| csv_notes::outcome_filters(filter))
+        .unwrap_or_default();
+    let report = service::outcome_report::run(&state.services, &scope, request).await;
+    match report.and_then(|report| outcome_csv(&report, filters)) {
         Ok(body) => csv_response("outcomes").body(body),
         Err(error) => refusal(&state, &error),
     }
@@ -248,8 +255,9 @@ fn write_safe<W: std::io::Write, R: AsRef<[u8]>>(
         .map_err(csv_error)
 }
 
-/// The outcome report as CSV: a header, a line per row, then the totals.
-fn outcome_csv(report: &Report) -> Result<Vec<u8>, AppError> {
+/// The outcome report as CSV: a header, a line per row, the totals, then the filters and a
+/// note on what is withheld.
+fn outcome_csv(report: &Report, filters: String) -> Result<Vec<u8>, AppError> {
     let mut writer = csv::Writer::from_writer(BYTE_ORDER_MARK.as_bytes().to_vec());
     let mut header: Vec<String> = Vec::new();
     for dimension in &report.group_by {
@@ -269,7 +277,15 @@ fn outcome_csv(report: &Report) -> Result<Vec<u8>, AppError> {
         let dimensions = row
             .dimensions
             .iter()
-            .flat_map(|d| [d.label.clone(), d.value.clone()])
+            .flat_map(|d| {
+                // A category's id means nothing to a reader; its name as a code does.
+                let code = if d.dimension == Dimension::ServiceCategory {
+                    csv_notes::readable_code(&d.label)
+                } else {
+                    d.value.clone()
+                };
+                [d.label.clone(), code]
+            })
             .collect();
         write(dimensions, row)?;
     }
@@ -278,6 +294,15 @@ fn outcome_csv(report: &Report) -> Result<Vec<u8>, AppError> {
         *first = "Total".to_owned();
     }
     write(total, &report.totals)?;
+    let note = format!(
+        "Counts from 1 to {} are withheld and written {WITHHELD}; a rate or median built on a \
+         withheld count is left empty. Months and days are UK time; {}.",
+        report.suppression_threshold.saturating_sub(1),
+        csv_notes::made_at(Utc::now())
+    );
+    for row in csv_notes::trailing_rows(filters, note, header.len()) {
+        write_safe(&mut writer, &row)?;
+    }
     writer.into_inner().map_err(csv_error)
 }
 
@@ -309,6 +334,33 @@ const PERFORMANCE_COLUMNS: [&str; 26] = [
     "concluded_at",
     "referral_end_state",
     "date_intervention_to_be_completed_by",
+];
+
+/// The header of the performance report: the reference service's names, times marked UTC.
+fn performance_header() -> [String; 26] {
+    PERFORMANCE_COLUMNS.map(|name| {
+        if PERFORMANCE_TIMES.contains(&name) {
+            format!("{name} (UTC)")
+        } else {
+            name.to_owned()
+        }
+    })
+}
+
+/// The columns written by [`time`].
+const PERFORMANCE_TIMES: [&str; 12] = [
+    "date_referral_received",
+    "date_saa_first_arranged",
+    "date_saa_first_scheduled_for",
+    "date_saa_first_not_attended",
+    "date_saa_first_attended",
+    "date_saa_first_completed",
+    "date_first_action_plan_submitted",
+    "date_of_first_action_plan_approval",
+    "date_of_first_attended_session",
+    "end_requested_by_pp_at",
+    "date_eosr_submitted",
+    "concluded_at",
 ];
 
 /// A time as spreadsheets read it, in UTC.
@@ -398,10 +450,14 @@ pub async fn provider_performance_csv(
         if !errors.is_empty() {
             return Err(AppError::bad_input("the report request is invalid", errors));
         }
-        service::performance_report::query(&scope, from, to)
+        service::performance_report::query(&scope, from, to).map(|query| (query, from, to))
     });
-    let query = match query {
-        Ok(query) => query.paged(state.services.reports.download_page_size),
+    let (query, sent_from, sent_to) = match query {
+        Ok((query, from, to)) => (
+            query.paged(state.services.reports.download_page_size),
+            from,
+            to,
+        ),
         Err(error) => return refusal(&state, &error),
     };
     let reasons = match service::performance_report::reason_descriptions(&state.services).await {
@@ -466,8 +522,23 @@ pub async fn provider_performance_csv(
         }),
         PAGES_IN_FLIGHT,
     );
-    let header = csv_text([PERFORMANCE_COLUMNS], BYTE_ORDER_MARK);
-    let body = futures_util::StreamExt::chain(futures_util::stream::once(async { header }), chunks);
+    let header = csv_text([performance_header()], BYTE_ORDER_MARK);
+    let note = format!(
+        "Times are UTC (year-month-day hours:minutes:seconds); days are UK days; {}.",
+        csv_notes::made_at(Utc::now())
+    );
+    let trailer = csv_text(
+        csv_notes::trailing_rows(
+            csv_notes::sent_filters(sent_from, sent_to),
+            note,
+            PERFORMANCE_COLUMNS.len(),
+        ),
+        "",
+    );
+    let body = futures_util::StreamExt::chain(
+        futures_util::StreamExt::chain(futures_util::stream::once(async { header }), chunks),
+        futures_util::stream::once(async { trailer }),
+    );
     // Nothing is sent after a failed page.
     let body = futures_util::StreamExt::scan(body, false, |failed, chunk| {
         let item = if *failed {

@@ -38,6 +38,7 @@ mod retention;
 mod schema;
 mod scope;
 mod shutdown;
+mod spreadsheet;
 mod subject_access;
 mod subscriptions;
 mod support;

@@ -656,12 +656,31 @@ async fn download(app: &TestApp, token: &str, path: &str) -> (u16, String, Strin
 }
 
 /// The records of a CSV body (after its byte-order mark).
-fn csv_records(body: &str) -> Vec<Vec<String>> {
+/// Every line after the header, the trailing `Filters` and `Note` rows included.
+fn csv_lines(body: &str) -> Vec<Vec<String>> {
     let text = body.strip_prefix('\u{feff}').expect("a byte-order mark");
     csv::Reader::from_reader(text.as_bytes())
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
+}
+
+/// The data lines: all but the two trailing rows, which are checked to be there.
+fn csv_records(body: &str) -> Vec<Vec<String>> {
+    let mut lines = csv_lines(body);
+    let trailer = lines.split_off(lines.len() - 2);
+    assert_eq!(
+        (trailer[0][0].as_str(), trailer[1][0].as_str()),
+        ("Filters", "Note")
+    );
+    lines
+}
+
+/// The text of the `Filters` and `Note` rows.
+fn csv_trailer(body: &str) -> (String, String) {
+    let lines = csv_lines(body);
+    let n = lines.len();
+    (lines[n - 2][1].clone(), lines[n - 1][1].clone())
 }
 
 fn csv_header(body: &str) -> Vec<String> {
@@ -750,6 +769,22 @@ async fn the_csv_download_has_the_same_numbers_as_graphql() {
     let totals = records.last().unwrap();
     assert_eq!(totals[0], "Total");
     assert_eq!(totals[column("Referrals sent")], "20");
+    // The file says what it counts and what it withholds, in rows as wide as the header.
+    let (filters, note) = csv_trailer(&body);
+    assert_eq!(
+        filters,
+        "contractTypeCodes=ACC,ETE (and only what your token may see)"
+    );
+    assert!(
+        note.starts_with("Counts from 1 to 1 are withheld and written [c]"),
+        "{note}"
+    );
+    assert!(note.contains(" UTC."), "{note}");
+    assert!(
+        csv_lines(&body)
+            .iter()
+            .all(|line| line.len() == header.len())
+    );
 }
 
 #[tokio::test]
@@ -871,8 +906,8 @@ async fn providers_download_a_line_per_referral_of_their_contracts() {
         cancelled[column("end_requested_by_pp_reason")],
         "Ineligible referral"
     );
-    assert!(!cancelled[column("date_saa_first_not_attended")].is_empty());
-    assert!(cancelled[column("date_saa_first_attended")].is_empty());
+    assert!(!cancelled[column("date_saa_first_not_attended (UTC)")].is_empty());
+    assert!(cancelled[column("date_saa_first_attended (UTC)")].is_empty());
     let open = line(&ids[9]);
     assert_eq!(open[column("referral_end_state")], "");
     assert_eq!(open[column("caseworker_id")], "");
