@@ -143,8 +143,12 @@ impl RoleArg {
 #[derive(Debug, clap::Args)]
 struct TokenArgs {
     /// The role the token carries.
-    #[arg(long, value_enum)]
-    role: RoleArg,
+    #[arg(long, value_enum, required_unless_present = "like")]
+    role: Option<RoleArg>,
+    /// A user the database has recorded (from their last token, or made by `seed synthetic`):
+    /// a token with their id, name, roles and groups.
+    #[arg(long, value_name = "USER", conflicts_with_all = ["role", "providers", "contracts", "regions", "name", "email"])]
+    like: Option<String>,
     /// The user id (`sub`).
     #[arg(long, default_value = "dev-user")]
     sub: String,
@@ -182,7 +186,7 @@ pub async fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate => migrate(&settings).await,
-        Command::Token(args) => token(&settings, args),
+        Command::Token(args) => token(&settings, args).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
@@ -217,35 +221,44 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let base = format!("http://{host}:{}", app.port());
     tracing::info!(address = %base, "listening");
     if !settings.is_production() {
-        print_development_banner(settings, &base, app.demo_loaded())?;
+        print_development_banner(settings, &app, &base).await?;
     }
     app.run_until_stopped().await?;
     Ok(())
 }
 
-fn print_development_banner(
+async fn print_development_banner(
     settings: &Settings,
+    app: &Application,
     base: &str,
-    demo_loaded: bool,
 ) -> anyhow::Result<()> {
     println!();
     println!("crs-api is running (development)");
-    println!("  GraphiQL:  {base}/graphql");
+    println!("  GraphiQL:  {base}/graphql  (opens as the demo probation practitioner)");
+    println!("  Outcomes:  {base}/reports  (the commissioners' page; sign in with a token below)");
     println!("  Health:    {base}/health/ready    Metrics: {base}/metrics");
-    if demo_loaded {
+    if app.demo_loaded() {
         println!("  Loaded the demo providers and contracts (catalogue/demo.json).");
     }
     if let crate::config::JwtKey::Hs256(_) = settings.jwt.key {
+        let services = Services::new(app.db().clone());
+        let tokens = demo::working_tokens(&services, &settings.jwt).await?;
         println!();
         println!(
-            "Demo tokens (valid {} hours). In GraphiQL open Headers and paste",
+            "Demo tokens (valid {} hours), as the header {{\"Authorization\": \"Bearer <token>\"}}:",
             demo::DEMO_TOKEN_TTL_SECONDS / 3600
         );
-        println!("  {{\"Authorization\": \"Bearer <token>\"}}");
-        for (label, token) in demo::demo_tokens(&settings.jwt)? {
+        for (label, token) in tokens {
             println!();
-            println!("  {label}:");
-            println!("  {token}");
+            match token {
+                Ok(token) => {
+                    println!("  {label}:");
+                    println!("  {token}");
+                }
+                Err(refusal) => {
+                    println!("  {label}: not printed; this database would refuse it ({refusal})")
+                }
+            }
         }
     }
     println!();
@@ -260,26 +273,75 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn token(settings: &Settings, args: TokenArgs) -> anyhow::Result<()> {
+async fn token(settings: &Settings, args: TokenArgs) -> anyhow::Result<()> {
     if settings.is_production() {
         anyhow::bail!(
             "tokens are minted in development only; production tokens come from the identity provider"
         );
     }
-    let groups = args
-        .providers
-        .iter()
-        .map(|p| format!("INT_SP_{p}"))
-        .chain(args.contracts.iter().map(|c| format!("INT_CR_{c}")))
-        .chain(args.regions.iter().map(|r| format!("INT_RG_{r}")))
-        .collect();
-    let claims = Claims {
-        sub: args.sub,
-        name: args.name,
-        email: args.email,
-        authorities: vec![args.role.authority().to_owned()],
-        groups,
+    let metrics = Metrics::new()?;
+    let database = open_database(settings, &metrics).await;
+    let claims = match (&args.like, args.role) {
+        (Some(user), _) => {
+            let db = database.as_ref().map_err(|e| {
+                anyhow::anyhow!(
+                    "--like reads the user from the database, which cannot be opened: {e:#}"
+                )
+            })?;
+            let Some((name, email, authorities, groups)) =
+                db::users::latest_claims(db, user).await?
+            else {
+                anyhow::bail!(
+                    "no user {user} is recorded in this database (users are recorded when they \
+                     first call the API, and by `seed synthetic`)"
+                );
+            };
+            Claims {
+                sub: user.clone(),
+                name,
+                email,
+                authorities,
+                groups,
+            }
+        }
+        (None, Some(role)) => Claims {
+            sub: args.sub,
+            name: args.name,
+            email: args.email,
+            authorities: vec![role.authority().to_owned()],
+            groups: args
+                .providers
+                .iter()
+                .map(|p| format!("INT_SP_{p}"))
+                .chain(args.contracts.iter().map(|c| format!("INT_CR_{c}")))
+                .chain(args.regions.iter().map(|r| format!("INT_RG_{r}")))
+                .collect(),
+        },
+        (None, None) => anyhow::bail!("give --role or --like"),
     };
+    // A token the server would refuse is still printed (to test refusals with), with a warning.
+    match &database {
+        Ok(db) => {
+            let principal = crate::domain::actor::Principal::new(
+                claims.sub.clone(),
+                claims.name.clone(),
+                claims.email.clone(),
+                claims.authorities.iter().map(String::as_str),
+                claims.groups.iter().map(String::as_str),
+            );
+            if let Err(refusal) =
+                crate::service::viewer::check(&Services::new(db.clone()), &principal).await
+            {
+                eprintln!(
+                    "warning: the server would refuse this token on this database: {}",
+                    refusal
+                );
+            }
+        }
+        Err(_) => eprintln!(
+            "warning: the database cannot be opened, so the token was not checked against it"
+        ),
+    }
     println!(
         "{}",
         mint(&settings.jwt, &claims, args.hours.saturating_mul(3600))?
@@ -407,8 +469,14 @@ async fn seed_synthetic(settings: &Settings, args: SyntheticArgs) -> anyhow::Res
     };
     let bar = ProgressBar::new(args.referrals).with_style(
         ProgressStyle::with_template(
-            "{spinner} {msg:<12} [{bar:40}] {pos}/{len} referrals, {per_sec}, {elapsed_precise} (ETA {eta})",
+            "{spinner} {msg:<12} [{bar:40}] {pos}/{len} referrals, {rate}, {elapsed_precise} (ETA {eta})",
         )?
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        )
         .progress_chars("=> "),
     );
     bar.set_message("loading");
@@ -417,10 +485,11 @@ async fn seed_synthetic(settings: &Settings, args: SyntheticArgs) -> anyhow::Res
         seed::SeedProgress::Step(step) => bar.set_message(step.to_owned()),
     })
     .await?;
-    bar.finish_with_message("done");
+    // The bar is cleared so the summary starts on a line of its own.
+    bar.finish_and_clear();
     println!(
-        "{} referrals ({} rows) with {} providers, {} contracts, {} delivery units and {} staff \
-         in {:.1} s (seed {}, up to {})",
+        "Loaded {} referrals ({} rows) with {} providers, {} contracts, {} delivery units and {} \
+         staff in {:.1} s, {:.0} referrals/s (seed {}, up to {}).",
         summary.referrals,
         summary.rows,
         summary.providers,
@@ -428,16 +497,19 @@ async fn seed_synthetic(settings: &Settings, args: SyntheticArgs) -> anyhow::Res
         summary.probation_delivery_units,
         summary.staff,
         summary.seconds,
+        summary.referrals as f64 / summary.seconds.max(0.001),
         options.seed,
         options.as_of
     );
+    println!("Tokens for users of this data set:");
     if let Some(user) = summary.sample_provider_user {
-        println!(
-            "A caseworker of the busiest provider: {user} (its groups are in app_user.groups)"
-        );
+        println!("  a caseworker of the busiest provider:  crs-api token --like {user}");
     }
     if let Some(user) = summary.sample_practitioner {
-        println!("A practitioner: {user}");
+        println!("  a probation practitioner:              crs-api token --like {user}");
     }
+    println!(
+        "  a commissioner of London:              crs-api token --role commissioner --region J"
+    );
     Ok(())
 }

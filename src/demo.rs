@@ -151,19 +151,6 @@ pub async fn load_generated(
     Ok(Some(summary))
 }
 
-/// Tokens for every demo user.
-pub fn demo_tokens(settings: &JwtSettings) -> anyhow::Result<Vec<(&'static str, String)>> {
-    demo_users()
-        .into_iter()
-        .map(|user| {
-            Ok((
-                user.label,
-                mint(settings, &user.claims, DEMO_TOKEN_TTL_SECONDS)?,
-            ))
-        })
-        .collect()
-}
-
 /// A token of the demo probation practitioner.
 pub fn practitioner_token(settings: &JwtSettings) -> anyhow::Result<String> {
     token_of(settings, "demo-practitioner")
@@ -196,6 +183,23 @@ pub async fn newest_draft(services: &Services) -> anyhow::Result<Option<Referral
     };
     let page = referrals::list(services, &caller, Ok((query, None)), Some(1)).await?;
     Ok(page.referrals.first().map(|r| ReferralId(r.id)))
+}
+
+/// Every demo user with their token, or why this database would refuse it (a provider user whose
+/// provider or contracts it does not hold, as after `seed synthetic`).
+pub async fn working_tokens(
+    services: &Services,
+    settings: &JwtSettings,
+) -> anyhow::Result<Vec<(&'static str, Result<String, String>)>> {
+    let mut tokens = Vec::new();
+    for user in demo_users() {
+        let token = match viewer::check(services, &principal(&user.claims)).await {
+            Ok(()) => Ok(mint(settings, &user.claims, DEMO_TOKEN_TTL_SECONDS)?),
+            Err(refusal) => Err(refusal.to_string()),
+        };
+        tokens.push((user.label, token));
+    }
+    Ok(tokens)
 }
 
 /// The principal of a demo user.

@@ -110,6 +110,22 @@ fn to_user(row: app_user::Model) -> Result<RecordedUser, AppError> {
     })
 }
 
+/// The claims of the latest token of the recorded user `id` (name, email, authorities,
+/// groups), to mint one like it in development.
+pub async fn latest_claims(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<(Option<String>, Option<String>, Vec<String>, Vec<String>)>, AppError> {
+    let Some(row) = app_user::Entity::find_by_id(id.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    let authorities: Vec<String> =
+        serde_json::from_str(&row.authorities).map_err(|e| internal("user row", e))?;
+    let groups: Vec<String> =
+        serde_json::from_str(&row.groups).map_err(|e| internal("user row", e))?;
+    Ok(Some((row.name, row.email, authorities, groups)))
+}
+
 /// The recorded user with this id.
 pub async fn find(
     db: &impl ConnectionTrait,

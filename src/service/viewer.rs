@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::Services;
 use crate::db;
-use crate::domain::actor::{Principal, Role, Scope, resolve_scope};
+use crate::domain::actor::{ContractDelivery, Principal, Role, Scope, resolve_scope};
 use crate::domain::catalogue::{Contract, Region, ServiceProvider};
 use crate::error::AppError;
 
@@ -58,16 +58,23 @@ impl UserRegistry {
     }
 }
 
+/// The providers and contracts a provider user's groups name, as the catalogue has them.
+async fn organisations(
+    services: &Services,
+    principal: &Principal,
+) -> Result<(Vec<String>, Vec<ContractDelivery>), AppError> {
+    if !principal.roles.contains(&Role::ProviderUser) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let codes: Vec<String> = principal.groups.providers.iter().cloned().collect();
+    let references: Vec<String> = principal.groups.contracts.iter().cloned().collect();
+    db::scope::lookup(&services.db, &codes, &references).await
+}
+
 /// Resolves what `principal` may see and records them as a user. A scope refusal is
 /// `FORBIDDEN` naming the group at fault.
 pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope, AppError> {
-    let (providers, contracts) = if principal.roles.contains(&Role::ProviderUser) {
-        let codes: Vec<String> = principal.groups.providers.iter().cloned().collect();
-        let references: Vec<String> = principal.groups.contracts.iter().cloned().collect();
-        db::scope::lookup(&services.db, &codes, &references).await?
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (providers, contracts) = organisations(services, principal).await?;
     let scope = resolve_scope(principal, &providers, &contracts).map_err(|e| {
         tracing::warn!(user_id = %principal.user_id, reason = %e, "caller refused");
         AppError::Forbidden(e.to_string())
@@ -77,6 +84,15 @@ pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope
         services.users.remember(principal);
     }
     Ok(scope)
+}
+
+/// Whether the server would accept `principal`, without recording anything: `Err` with the
+/// refusal's words (an unknown provider or contract, a role without the groups it needs).
+pub async fn check(services: &Services, principal: &Principal) -> Result<(), AppError> {
+    let (providers, contracts) = organisations(services, principal).await?;
+    resolve_scope(principal, &providers, &contracts)
+        .map(|_| ())
+        .map_err(|e| AppError::Forbidden(e.to_string()))
 }
 
 /// The providers a provider user acts for, by name; none for other roles.

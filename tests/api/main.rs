@@ -43,4 +43,5 @@ mod subject_access;
 mod subscriptions;
 mod support;
 mod synthetic;
+mod tokens;
 mod working_day;
