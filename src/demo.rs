@@ -15,11 +15,11 @@ use crate::domain::delivery::{
 use crate::domain::draft::{DraftUpdate, LocationInput, LocationType, Patch, ServiceUserPatch};
 use crate::domain::ids::{AppointmentId, InterventionId, ReferralId};
 use crate::domain::onboarding;
-use crate::http::auth::{Claims, mint};
 use crate::service::catalogue::today;
 use crate::service::delivery::{self, DeliveryPolicy};
 use crate::service::{Services, referrals, seed, viewer};
 use crate::synthetic;
+use crate::tokens::{Claims, mint};
 
 /// How long printed demo tokens stay valid.
 pub const DEMO_TOKEN_TTL_SECONDS: u64 = 12 * 60 * 60;

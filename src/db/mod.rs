@@ -60,6 +60,29 @@ fn unreachable(error: sea_orm::DbErr) -> anyhow::Error {
 
 /// Opens the database: creates the SQLite file's folder, turns on WAL and a busy timeout, or
 /// selects the configured PostgreSQL schema (creating it if needed).
+/// How many connections a pool has open and idle, and the most it may open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// The status of `db`'s pool.
+pub fn pool_status(db: &DatabaseConnection) -> PoolStatus {
+    fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolStatus {
+        PoolStatus {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        }
+    }
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => of(db.get_postgres_connection_pool()),
+        _ => of(db.get_sqlite_connection_pool()),
+    }
+}
+
 pub async fn connect(
     settings: &DatabaseSettings,
     on_statement: OnStatement,

@@ -4,32 +4,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
-};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::jwks::{RemoteKeys, signing_keys};
 use crate::config::{JwtKey, JwtSettings};
 use crate::domain::actor::Principal;
+pub use crate::tokens::{Claims, mint, mint_expiring_at};
 
 /// Clock skew allowed on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECONDS: u64 = 60;
-
-/// The claims this API reads. `iss`, `aud`, `exp` and `nbf` are checked by the validation.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Claims {
-    pub sub: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Required: a token without the claim is refused.
-    pub authorities: Vec<String>,
-    #[serde(default)]
-    pub groups: Vec<String>,
-}
 
 /// Claims as verified, with the expiry.
 #[derive(Debug, Deserialize)]
@@ -37,17 +22,6 @@ struct VerifiedClaims {
     exp: u64,
     #[serde(flatten)]
     claims: Claims,
-}
-
-/// Claims as minted, with the registered ones.
-#[derive(Debug, Serialize)]
-struct MintedClaims<'a> {
-    iss: &'a str,
-    aud: &'a str,
-    exp: u64,
-    iat: u64,
-    #[serde(flatten)]
-    claims: &'a Claims,
 }
 
 /// A fixed description of a verification failure (never the token's content).
@@ -274,42 +248,6 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, TokenError> {
         return Err(TokenError::Missing);
     }
     Ok(token.trim())
-}
-
-/// Mints an HS256 token valid for `ttl_seconds` with the configured issuer and audience.
-/// Development and tests only: production keys are never held by this service.
-pub fn mint(settings: &JwtSettings, claims: &Claims, ttl_seconds: u64) -> anyhow::Result<String> {
-    mint_expiring_at(
-        settings,
-        claims,
-        jsonwebtoken::get_current_timestamp() + ttl_seconds,
-    )
-}
-
-/// [`mint`] with the expiry given as seconds since the epoch (it may have passed).
-pub fn mint_expiring_at(
-    settings: &JwtSettings,
-    claims: &Claims,
-    exp: u64,
-) -> anyhow::Result<String> {
-    let JwtKey::Hs256(secret) = &settings.key else {
-        anyhow::bail!(
-            "minting needs an HS256 secret (CRS_JWT_SECRET); RS256 tokens come from the identity provider"
-        );
-    };
-    let now = jsonwebtoken::get_current_timestamp();
-    let minted = MintedClaims {
-        iss: &settings.issuer,
-        aud: &settings.audience,
-        exp,
-        iat: now.min(exp),
-        claims,
-    };
-    Ok(encode(
-        &Header::new(Algorithm::HS256),
-        &minted,
-        &EncodingKey::from_secret(secret.expose_secret().as_bytes()),
-    )?)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! Prometheus metrics: GraphQL requests and latency by operation name and outcome, and SQL
-//! statements run. Labels carry operation names only, never variables or data.
+//! Prometheus metrics: HTTP requests by route, method and status; GraphQL requests and latency
+//! by operation name and outcome; SQL statements run; the request connection pool; the process
+//! (CPU, memory, open files, threads). Labels carry route patterns and operation names only,
+//! never paths, variables or data.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -7,11 +9,16 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 use super::AppState;
+
+/// Histogram buckets of request times, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 /// Distinct operation names kept as labels; later ones count as `other`.
 const MAX_OPERATION_LABELS: usize = 200;
@@ -33,6 +40,10 @@ pub struct Metrics {
     pub draft_purge_runs: IntCounter,
     /// Requests refused by a rate limit, by limit.
     pub rate_limited: IntCounterVec,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    /// The request pool: connections open, idle, and the most it may open.
+    pool_connections: IntGaugeVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -103,9 +114,7 @@ impl Metrics {
                 "crs_graphql_request_duration_seconds",
                 "GraphQL execution time by operation name",
             )
-            .buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
+            .buckets(LATENCY_BUCKETS.to_vec()),
             &["operation"],
         )?;
         let db_statements = IntCounter::new("crs_db_statements_total", "SQL statements run")?;
@@ -134,6 +143,36 @@ impl Metrics {
         registry.register(Box::new(drafts_purged.clone()))?;
         registry.register(Box::new(draft_purge_runs.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "crs_http_requests_total",
+                "HTTP requests by route pattern, method and status",
+            ),
+            &["route", "method", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "crs_http_request_duration_seconds",
+                "HTTP request time by route pattern and method",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route", "method"],
+        )?;
+        let pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "crs_db_pool_connections",
+                "Connections of the request pool: open, idle and the most it may open",
+            ),
+            &["state"],
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        // CPU, memory, open files and threads of this process (Linux).
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         Ok(Metrics {
             registry,
             requests,
@@ -144,6 +183,9 @@ impl Metrics {
             drafts_purged,
             draft_purge_runs,
             rate_limited,
+            http_requests,
+            http_duration,
+            pool_connections,
             operations: Mutex::new(HashSet::new()),
         })
     }
@@ -184,6 +226,25 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Records one HTTP request by its route pattern (`unmatched` for none).
+    pub fn observe_http(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route, method])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Sets the pool gauges.
+    pub fn pool(&self, pool: crate::db::PoolStatus) {
+        for (state, value) in [("open", pool.open), ("idle", pool.idle), ("max", pool.max)] {
+            self.pool_connections
+                .with_label_values(&[state])
+                .set(i64::from(value));
+        }
+    }
+
     fn encode(&self) -> Result<String, prometheus::Error> {
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
@@ -193,6 +254,9 @@ impl Metrics {
 
 /// `GET /metrics` in the Prometheus text format.
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
+    state
+        .metrics
+        .pool(crate::db::pool_status(&state.services.db));
     match state.metrics.encode() {
         Ok(text) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4")

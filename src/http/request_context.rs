@@ -83,8 +83,11 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&id.0.to_string()) {
         headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
-    // Responses may carry personal data: never stored by caches.
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Responses may carry personal data: never stored by caches (unless the handler said
+    // otherwise, as the embedded page assets do).
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     // Draining before shutdown: each answer closes its connection, so clients reconnect
     // (elsewhere) instead of reusing one the server is about to close.
     let draining = response
@@ -98,6 +101,17 @@ pub async fn request_context(
             .set_connection_type(ConnectionType::Close);
     }
     let status = response.status().as_u16();
+    if let Some(state) = response
+        .request()
+        .app_data::<actix_web::web::Data<AppState>>()
+    {
+        state.metrics.observe_http(
+            &route,
+            response.request().method().as_str(),
+            status,
+            started.elapsed(),
+        );
+    }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));
     Ok(response)

@@ -62,6 +62,41 @@ async fn every_response_carries_a_request_id() {
 }
 
 #[tokio::test]
+async fn metrics_show_routes_the_connection_pool_and_the_process() {
+    let app = TestApp::spawn().await;
+    app.get("/health/live").await;
+    app.get("/health/live").await;
+    app.get("/sent-referral/00000000-0000-0000-0000-000000000000")
+        .await;
+    app.get("/no/such/path/with-a-name-in-it").await;
+    let text = app.get_text("/metrics").await;
+    let line = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+    };
+    assert_eq!(
+        line("crs_http_requests_total{method=\"GET\",route=\"/health/live\",status=\"200\"}"),
+        2.0
+    );
+    // The pattern, never the path (which may hold an id or anything a client sends).
+    assert!(text.contains("route=\"/sent-referral/{id}\""), "{text}");
+    assert!(!text.contains("00000000-0000"), "{text}");
+    assert!(!text.contains("with-a-name-in-it"), "{text}");
+    assert!(text.contains("route=\"unmatched\""), "{text}");
+    assert!(text.contains(
+        "crs_http_request_duration_seconds_bucket{method=\"GET\",route=\"/health/live\""
+    ));
+    // The test pool may open four connections; at least one is open.
+    assert_eq!(line("crs_db_pool_connections{state=\"max\"}"), 4.0);
+    assert!(line("crs_db_pool_connections{state=\"open\"}") >= 1.0);
+    assert!(line("process_resident_memory_bytes") > 1.0e6);
+    assert!(line("process_open_fds") >= 1.0);
+}
+
+#[tokio::test]
 async fn metrics_count_operations_by_name() {
     let app = TestApp::spawn().await;
     let token = app.token(&practitioner());

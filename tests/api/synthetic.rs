@@ -306,10 +306,13 @@ async fn the_performance_report_pages_through_a_providers_referrals() {
     assert_eq!(response.status().as_u16(), 200);
     let body = response.text().await.unwrap();
     let text = body.strip_prefix('\u{feff}').unwrap();
-    let downloaded: Vec<String> = csv::Reader::from_reader(text.as_bytes())
+    let mut downloaded: Vec<String> = csv::Reader::from_reader(text.as_bytes())
         .records()
         .map(|r| r.unwrap()[1].to_owned())
         .collect();
+    // The file ends with its Filters and Note rows.
+    let trailer = downloaded.split_off(downloaded.len() - 2);
+    assert!(trailer[0].starts_with("none:") && trailer[1].starts_with("Times are UTC"));
     let in_scope = app.data(&token, PAGE, json!({ "first": 1 })).await["referrals"]["totalCount"]
         .as_u64()
         .unwrap();
