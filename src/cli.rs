@@ -182,7 +182,11 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log, settings.is_production());
+    let telemetry = telemetry::init_with_export(
+        &settings.log,
+        settings.is_production(),
+        settings.otlp_endpoint.as_deref(),
+    );
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate => migrate(&settings).await,
@@ -203,6 +207,7 @@ pub async fn run() -> ExitCode {
         Command::PurgeDrafts { dry_run } => purge_drafts(&settings, dry_run).await,
         Command::ReadAudit(args) => read_audit(&settings, args).await,
     };
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -101,6 +101,9 @@ pub struct Settings {
     pub jwt: JwtSettings,
     /// Log filter (`tracing` env-filter syntax).
     pub log: String,
+    /// Where traces are exported over OTLP/HTTP (`CRS_OTLP_ENDPOINT`, else the standard
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`): the collector's base URL, `/v1/traces` is added.
+    pub otlp_endpoint: Option<String>,
     pub limits: GraphqlLimits,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
@@ -418,6 +421,19 @@ impl Settings {
                 "must be host:port, e.g. 127.0.0.1:8080",
             ));
         }
+        let otlp_endpoint = get("CRS_OTLP_ENDPOINT")
+            .or_else(|| get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty());
+        if otlp_endpoint
+            .as_deref()
+            .is_some_and(|url| !url.starts_with("http://") && !url.starts_with("https://"))
+        {
+            return Err(problem(
+                "CRS_OTLP_ENDPOINT",
+                "must be the collector's http:// or https:// URL".to_owned(),
+            ));
+        }
         let log = get("CRS_LOG").unwrap_or_else(|| "info".to_owned());
         if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
             return Err(problem(
@@ -468,6 +484,7 @@ impl Settings {
                 audience,
             },
             log,
+            otlp_endpoint,
             limits: GraphqlLimits {
                 max_depth,
                 max_complexity: max_complexity_value,
@@ -663,6 +680,7 @@ mod tests {
             ("CRS_RATE_LIMIT_COST_POINTS", "10"),
             ("CRS_CORS_ALLOWED_ORIGINS", "crs.example"),
             ("CRS_CORS_ALLOWED_ORIGINS", "https://crs.example/app"),
+            ("CRS_OTLP_ENDPOINT", "collector:4318"),
         ] {
             let err = load(&[(var, value)])
                 .err()

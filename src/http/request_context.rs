@@ -46,6 +46,19 @@ pub fn trace_id_of(traceparent: &str) -> Option<&str> {
     .then_some(trace)
 }
 
+/// Reads W3C Trace Context headers for the OpenTelemetry propagator.
+struct HeaderExtractor<'a>(&'a actix_web::http::header::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
 /// The middleware.
 pub async fn request_context(
     req: ServiceRequest,
@@ -77,6 +90,11 @@ pub async fn request_context(
         method = %req.method(),
         route = %route
     );
+    // Exported traces continue the caller's (nothing happens when none are exported).
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(req.headers()))
+    });
+    let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, parent);
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let headers = response.headers_mut();

@@ -43,5 +43,6 @@ mod subject_access;
 mod subscriptions;
 mod support;
 mod synthetic;
+mod telemetry;
 mod tokens;
 mod working_day;
