@@ -33,6 +33,7 @@ mod pages;
 mod plans;
 mod rate_limits;
 mod read_audit;
+mod readme;
 mod referrals;
 mod retention;
 mod schema;

@@ -82,14 +82,19 @@
 
   function Refused(message) { this.message = message; }
 
+  // The token of this tab; none when an authenticating proxy in front adds it.
+  function authorization() {
+    var token = sessionStorage.getItem(TOKEN_KEY);
+    return token ? { "Authorization": "Bearer " + token } : {};
+  }
+
   function graphql(query, variables) {
     return fetch(settings.endpoint, {
       method: "POST",
-      headers: {
+      headers: Object.assign({
         "Content-Type": "application/json",
-        "Accept": "application/graphql-response+json, application/json",
-        "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY)
-      },
+        "Accept": "application/graphql-response+json, application/json"
+      }, authorization()),
       body: JSON.stringify({ query: query, variables: variables || {} })
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
@@ -116,19 +121,23 @@
     byId("token").focus();
   }
 
+  // Signed in with the tab's token, or by a proxy in front; otherwise the sign-in form.
   function start() {
-    if (!sessionStorage.getItem(TOKEN_KEY)) { signOut(); return; }
+    var own = Boolean(sessionStorage.getItem(TOKEN_KEY));
     graphql(ME_QUERY).then(function (data) {
       var me = data.me;
       byId("signed-in-as").textContent = "Signed in as " + (me.name || me.id);
       byId("signed-in").hidden = false;
+      byId("sign-out").hidden = !own;
       byId("sign-in").hidden = true;
       byId("report").hidden = false;
       clearError();
       fillFilters(me);
       showReport();
     }).catch(function (error) {
-      if (error instanceof Refused) {
+      if (!own) {
+        signOut();
+      } else if (error instanceof Refused) {
         signOut("The token was refused: " + error.message + " Paste a current token.");
       } else {
         signOut(error.message);
@@ -273,7 +282,7 @@
   byId("csv-link").addEventListener("click", function (event) {
     event.preventDefault();
     var address = byId("csv-link").getAttribute("href");
-    fetch(address, { headers: { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) } })
+    fetch(address, { headers: authorization() })
       .then(function (response) {
         if (!response.ok) {
           return response.json().catch(function () { return {}; }).then(function (body) {
