@@ -6,47 +6,20 @@
 //! temporary directory and their paths printed.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{Options, TestApp};
+use crate::support::{Options, TestApp, node};
 
-const BROWSER_TESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
-
-/// Installs playwright-core for the driver script once (`npm ci`, pinned by its lock file).
-fn driver() -> PathBuf {
-    let directory = PathBuf::from(BROWSER_TESTS);
-    if !directory.join("node_modules/playwright-core").is_dir() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&directory)
-            .status()
-            .expect("npm runs (Node.js with npm is needed for the page tests)");
-        assert!(status.success(), "npm ci in tests/browser failed");
-    }
+/// Runs the driver against the server at `address` and returns what it saw.
+fn open_pages(address: &str, commissioner_token: &str, shots: &Path) -> Value {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
         "the page tests need Chromium at {chromium}: apt-get install -y chromium (or set CHROMIUM)"
     );
-    directory.join("pages.mjs")
-}
-
-/// Runs the driver against the server at `address` and returns what it saw.
-fn open_pages(address: &str, commissioner_token: &str, shots: &Path) -> Value {
-    let output = Command::new("node")
-        .arg(driver())
-        .args([address, commissioner_token])
-        .arg(shots)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the browser driver failed: {}\n{stdout}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let shots = shots.display().to_string();
+    let stdout = node::run("pages.mjs", &[address, commissioner_token, &shots]);
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("driver output {e}: {stdout}"))
 }
 

@@ -140,17 +140,21 @@ fn runnable(text: &str, address: &str, database_url: &str) -> Option<String> {
         {
             continue;
         }
-        let mut command = command
+        let mut command: String = command
             .replace("cargo run --release -q --", "\"$CRS_API\"")
             .replace("cargo run -q --release --", "\"$CRS_API\"")
             .replace("cargo run --release --", "\"$CRS_API\"")
             .replace("http://127.0.0.1:8080", address)
             .replace("--referrals 100000", "--referrals 300");
-        while let Some(at) = command.find("postgres://postgres@127.0.0.1:5432/") {
+        // Scanned from after each replacement: the test's URL may itself be a PostgreSQL one.
+        let mut from = 0;
+        while let Some(found) = command[from..].find("postgres://postgres@127.0.0.1:5432/") {
+            let at = from + found;
             let end = command[at..]
                 .find(char::is_whitespace)
                 .map_or(command.len(), |e| at + e);
             command.replace_range(at..end, database_url);
+            from = at + database_url.len();
         }
         assert!(
             !command.contains("cargo "),

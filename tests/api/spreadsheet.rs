@@ -155,4 +155,52 @@ async fn libreoffice_opens_the_outcome_report_with_pcc_area_in_a1_and_numbers_as
     let filters = cells(&lines[lines.len() - 2]);
     assert_eq!(filters[0], "Filters");
     assert!(filters[1].starts_with("regionCodes=G"), "{filters:?}");
+
+    // What a person sees: the sheet Calc made, printed and rendered as a picture.
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "spreadsheet-{}",
+        if crate::support::on_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    ));
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    let picture = sheet_picture(&file, &out, &shots);
+    eprintln!("screenshot: {}", picture.display());
+}
+
+/// The first page of the sheet as Calc prints it, as a PNG in `shots`.
+fn sheet_picture(csv: &Path, out: &Path, shots: &Path) -> std::path::PathBuf {
+    let profile = out.join("profile");
+    let printed = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--infilter=CSV:44",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(out)
+        .arg(csv)
+        .output()
+        .expect("soffice runs");
+    assert!(printed.status.success(), "{printed:?}");
+    let pdf = out.join(csv.with_extension("pdf").file_name().expect("name"));
+    let picture = shots.join("outcomes-in-calc");
+    let rendered = Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(&picture)
+        .output()
+        .expect("pdftoppm runs (apt-get install -y poppler-utils)");
+    assert!(rendered.status.success(), "{rendered:?}");
+    let picture = picture.with_extension("png");
+    let bytes = std::fs::read(&picture).expect("the picture");
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000);
+    picture
 }

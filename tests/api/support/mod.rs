@@ -3,6 +3,7 @@
 //! journey through the API, from a draft to the end-of-service report, step by step.
 
 pub mod nats;
+pub mod node;
 pub mod personas;
 pub mod steps;
 pub mod ws;
