@@ -101,11 +101,20 @@ pub fn assign_codes(response: &mut Response) {
 }
 
 /// A whole-request error body (`{"data": null, "errors": [...]}`) for refusals made before
-/// GraphQL runs, with the same message and code the error has everywhere else.
+/// GraphQL runs, with the same message, code and field failures the error has everywhere else.
 pub fn error_body(error: &AppError) -> serde_json::Value {
+    let mut extensions = serde_json::json!({ "code": error.code() });
+    if let AppError::BadInput { fields, .. } = error
+        && !fields.is_empty()
+    {
+        extensions["fields"] = fields
+            .iter()
+            .map(|f| serde_json::json!({ "field": f.field, "code": f.code }))
+            .collect();
+    }
     serde_json::json!({
         "data": null,
-        "errors": [{ "message": error.to_string(), "extensions": { "code": error.code() } }]
+        "errors": [{ "message": error.to_string(), "extensions": extensions }]
     })
 }
 

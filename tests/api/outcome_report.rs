@@ -808,6 +808,29 @@ async fn withheld_counts_are_marked_in_the_csv() {
     assert!(records.iter().all(|r| r.len() == header.len()));
 }
 
+/// The README said download errors name their fields; the body held only a message.
+#[tokio::test]
+async fn a_refused_download_names_the_fields_at_fault() {
+    let app = TestApp::spawn().await;
+    let cm = app.token(&commissioner(&["J"]));
+    let (status, _, body) = download(
+        &app,
+        &cm,
+        "/reports/outcomes.csv?groupBy=PERSON&sentFrom=2025-13-01",
+    )
+    .await;
+    assert_eq!(status, 400);
+    let value: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        value["errors"][0]["extensions"]["fields"],
+        json!([
+            { "field": "groupBy", "code": "INVALID_VALUE" },
+            { "field": "sentFrom", "code": "INVALID_FORMAT" }
+        ]),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn report_downloads_refuse_with_coded_errors() {
     let app = TestApp::spawn().await;
