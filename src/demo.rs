@@ -459,13 +459,24 @@ struct Actors {
 }
 
 /// Demo referrals in every status, made through the same use cases as real ones so their
-/// histories are real (only into a database without referrals): the demo provider's dashboard
+/// histories are real (once, and only where the demo catalogue is): the demo provider's dashboard
 /// shows referrals on its own contract and on the contracts it subcontracts on, and none of
 /// another provider's.
 pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
     let users = demo_users();
     if db::referrals::any_created_by(&services.db, &users[0].claims.sub).await? {
         return Ok(());
+    }
+    let people: Vec<_> = PEOPLE.iter().chain(MORE_PEOPLE.iter()).collect();
+    let mut interventions = Vec::new();
+    for (contract, ..) in &people {
+        match db::catalogue::find_intervention(&services.db, onboarding::intervention_id(contract))
+            .await?
+        {
+            Some(intervention) => interventions.push(intervention),
+            // Not the demo catalogue: leave the database alone.
+            None => return Ok(()),
+        }
     }
     let practitioner = principal(&users[0].claims);
     let provider = principal(&users[1].claims);
@@ -479,17 +490,6 @@ pub async fn load_referrals(services: &Services) -> anyhow::Result<()> {
             principal: provider,
         },
     };
-    let people: Vec<_> = PEOPLE.iter().chain(MORE_PEOPLE.iter()).collect();
-    let mut interventions = Vec::new();
-    for (contract, ..) in &people {
-        match db::catalogue::find_intervention(&services.db, onboarding::intervention_id(contract))
-            .await?
-        {
-            Some(intervention) => interventions.push(intervention),
-            // Not the demo catalogue: leave the database alone.
-            None => return Ok(()),
-        }
-    }
     for (&(_, first, last, crn, gender, ethnicity, fate), intervention) in
         people.into_iter().zip(interventions)
     {

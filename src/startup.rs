@@ -168,6 +168,7 @@ impl Application {
             subscription_limits: settings.subscriptions,
             rate_limits,
             demo_signing: (!settings.is_production()
+                && settings.demo_data
                 && matches!(settings.jwt.key, crate::config::JwtKey::Hs256(_)))
             .then(|| settings.jwt.clone()),
         };

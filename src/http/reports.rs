@@ -556,7 +556,22 @@ pub async fn provider_performance_csv(
 
 #[cfg(test)]
 mod tests {
-    use super::spreadsheet_safe;
+    use super::{PERFORMANCE_COLUMNS, PERFORMANCE_TIMES, performance_header, spreadsheet_safe};
+
+    #[test]
+    fn every_time_column_of_the_performance_report_says_utc() {
+        for name in PERFORMANCE_TIMES {
+            assert!(
+                PERFORMANCE_COLUMNS.contains(&name),
+                "{name} is not a column"
+            );
+        }
+        let marked = performance_header()
+            .iter()
+            .filter(|h| h.ends_with(" (UTC)"))
+            .count();
+        assert_eq!(marked, PERFORMANCE_TIMES.len());
+    }
 
     #[test]
     fn cells_a_spreadsheet_would_evaluate_are_written_as_text() {

@@ -123,12 +123,14 @@ pub async fn request_context(
         .request()
         .app_data::<actix_web::web::Data<AppState>>()
     {
-        state.metrics.observe_http(
-            &route,
-            response.request().method().as_str(),
-            status,
-            started.elapsed(),
-        );
+        // Methods are a client's to name: any but the standard ones count as OTHER.
+        let method = match response.request().method().as_str() {
+            m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m,
+            _ => "OTHER",
+        };
+        state
+            .metrics
+            .observe_http(&route, method, status, started.elapsed());
     }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));

@@ -69,6 +69,12 @@ async fn metrics_show_routes_the_connection_pool_and_the_process() {
     app.get("/sent-referral/00000000-0000-0000-0000-000000000000")
         .await;
     app.get("/no/such/path/with-a-name-in-it").await;
+    let odd = reqwest::Method::from_bytes(b"BREWCOFFEE").unwrap();
+    app.client
+        .request(odd, format!("{}/health/live", app.address))
+        .send()
+        .await
+        .unwrap();
     let text = app.get_text("/metrics").await;
     let line = |prefix: &str| -> f64 {
         text.lines()
@@ -86,6 +92,9 @@ async fn metrics_show_routes_the_connection_pool_and_the_process() {
     assert!(!text.contains("00000000-0000"), "{text}");
     assert!(!text.contains("with-a-name-in-it"), "{text}");
     assert!(text.contains("route=\"unmatched\""), "{text}");
+    // A client's own method names take no label of their own.
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+    assert!(!text.contains("BREWCOFFEE"), "{text}");
     assert!(text.contains(
         "crs_http_request_duration_seconds_bucket{method=\"GET\",route=\"/health/live\""
     ));

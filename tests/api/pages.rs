@@ -242,7 +242,6 @@ async fn the_pages_are_served_with_their_own_assets_and_a_strict_policy() {
             .to_owned();
         assert!(kind.starts_with(media), "{asset}: {kind}");
     }
-    assert_eq!(app.get("/assets/..%2Fsecret").await.status(), 404);
     assert_eq!(app.get("/assets/nothing.js").await.status(), 404);
 }
 

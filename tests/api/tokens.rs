@@ -111,3 +111,38 @@ async fn the_banner_offers_only_the_demo_tokens_this_database_accepts() {
         assert!(body["errors"].is_null(), "{label}: {body}");
     }
 }
+
+/// The README's walkthrough: seed synthetic, then serve in development (demo data on). The
+/// demo referrals need the demo catalogue, which this database does not hold: the server starts
+/// without them instead of failing to.
+#[tokio::test]
+async fn a_development_server_starts_on_a_seeded_database() {
+    let seeded = TestApp::spawn_with(Options::empty()).await;
+    crate::synthetic::seed(&seeded, 200).await;
+    let mut vars = database_of(&seeded);
+    vars.push(("CRS_DEMO_DATA", "true".to_owned()));
+    let settings = crate::support::settings_from(&vars);
+    let app = crs_api::startup::Application::build(&settings)
+        .await
+        .expect("the development server starts on the seeded database");
+    let services = crs_api::service::Services::new(app.db().clone());
+    let offered: Vec<bool> = crs_api::demo::working_tokens(&services, &settings.jwt)
+        .await
+        .expect("tokens")
+        .iter()
+        .map(|(_, token)| token.is_ok())
+        .collect();
+    assert_eq!(offered, [true, false, false, false, true, true]);
+}
+
+/// Demo tokens are handed out by the pages only where the demo data is: a development server
+/// without it (a shared test environment, say) offers none.
+#[tokio::test]
+async fn without_demo_data_the_pages_offer_no_token() {
+    let app = TestApp::spawn_with(Options::empty().with("CRS_DEMO_DATA", "false")).await;
+    let graphiql = app.get_text("/graphql").await;
+    assert!(graphiql.contains(r#""headers":null"#), "{graphiql}");
+    assert!(!graphiql.contains("Bearer"), "{graphiql}");
+    let reports = app.get_text("/reports").await;
+    assert!(reports.contains(r#""demoToken":null"#), "{reports}");
+}

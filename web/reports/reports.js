@@ -140,7 +140,8 @@
       } else if (error instanceof Refused) {
         signOut("The token was refused: " + error.message + " Paste a current token.");
       } else {
-        signOut(error.message);
+        // The server could not be reached or failed: the token is kept for another try.
+        showError(error.message);
       }
     });
   }
