@@ -175,16 +175,7 @@ async fn a_document_that_does_not_parse_is_coded() {
 }
 
 async fn production() -> TestApp {
-    TestApp::spawn_with(
-        Options::empty()
-            .with("CRS_ENV", "production")
-            .with("CRS_JWT_ISSUER", crs_api::config::DEVELOPMENT_JWT_ISSUER)
-            .with(
-                "CRS_JWT_AUDIENCE",
-                crs_api::config::DEVELOPMENT_JWT_AUDIENCE,
-            ),
-    )
-    .await
+    TestApp::spawn_with(Options::production()).await
 }
 
 /// In production `{ __schema { types { name } } }` answered `{"data":{"__schema":null}}` with no

@@ -148,16 +148,7 @@ async fn graphiql_introspection_passes_the_limits_in_development() {
 
 #[tokio::test]
 async fn production_turns_off_introspection_suggestions_and_graphiql() {
-    let app = TestApp::spawn_with(
-        Options::empty()
-            .with("CRS_ENV", "production")
-            .with("CRS_JWT_ISSUER", crs_api::config::DEVELOPMENT_JWT_ISSUER)
-            .with(
-                "CRS_JWT_AUDIENCE",
-                crs_api::config::DEVELOPMENT_JWT_AUDIENCE,
-            ),
-    )
-    .await;
+    let app = TestApp::spawn_with(Options::production()).await;
     let token = app.token(&practitioner());
     let (status, body) = app.gql(&token, INTROSPECTION, json!({})).await;
     assert_eq!(status, 200, "{body}");

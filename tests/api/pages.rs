@@ -247,16 +247,7 @@ async fn the_pages_are_served_with_their_own_assets_and_a_strict_policy() {
 
 #[tokio::test]
 async fn in_production_the_outcomes_page_offers_no_demo_token_and_graphiql_is_not_served() {
-    let app = TestApp::spawn_with(
-        Options::empty()
-            .with("CRS_ENV", "production")
-            .with("CRS_JWT_ISSUER", crs_api::config::DEVELOPMENT_JWT_ISSUER)
-            .with(
-                "CRS_JWT_AUDIENCE",
-                crs_api::config::DEVELOPMENT_JWT_AUDIENCE,
-            ),
-    )
-    .await;
+    let app = TestApp::spawn_with(Options::production()).await;
     let html = app.get_text("/reports").await;
     assert!(html.contains(r#""demoToken":null"#), "{html}");
     assert_eq!(app.get("/graphql").await.status(), 405);

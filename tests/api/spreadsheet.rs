@@ -14,8 +14,22 @@ use crate::support::{Options, TestApp};
 /// Imports `csv` into Calc and writes it back as CSV with every text cell quoted, so numbers
 /// and text can be told apart; returns the lines.
 fn through_calc(csv: &Path, out: &Path) -> Vec<String> {
+    // Comma, double quote, UTF-8, …, quote every text cell.
+    calc(
+        csv,
+        out,
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true",
+    );
+    let name = csv.file_name().expect("file name");
+    let text = std::fs::read_to_string(out.join(name)).expect("converted file");
+    text.lines().map(str::to_owned).collect()
+}
+
+/// Imports `csv` into Calc as a person would (only the separator given) and writes it to `out`
+/// in the format `convert_to`.
+fn calc(csv: &Path, out: &Path, convert_to: &str) {
     let profile = out.join("profile");
-    let status = Command::new("soffice")
+    let output = Command::new("soffice")
         .arg(format!(
             "-env:UserInstallation=file://{}",
             profile.display()
@@ -24,8 +38,7 @@ fn through_calc(csv: &Path, out: &Path) -> Vec<String> {
             "--headless",
             "--infilter=CSV:44",
             "--convert-to",
-            // Comma, double quote, UTF-8, …, quote every text cell.
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true",
+            convert_to,
             "--outdir",
         ])
         .arg(out)
@@ -33,13 +46,10 @@ fn through_calc(csv: &Path, out: &Path) -> Vec<String> {
         .output()
         .expect("soffice runs (apt-get install -y libreoffice-calc-nogui)");
     assert!(
-        status.status.success(),
+        output.status.success(),
         "soffice failed: {}",
-        String::from_utf8_lossy(&status.stderr)
+        String::from_utf8_lossy(&output.stderr)
     );
-    let name = csv.file_name().expect("file name");
-    let text = std::fs::read_to_string(out.join(name)).expect("converted file");
-    text.lines().map(str::to_owned).collect()
 }
 
 fn cells(line: &str) -> Vec<String> {
@@ -172,24 +182,7 @@ async fn libreoffice_opens_the_outcome_report_with_pcc_area_in_a1_and_numbers_as
 
 /// The first page of the sheet as Calc prints it, as a PNG in `shots`.
 fn sheet_picture(csv: &Path, out: &Path, shots: &Path) -> std::path::PathBuf {
-    let profile = out.join("profile");
-    let printed = Command::new("soffice")
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args([
-            "--headless",
-            "--infilter=CSV:44",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-        ])
-        .arg(out)
-        .arg(csv)
-        .output()
-        .expect("soffice runs");
-    assert!(printed.status.success(), "{printed:?}");
+    calc(csv, out, "pdf");
     let pdf = out.join(csv.with_extension("pdf").file_name().expect("name"));
     let picture = shots.join("outcomes-in-calc");
     let rendered = Command::new("pdftoppm")

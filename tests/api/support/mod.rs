@@ -145,6 +145,18 @@ impl Options {
         }
     }
 
+    /// Production, with no demo data and the development issuer and audience (so the test
+    /// secret's tokens verify).
+    pub fn production() -> Self {
+        Options::empty()
+            .with("CRS_ENV", "production")
+            .with("CRS_JWT_ISSUER", crs_api::config::DEVELOPMENT_JWT_ISSUER)
+            .with(
+                "CRS_JWT_AUDIENCE",
+                crs_api::config::DEVELOPMENT_JWT_AUDIENCE,
+            )
+    }
+
     /// Adds the `CRS_*` variable `name`.
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.env.push((name, value.into()));
