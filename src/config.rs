@@ -64,6 +64,9 @@ pub struct DatabaseSettings {
     pub report_statement_timeout: Duration,
     /// PostgreSQL ends a session left idle inside a transaction for this long.
     pub idle_in_transaction_timeout: Duration,
+    /// A PostgreSQL streaming replica of the same database for reads that tolerate a little
+    /// lag (dashboards, outcome reports, downloads); may hold a password, so kept secret.
+    pub replica_url: Option<SecretString>,
 }
 
 impl DatabaseSettings {
@@ -128,6 +131,9 @@ pub struct Settings {
     pub read_audit: bool,
     /// Origins a browser client may call the API from (CORS); none by default.
     pub cors_allowed_origins: Vec<String>,
+    /// How long a token's resolved scope is used before the catalogue is read again: the
+    /// longest a catalogue change goes unseen by a caller (zero reads it on every request).
+    pub scope_cache_ttl: Duration,
 }
 
 /// Rate limits per caller and per client address (`rate_limit`).
@@ -273,6 +279,23 @@ impl Settings {
                 "CRS_DATABASE_URL",
                 "must start with sqlite:, postgres:// or postgresql://",
             ));
+        }
+        let replica_url = get("CRS_DATABASE_REPLICA_URL").filter(|url| !url.trim().is_empty());
+        if let Some(url) = &replica_url {
+            let postgres =
+                |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+            if !postgres(url) {
+                return Err(problem(
+                    "CRS_DATABASE_REPLICA_URL",
+                    "must start with postgres:// or postgresql://",
+                ));
+            }
+            if !postgres(&database_url) {
+                return Err(problem(
+                    "CRS_DATABASE_REPLICA_URL",
+                    "needs a PostgreSQL primary in CRS_DATABASE_URL",
+                ));
+            }
         }
         let schema = get("CRS_DATABASE_SCHEMA");
         if let Some(schema) = &schema
@@ -477,6 +500,7 @@ impl Settings {
                     "CRS_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
                     10_000,
                 )?,
+                replica_url: replica_url.map(SecretString::from),
             },
             jwt: JwtSettings {
                 key,
@@ -498,6 +522,13 @@ impl Settings {
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
             download_page_size: download_page_size as u64,
             shutdown_drain: Duration::from_secs(number("CRS_SHUTDOWN_DRAIN_SECONDS", 4, 0)? as u64),
+            scope_cache_ttl: {
+                let seconds = number("CRS_SCOPE_CACHE_SECONDS", 30, 0)?;
+                if seconds > 3600 {
+                    return Err(problem("CRS_SCOPE_CACHE_SECONDS", "must be at most 3600"));
+                }
+                Duration::from_secs(seconds as u64)
+            },
             events: EventSettings {
                 nats_url: get("CRS_NATS_URL").filter(|url| !url.trim().is_empty()),
                 public_url: get("CRS_PUBLIC_URL")

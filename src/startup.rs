@@ -67,6 +67,9 @@ impl Application {
         let key_refresh = verifier.spawn_key_refresh();
         let metrics = Arc::new(Metrics::new().context("creating metrics")?);
         let db = open_database(settings, &metrics).await?;
+        let counter = metrics.db_statements.clone();
+        let replica =
+            db::connect_replica(&settings.database, Arc::new(move |_| counter.inc())).await?;
         // Migrations, facts and demo data under one lock: instances started together on an
         // empty database prepare it once.
         let lock = db::StartupLock::acquire(&settings.database).await?;
@@ -75,6 +78,7 @@ impl Application {
         }
         let services = Services::new(db.clone())
             .with_public_url(&settings.events.public_url)
+            .with_scope_ttl(settings.scope_cache_ttl)
             .with_delivery_policy(DeliveryPolicy {
                 auto_approve_action_plans: settings.auto_approve_action_plans,
             })
@@ -83,6 +87,13 @@ impl Application {
                 download_page_size: settings.download_page_size,
                 statement_timeout: settings.database.report_statement_timeout,
             });
+        let services = match replica {
+            Some(replica) => {
+                tracing::info!("lag-tolerant reads go to the read replica");
+                services.with_replica(replica)
+            }
+            None => services,
+        };
         let backfilled = outcome_report::backfill(&db)
             .await
             .context("writing the outcome report's facts")?;

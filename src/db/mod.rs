@@ -102,6 +102,30 @@ pub async fn connect(
             .context("creating the database schema")?;
         db.close().await.context("closing the setup connection")?;
     }
+    open_pool(settings, url, on_statement).await
+}
+
+/// Opens the read replica of `settings` (`CRS_DATABASE_REPLICA_URL`), if one is configured:
+/// the same pool settings and schema as the primary, nothing created (a standby is read-only).
+pub async fn connect_replica(
+    settings: &DatabaseSettings,
+    on_statement: OnStatement,
+) -> anyhow::Result<Option<DatabaseConnection>> {
+    let Some(url) = &settings.replica_url else {
+        return Ok(None);
+    };
+    let replica = open_pool(settings, url.expose_secret().to_owned(), on_statement)
+        .await
+        .context("the read replica (CRS_DATABASE_REPLICA_URL)")?;
+    Ok(Some(replica))
+}
+
+/// A pool on `url` with the connection settings of `settings`.
+async fn open_pool(
+    settings: &DatabaseSettings,
+    url: String,
+    on_statement: OnStatement,
+) -> anyhow::Result<DatabaseConnection> {
     let busy_timeout = settings.statement_timeout;
     let mut options = ConnectOptions::new(url);
     options

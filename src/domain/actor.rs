@@ -76,7 +76,7 @@ pub const CONTRACT_GROUP_PREFIX: &str = "INT_CR_";
 pub const REGION_GROUP_PREFIX: &str = "INT_RG_";
 
 /// The token's groups, split by kind; groups of any other shape are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Groups {
     /// Provider codes from `INT_SP_<code>`.
     pub providers: BTreeSet<String>,
@@ -114,7 +114,7 @@ impl Groups {
 }
 
 /// The caller, as the verified token describes them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Principal {
     pub user_id: UserId,
     pub name: Option<String>,

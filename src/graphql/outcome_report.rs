@@ -352,7 +352,8 @@ impl OutcomeReportQuery {
             .unwrap_or_default()
             .into_domain()
             .map(|filter| (dimensions, filter));
-        let report = service::outcome_report::run(services(ctx)?, &caller.scope, request).await?;
+        let services = services(ctx)?.lag_tolerant(caller.user_id());
+        let report = service::outcome_report::run(&services, &caller.scope, request).await?;
         Ok(OutcomeReport(report))
     }
 }

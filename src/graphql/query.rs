@@ -9,7 +9,9 @@ use super::ids::{id_or_nil, parse_uuid};
 use super::notification::NotificationQuery;
 use super::outcome_report::OutcomeReportQuery;
 use super::paging;
-use super::referral::{Referral, ReferralConnection, prefetch_page, referral_connection};
+use super::referral::{
+    Referral, ReferralConnection, prefetch_detail, prefetch_page, referral_connection,
+};
 use super::scalars::Date;
 use super::types::{
     ContractType, Intervention, Region, ServiceCategory, ServiceProvider, WithdrawalReason,
@@ -280,6 +282,9 @@ impl CatalogueAndReferralQuery {
         let found =
             service::referrals::get(services(ctx)?, caller(ctx)?, ReferralId(id_or_nil(&id)))
                 .await?;
+        if let Some(referral) = &found {
+            prefetch_detail(ctx, referral).await?;
+        }
         Ok(found.map(Referral))
     }
 
@@ -291,6 +296,9 @@ impl CatalogueAndReferralQuery {
     ) -> Result<Option<Referral>> {
         let found =
             service::referrals::get_by_reference(services(ctx)?, caller(ctx)?, &reference).await?;
+        if let Some(referral) = &found {
+            prefetch_detail(ctx, referral).await?;
+        }
         Ok(found.map(Referral))
     }
 

@@ -172,6 +172,22 @@ pub async fn execute(
     }
 }
 
+/// Whether the operation `operation_name` of `query` (a document that passed validation, so
+/// it parses within the nesting limit) is a mutation.
+fn ran_a_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    match document.operations {
+        DocumentOperations::Single(operation) => operation.node.ty == OperationType::Mutation,
+        DocumentOperations::Multiple(operations) => operations
+            .iter()
+            .filter(|(name, _)| operation_name.is_none_or(|wanted| wanted == name.as_str()))
+            .any(|(_, operation)| operation.node.ty == OperationType::Mutation),
+    }
+}
+
 /// Codes of errors a client is expected to retry.
 const TRY_AGAIN: [&str; 4] = [
     "SERVICE_UNAVAILABLE",
@@ -189,12 +205,24 @@ async fn run(
     media: MediaType,
 ) -> Answer {
     let operation_name = request.operation_name.clone();
+    // With a read replica, a caller's writes keep their next reads on the primary.
+    let document = state
+        .services
+        .replica
+        .is_some()
+        .then(|| (request.query.clone(), caller.user_id().clone()));
     let started = Instant::now();
     let response =
         graphql::execute(&state.schema, &state.services, caller, request, request_id).await;
     // Errors without a path were raised before execution (parse, validation, limits): the
     // operation never ran, so its client-chosen name is not worth a label.
     let rejected = response.errors.iter().any(|e| e.path.is_empty());
+    if let Some((query, user)) = document
+        && !rejected
+        && ran_a_mutation(&query, operation_name.as_deref())
+    {
+        state.services.wrote(&user);
+    }
     let operation = if rejected {
         "rejected".to_owned()
     } else {

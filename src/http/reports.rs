@@ -204,7 +204,8 @@ pub async fn outcomes_csv(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         .as_ref()
         .map(|(_, filter)| csv_notes::outcome_filters(filter))
         .unwrap_or_default();
-    let report = service::outcome_report::run(&state.services, &scope, request).await;
+    let services = state.services.lag_tolerant(&principal.user_id);
+    let report = service::outcome_report::run(&services, &scope, request).await;
     match report.and_then(|report| outcome_csv(&report, filters)) {
         Ok(body) => csv_response("outcomes").body(body),
         Err(error) => refusal(&state, &error),
@@ -464,7 +465,7 @@ pub async fn provider_performance_csv(
         Ok(reasons) => reasons,
         Err(error) => return refusal(&state, &error),
     };
-    let services: Services = state.services.clone();
+    let services: Services = state.services.lag_tolerant(&principal.user_id).into_owned();
     let user_id = principal.user_id.clone();
     let reader = Reader::of(&Caller {
         principal,

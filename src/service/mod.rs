@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod outcome_report;
 pub mod performance_report;
 pub mod read_audit;
+pub mod reads;
 pub mod referrals;
 pub mod retention;
 pub mod seed;
@@ -30,6 +31,8 @@ use crate::error::AppError;
 pub struct Services {
     pub db: DatabaseConnection,
     pub users: viewer::UserRegistry,
+    /// Scopes of tokens seen recently.
+    pub scopes: viewer::ScopeCache,
     pub delivery: delivery::DeliveryPolicy,
     pub reports: outcome_report::ReportPolicy,
     pub public_url: std::sync::Arc<str>,
@@ -37,6 +40,8 @@ pub struct Services {
     pub live: crate::live::LiveHub,
     /// Where reads of person-level data are recorded.
     pub read_audit: read_audit::ReadAudit,
+    /// The read replica lag-tolerant reads go to, if any.
+    pub replica: Option<reads::ReadReplica>,
 }
 
 impl Services {
@@ -45,11 +50,13 @@ impl Services {
         Services {
             db,
             users: viewer::UserRegistry::default(),
+            scopes: viewer::ScopeCache::default(),
             delivery: delivery::DeliveryPolicy::default(),
             reports: outcome_report::ReportPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
             live: crate::live::LiveHub::new(),
             read_audit: read_audit::ReadAudit::disabled(),
+            replica: None,
         }
     }
 
@@ -68,6 +75,12 @@ impl Services {
     /// The same services with another report policy.
     pub fn with_report_policy(mut self, policy: outcome_report::ReportPolicy) -> Self {
         self.reports = policy;
+        self
+    }
+
+    /// The same services keeping each token's scope for `ttl` (zero: not at all).
+    pub fn with_scope_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.scopes = viewer::ScopeCache::new(ttl);
         self
     }
 

@@ -75,9 +75,12 @@ pub async fn list(
     let (_, access) = reader(caller)?;
     let (query, cursor) = request?;
     let limit = PageSize::parse(first)?.rows();
-    let (referrals, has_next_page) =
-        db::dashboard::list_page(&services.db, &access, &query, cursor.as_ref(), limit).await?;
-    let total_count = db::dashboard::count(&services.db, &access, &query).await?;
+    let db = &services.lag_tolerant(caller.user_id()).db;
+    // The page and its count are independent: sent together, on two pooled connections.
+    let ((referrals, has_next_page), total_count) = futures_util::try_join!(
+        db::dashboard::list_page(db, &access, &query, cursor.as_ref(), limit),
+        db::dashboard::count(db, &access, &query),
+    )?;
     Ok(Page {
         referrals,
         has_next_page,

@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::Services;
 use crate::db;
-use crate::domain::actor::{ContractDelivery, Principal, Role, Scope, resolve_scope};
+use crate::domain::actor::{ContractDelivery, Principal, Role, Scope, ScopeError, resolve_scope};
 use crate::domain::catalogue::{Contract, Region, ServiceProvider};
 use crate::error::AppError;
 
@@ -58,6 +58,71 @@ impl UserRegistry {
     }
 }
 
+/// How long a resolved scope is used before the catalogue is read again, unless configured
+/// (`CRS_SCOPE_CACHE_SECONDS`): the longest a changed catalogue goes unseen by a caller.
+pub const DEFAULT_SCOPE_TTL: Duration = Duration::from_secs(30);
+/// Distinct tokens' scopes kept at once.
+const SCOPE_CAPACITY: u64 = 10_000;
+
+/// Scopes already resolved, by the principal a token describes (its user, roles and groups),
+/// each kept for a bounded time: a request of a token seen recently reads nothing to know
+/// what its caller may see. Refusals are kept too, so a refused token cannot make the server
+/// read the catalogue on every request either.
+#[derive(Clone)]
+pub struct ScopeCache {
+    resolved: Option<moka::sync::Cache<Principal, Result<Scope, ScopeError>>>,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for ScopeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeCache")
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl Default for ScopeCache {
+    fn default() -> Self {
+        ScopeCache::new(DEFAULT_SCOPE_TTL)
+    }
+}
+
+impl ScopeCache {
+    /// A cache keeping each scope for `ttl`; zero keeps none (every request reads the catalogue).
+    pub fn new(ttl: Duration) -> Self {
+        let resolved = (!ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(SCOPE_CAPACITY)
+                .time_to_live(ttl)
+                .build()
+        });
+        ScopeCache { resolved, ttl }
+    }
+
+    /// How long a scope is kept.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Forgets every scope (after this process changed the catalogue).
+    pub fn clear(&self) {
+        if let Some(resolved) = &self.resolved {
+            resolved.invalidate_all();
+        }
+    }
+
+    fn get(&self, principal: &Principal) -> Option<Result<Scope, ScopeError>> {
+        self.resolved.as_ref()?.get(principal)
+    }
+
+    fn keep(&self, principal: &Principal, scope: &Result<Scope, ScopeError>) {
+        if let Some(resolved) = &self.resolved {
+            resolved.insert(principal.clone(), scope.clone());
+        }
+    }
+}
+
 /// The providers and contracts a provider user's groups name, as the catalogue has them.
 async fn organisations(
     services: &Services,
@@ -73,9 +138,20 @@ async fn organisations(
 
 /// Resolves what `principal` may see and records them as a user. A scope refusal is
 /// `FORBIDDEN` naming the group at fault.
+///
+/// A scope resolved less than the cache's time to live ago is used again without reading the
+/// catalogue.
 pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope, AppError> {
-    let (providers, contracts) = organisations(services, principal).await?;
-    let scope = resolve_scope(principal, &providers, &contracts).map_err(|e| {
+    let resolved = match services.scopes.get(principal) {
+        Some(resolved) => resolved,
+        None => {
+            let (providers, contracts) = organisations(services, principal).await?;
+            let resolved = resolve_scope(principal, &providers, &contracts);
+            services.scopes.keep(principal, &resolved);
+            resolved
+        }
+    };
+    let scope = resolved.map_err(|e| {
         tracing::warn!(user_id = %principal.user_id, reason = %e, "caller refused");
         AppError::Forbidden(e.to_string())
     })?;

@@ -35,6 +35,7 @@ mod rate_limits;
 mod read_audit;
 mod readme;
 mod referrals;
+mod replica;
 mod retention;
 mod schema;
 mod scope;

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::support::personas::{claims, harbour_light_user};
-use crate::support::{TestApp, first_code};
+use crate::support::{Options, TestApp, first_code};
 
 const ME: &str =
     "{ me { id name roles providers { code } contracts { reference } regions { code } } }";
@@ -171,5 +171,67 @@ async fn a_token_with_two_of_our_roles_is_forbidden() {
     let mut two = claims("user-1", "ROLE_PROBATION", &[]);
     two.authorities.push("ROLE_CRS_COMMISSIONER".into());
     let (status, body) = app.gql(&app.token(&two), ME, json!({})).await;
+    assert_eq!((status, first_code(&body)), (403, "FORBIDDEN"), "{body}");
+}
+
+/// A token's scope is resolved once and kept: after its first request, `{ __typename }` and
+/// `me` read no catalogue (the user was recorded on that first request too).
+#[tokio::test]
+async fn a_known_tokens_requests_read_no_scope() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&harbour_light_user());
+    app.data(&token, "{ __typename }", json!({})).await;
+    let before = app.statements().await;
+    for _ in 0..3 {
+        app.data(&token, "{ __typename }", json!({})).await;
+    }
+    assert_eq!(
+        app.statements().await - before,
+        0,
+        "statements per __typename"
+    );
+}
+
+/// Drops KEYSTONE_MONEY as a subcontractor of CRS-WOS-J-01, as a catalogue import would.
+async fn keystone_stops_subcontracting(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(
+            "DELETE FROM contract_subcontractor WHERE provider_code = 'KEYSTONE_MONEY' \
+             AND contract_id = (SELECT id FROM contract WHERE reference = 'CRS-WOS-J-01')",
+        )
+        .await
+        .expect("catalogue change");
+}
+
+const KEYSTONE: [&str; 2] = ["INT_SP_KEYSTONE_MONEY", "INT_CR_CRS-WOS-J-01"];
+
+/// A catalogue change reaches a caller whose scope is kept once `CRS_SCOPE_CACHE_SECONDS` has
+/// passed: the subcontractor's user, refused once the contract is no longer theirs.
+#[tokio::test]
+async fn a_catalogue_change_is_seen_once_the_scope_cache_bound_has_passed() {
+    let app = TestApp::spawn_with(Options::default().with("CRS_SCOPE_CACHE_SECONDS", "1")).await;
+    let (status, body) = me(&app, &KEYSTONE, "ROLE_CRS_PROVIDER").await;
+    assert_eq!(status, 200, "{body}");
+    keystone_stops_subcontracting(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, body) = me(&app, &KEYSTONE, "ROLE_CRS_PROVIDER").await;
+    assert_eq!((status, first_code(&body)), (403, "FORBIDDEN"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("CRS-WOS-J-01"), "{message}");
+}
+
+/// With `CRS_SCOPE_CACHE_SECONDS=0` nothing is kept: every request reads the catalogue, and a
+/// change is seen by the very next request.
+#[tokio::test]
+async fn without_a_scope_cache_every_request_reads_the_catalogue() {
+    let app = TestApp::spawn_with(Options::default().with("CRS_SCOPE_CACHE_SECONDS", "0")).await;
+    let token = app.token(&claims("user-1", "ROLE_CRS_PROVIDER", &KEYSTONE));
+    app.data(&token, "{ __typename }", json!({})).await;
+    let before = app.statements().await;
+    app.data(&token, "{ __typename }", json!({})).await;
+    assert_eq!(app.statements().await - before, 1, "the scope look-up");
+    keystone_stops_subcontracting(&app).await;
+    let (status, body) = me(&app, &KEYSTONE, "ROLE_CRS_PROVIDER").await;
     assert_eq!((status, first_code(&body)), (403, "FORBIDDEN"), "{body}");
 }

@@ -5,6 +5,7 @@
 pub mod nats;
 pub mod node;
 pub mod personas;
+pub mod replica;
 pub mod steps;
 pub mod ws;
 
