@@ -615,6 +615,36 @@ mod tests {
     }
 
     #[test]
+    fn a_read_replica_needs_postgresql_on_both_sides() {
+        let primary = ("CRS_DATABASE_URL", "postgres://db/crs");
+        let replica = ("CRS_DATABASE_REPLICA_URL", "postgres://replica/crs");
+        let s = load(&[primary, replica]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.database.replica_url.is_some());
+        assert!(load(&[primary]).unwrap().database.replica_url.is_none());
+        let err = |vars: &[(&str, &str)]| load(vars).err().map(|e| e.variable);
+        assert_eq!(
+            err(&[("CRS_DATABASE_URL", "sqlite://./crs.db"), replica]),
+            Some("CRS_DATABASE_REPLICA_URL")
+        );
+        assert_eq!(
+            err(&[primary, ("CRS_DATABASE_REPLICA_URL", "mysql://x")]),
+            Some("CRS_DATABASE_REPLICA_URL")
+        );
+    }
+
+    #[test]
+    fn the_scope_cache_keeps_scopes_30_seconds_unless_told() {
+        let ttl = |vars: &[(&str, &str)]| load(vars).map(|s| s.scope_cache_ttl);
+        assert_eq!(ttl(&[]).unwrap(), Duration::from_secs(30));
+        assert_eq!(
+            ttl(&[("CRS_SCOPE_CACHE_SECONDS", "0")]).unwrap(),
+            Duration::ZERO
+        );
+        let err = ttl(&[("CRS_SCOPE_CACHE_SECONDS", "3601")]).err();
+        assert_eq!(err.map(|e| e.variable), Some("CRS_SCOPE_CACHE_SECONDS"));
+    }
+
+    #[test]
     fn production_refuses_development_defaults() {
         let base = [
             ("CRS_ENV", "production"),

@@ -472,6 +472,12 @@ impl BulkLoad {
                 txn.commit().await.context("committing the load")?;
                 step("analysing");
                 db.execute_unprepared("ANALYZE").await?;
+                // The load went through the write-ahead log (as large as the data); writing it
+                // back into the database file now and truncating it leaves a file readers use
+                // directly, rather than each connection searching a gigabyte of log.
+                step("checkpointing");
+                db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .await?;
             }
         }
         Ok(())
