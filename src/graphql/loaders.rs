@@ -1,6 +1,9 @@
 //! Per-request DataLoaders for child fields of catalogue objects. Each key type batches into one
 //! `db::catalogue` call. Loaders only resolve children of objects the caller was already allowed
-//! to read; they are built for every request, so nothing is cached across callers.
+//! to read; they are built for every request. Providers, subcontracts and users, which nearly
+//! every page names and which change rarely, are read through [`crate::service::kept`]: kept
+//! across requests for `CRS_SCOPE_CACHE_SECONDS`, so a warm dashboard reads only its page and
+//! its count.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -217,11 +220,17 @@ impl Loader<ProviderByCode> for RequestLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[ProviderByCode]) -> LoadResult<ProviderByCode, ServiceProvider> {
-        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let rows = queries::providers_by_codes(&self.services.db, &codes).await?;
-        Ok(rows
+        let kept = &self.services.kept.providers;
+        let (mut found, missing) = kept.split(keys.iter().map(|k| k.0.clone()));
+        if !missing.is_empty() {
+            for provider in queries::providers_by_codes(&self.services.db, &missing).await? {
+                kept.keep(provider.code.clone(), provider.clone());
+                found.insert(provider.code.clone(), provider);
+            }
+        }
+        Ok(found
             .into_iter()
-            .map(|p| (ProviderByCode(p.code.clone()), p))
+            .map(|(code, p)| (ProviderByCode(code), p))
             .collect())
     }
 }
@@ -238,13 +247,23 @@ impl Loader<SubcontractorsOfContract> for RequestLoader {
         &self,
         keys: &[SubcontractorsOfContract],
     ) -> LoadResult<SubcontractorsOfContract, Vec<ServiceProvider>> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = queries::subcontractors_by_contract_ids(&self.services.db, &ids).await?;
-        let grouped = group(keys, rows, |(id, _)| SubcontractorsOfContract(*id));
-        Ok(grouped
+        let kept = &self.services.kept.subcontractors;
+        let (found, missing) = kept.split(keys.iter().map(|k| k.0));
+        let mut answer: HashMap<SubcontractorsOfContract, Vec<ServiceProvider>> = found
             .into_iter()
-            .map(|(k, pairs)| (k, pairs.into_iter().map(|(_, p)| p).collect()))
-            .collect())
+            .map(|(id, providers)| (SubcontractorsOfContract(id), providers))
+            .collect();
+        if !missing.is_empty() {
+            let rows = queries::subcontractors_by_contract_ids(&self.services.db, &missing).await?;
+            let missing: Vec<SubcontractorsOfContract> =
+                missing.into_iter().map(SubcontractorsOfContract).collect();
+            for (key, pairs) in group(&missing, rows, |(id, _)| SubcontractorsOfContract(*id)) {
+                let providers: Vec<ServiceProvider> = pairs.into_iter().map(|(_, p)| p).collect();
+                kept.keep(key.0, providers.clone());
+                answer.insert(key, providers);
+            }
+        }
+        Ok(answer)
     }
 }
 
@@ -293,9 +312,15 @@ impl Loader<UserById> for RequestLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[UserById]) -> LoadResult<UserById, RecordedUser> {
-        let ids: Vec<UserId> = keys.iter().map(|k| k.0.clone()).collect();
-        let users = crate::db::users::find_many(&self.services.db, &ids).await?;
-        Ok(users
+        let kept = &self.services.kept.users;
+        let (mut found, missing) = kept.split(keys.iter().map(|k| k.0.clone()));
+        if !missing.is_empty() {
+            for (id, user) in crate::db::users::find_many(&self.services.db, &missing).await? {
+                kept.keep(id.clone(), user.clone());
+                found.insert(id, user);
+            }
+        }
+        Ok(found
             .into_iter()
             .map(|(id, user)| (UserById(id), user))
             .collect())

@@ -8,6 +8,7 @@ pub mod catalogue_import;
 mod change;
 pub mod delivery;
 pub mod idempotency;
+pub mod kept;
 pub mod live;
 pub mod notifications;
 pub mod outcome_report;
@@ -33,6 +34,8 @@ pub struct Services {
     pub users: viewer::UserRegistry,
     /// Scopes of tokens seen recently.
     pub scopes: viewer::ScopeCache,
+    /// Providers, subcontracts and users named on pages, kept as long as scopes.
+    pub kept: kept::KeptRows,
     pub delivery: delivery::DeliveryPolicy,
     pub reports: outcome_report::ReportPolicy,
     pub public_url: std::sync::Arc<str>,
@@ -51,6 +54,7 @@ impl Services {
             db,
             users: viewer::UserRegistry::default(),
             scopes: viewer::ScopeCache::default(),
+            kept: kept::KeptRows::default(),
             delivery: delivery::DeliveryPolicy::default(),
             reports: outcome_report::ReportPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
@@ -78,9 +82,11 @@ impl Services {
         self
     }
 
-    /// The same services keeping each token's scope for `ttl` (zero: not at all).
+    /// The same services keeping each token's scope, and the providers, subcontracts and users
+    /// pages name, for `ttl` (zero: not at all).
     pub fn with_scope_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.scopes = viewer::ScopeCache::new(ttl);
+        self.kept = kept::KeptRows::new(ttl);
         self
     }
 

@@ -158,6 +158,8 @@ pub async fn resolve(services: &Services, principal: &Principal) -> Result<Scope
     if services.users.needs_recording(principal) {
         db::users::record_seen(&services.db, principal, Utc::now()).await?;
         services.users.remember(principal);
+        // Pages name this user as recorded now.
+        services.kept.users.forget(&principal.user_id);
     }
     Ok(scope)
 }
