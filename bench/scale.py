@@ -99,9 +99,9 @@ def make_clusters(bench, args, binary, main_pg):
     return primary, replica, pg
 
 
-def balancer(ports):
+def balancer(bench, ports):
     """HAProxy on a free loopback port, round robin over `ports`; returns (process, url)."""
-    port = of_free_port()
+    port = bench.free_port()
     servers = "\n".join(f"  server s{i} 127.0.0.1:{p}" for i, p in enumerate(ports))
     config = (
         "global\n  nbthread 1\n  maxconn 4096\n"
@@ -116,13 +116,6 @@ def balancer(ports):
                                stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     return process, f"http://127.0.0.1:{port}/graphql"
-
-
-def of_free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def busy_seconds():
@@ -214,7 +207,7 @@ def measure(bench, args, binary, oha, primary, replica, pg):
                     extra_env={"CRS_DATABASE_REPLICA_URL": replica_url}))
             for server in servers:
                 server.post(token, {"query": bench.BASELINE})
-            proxy, url = balancer([s.port for s in servers])
+            proxy, url = balancer(bench, [s.port for s in servers])
             parts = {
                 "servers": lambda: [s.process.pid for s in servers],
                 "primary": primary.pids,
