@@ -21,6 +21,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::any_of;
 use super::entities::{
     contract, intervention, referral, referral_count, referral_service_category,
 };
@@ -390,7 +391,11 @@ fn counted_statuses(access: &ReferralAccess, query: &ReferralQuery) -> Option<Ve
 }
 
 /// The count query for `query`: a sum of counters, or a count of rows.
-fn count_select(access: &ReferralAccess, query: &ReferralQuery) -> SelectStatement {
+fn count_select(
+    backend: DbBackend,
+    access: &ReferralAccess,
+    query: &ReferralQuery,
+) -> SelectStatement {
     let Some(statuses) = counted_statuses(access, query) else {
         return Query::select()
             .expr(Expr::cust("COUNT(*)"))
@@ -398,10 +403,17 @@ fn count_select(access: &ReferralAccess, query: &ReferralQuery) -> SelectStateme
             .cond_where(query_condition(access, query))
             .take();
     };
-    let mut condition = Condition::all()
-        .add(referral_count::Column::Status.is_in(statuses.iter().map(|s| s.code())));
+    let mut condition = Condition::all().add(any_of::text_any(
+        backend,
+        referral_count::Column::Status,
+        statuses.iter().map(|s| s.code()),
+    ));
     if let ReferralAccess::Contracts(ids) = access {
-        condition = condition.add(referral_count::Column::ContractId.is_in(ids.clone()));
+        condition = condition.add(any_of::uuid_any(
+            backend,
+            referral_count::Column::ContractId,
+            ids,
+        ));
     }
     if let Some(reference) = &query.contract_reference {
         condition = condition
@@ -423,7 +435,7 @@ pub fn count_statement(
     access: &ReferralAccess,
     query: &ReferralQuery,
 ) -> Statement {
-    backend.build(&count_select(access, query))
+    backend.build(&count_select(backend, access, query))
 }
 
 /// How many referrals match, whatever the page; one statement.
@@ -432,7 +444,9 @@ pub async fn count(
     access: &ReferralAccess,
     query: &ReferralQuery,
 ) -> Result<u64, AppError> {
-    let row = db.query_one(&count_select(access, query)).await?;
+    let row = db
+        .query_one(&count_select(db.get_database_backend(), access, query))
+        .await?;
     let counted: i64 = match row {
         Some(row) => row.try_get_by_index(0)?,
         None => 0,

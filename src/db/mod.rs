@@ -1,6 +1,7 @@
 //! All sea-orm code: connecting, migrating, entities, and the queries behind the service layer.
 //! Functions here return domain types, never entities.
 
+pub mod any_of;
 pub mod bulk;
 pub mod catalogue;
 pub mod change_log;

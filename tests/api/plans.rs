@@ -211,6 +211,39 @@ async fn every_dashboard_filter_and_the_reference_look_up_use_an_index() {
     assert_eq!(checked, accesses.len() * queries.len() * 2);
 }
 
+/// On PostgreSQL a provider's `totalCount` binds its contracts and its statuses as two arrays:
+/// the generic plan reads each once per execution (an `IN` list of parameters is an array built
+/// again for every counter row tested), and one prepared statement serves every provider,
+/// however many contracts they have. SQLite, which has no arrays, keeps the `IN` lists.
+#[test]
+fn a_provider_count_binds_its_contracts_as_one_array_on_postgres() {
+    let query = ReferralQuery::default();
+    let contracts = |n: usize| ReferralAccess::Contracts((0..n).map(|_| Uuid::new_v4()).collect());
+    let (few, many) = (contracts(2), contracts(33));
+    let postgres = |access| dashboard::count_statement(DbBackend::Postgres, access, &query);
+    let (small, large) = (postgres(&few), postgres(&many));
+    assert_eq!(
+        small.sql, large.sql,
+        "the count's text depends on the contracts"
+    );
+    assert_eq!(large.values.map(|v| v.0.len()), Some(2), "{}", large.sql);
+    assert!(
+        large.sql.contains("= ANY(CAST($1 AS text[]))")
+            && large.sql.contains("= ANY(CAST($2 AS uuid[]))"),
+        "{}",
+        large.sql
+    );
+
+    let sqlite = dashboard::count_statement(DbBackend::Sqlite, &many, &query);
+    assert!(sqlite.sql.contains(" IN ("), "{}", sqlite.sql);
+    assert_eq!(
+        sqlite.values.map(|v| v.0.len()),
+        Some(33 + ReferralStatus::ALL.len() - 1),
+        "{}",
+        sqlite.sql
+    );
+}
+
 #[tokio::test]
 async fn the_work_queue_reads_appointments_through_an_index() {
     let app = TestApp::spawn_with(Options::empty()).await;
