@@ -24,6 +24,11 @@ pub fn uuid_any<C: ColumnTrait>(backend: DbBackend, column: C, ids: &[Uuid]) -> 
     }
 }
 
+/// `ids` as one bound `uuid[]` (PostgreSQL only), e.g. for `unnest`.
+pub fn uuid_array(ids: &[Uuid]) -> SimpleExpr {
+    array_of(ArrayType::Uuid, "uuid[]", ids.iter().map(|&id| id.into()))
+}
+
 /// `column` is one of `values`.
 pub fn text_any<'a, C: ColumnTrait>(
     backend: DbBackend,
@@ -47,6 +52,15 @@ fn bound_array<C: ColumnTrait>(
     sql_type: &'static str,
     values: impl Iterator<Item = Value>,
 ) -> SimpleExpr {
+    Expr::col(column.as_column_ref()).eq(PgFunc::any(array_of(element, sql_type, values)))
+}
+
+/// `CAST($1 AS sql_type)` of one bound array.
+fn array_of(
+    element: ArrayType,
+    sql_type: &'static str,
+    values: impl Iterator<Item = Value>,
+) -> SimpleExpr {
     let array = Value::Array(element, Some(Box::new(values.collect())));
-    Expr::col(column.as_column_ref()).eq(PgFunc::any(Expr::val(array).cast_as(sql_type)))
+    Expr::val(array).cast_as(sql_type)
 }

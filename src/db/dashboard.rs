@@ -6,14 +6,15 @@
 //! - A provider's page is read contract by contract: for each contract in scope the first
 //!   matching rows come off the `(contract_id, <key>, id)` index (at most a page each), and
 //!   the merged page keeps the first. The work is a page per contract, not the contract's
-//!   history, so it does not grow with the number of referrals. A search by name, reference or
+//!   history, so it does not grow with the number of referrals. On PostgreSQL the contracts
+//!   are one bound array joined laterally to one branch; elsewhere a `UNION ALL` of branches. A search by name, reference or
 //!   CRN and "assigned to me" are selective on their own indexes and are read in one piece.
 //! - `totalCount` sums the counters of `referral_count` (kept by triggers) when the filters are
 //!   ones it keys by (status, open, assigned or not, contract); other filters count rows.
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
-    UnionType,
+    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, Query, SelectStatement,
+    SimpleExpr, UnionType,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -236,33 +237,101 @@ fn is_selective(query: &ReferralQuery) -> bool {
 /// each contract gives at most `limit` rows off its index, and the first `limit` of those are
 /// kept.
 fn first_by_contract(
+    backend: DbBackend,
     contract_ids: &[Uuid],
     query: &ReferralQuery,
     cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> SelectStatement {
     let order = query.order;
-    let column = order_column(order.field);
     let direction = if order.descending {
         Order::Desc
     } else {
         Order::Asc
     };
+    let first_rows = match backend {
+        DbBackend::Postgres => first_rows_lateral(contract_ids, query, cursor, limit),
+        _ => first_rows_union(contract_ids, query, cursor, limit),
+    };
+    Query::select()
+        .column(Alias::new("id"))
+        .from_subquery(first_rows, Alias::new("first_rows"))
+        .order_by(Alias::new("sort_key"), direction.clone())
+        .order_by(Alias::new("id"), direction)
+        .limit(limit)
+        .take()
+}
+
+/// At most `limit` rows of one contract, by the contract's index: id and sort key, in order.
+fn contract_branch(
+    contract: SimpleExpr,
+    query: &ReferralQuery,
+    cursor: Option<&DashboardCursor>,
+    limit: u64,
+) -> SelectStatement {
+    let column = order_column(query.order.field);
+    let direction = if query.order.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    // Sent referrals matching the query; the contract is the branch's own.
+    let mut condition = query_condition(&ReferralAccess::AllSent, query)
+        .add(Expr::col((referral::Entity, referral::Column::ContractId)).eq(contract));
+    if let Some(cursor) = cursor {
+        condition = condition.add(after(cursor, false));
+    }
+    Query::select()
+        .column((referral::Entity, referral::Column::Id))
+        .expr_as(
+            Expr::col((referral::Entity, column)),
+            Alias::new("sort_key"),
+        )
+        .from(referral::Entity)
+        .cond_where(condition)
+        .order_by((referral::Entity, column), direction.clone())
+        .order_by((referral::Entity, referral::Column::Id), direction)
+        .limit(limit)
+        .take()
+}
+
+/// PostgreSQL: one branch joined laterally to each contract of one bound array, so the
+/// statement's text and plan are the same whatever the number of contracts, and the branch's
+/// index scan is restarted per contract rather than planned and started once per branch.
+fn first_rows_lateral(
+    contract_ids: &[Uuid],
+    query: &ReferralQuery,
+    cursor: Option<&DashboardCursor>,
+    limit: u64,
+) -> SelectStatement {
+    // `unnest(…) AS in_scope` names its one column `in_scope` too.
+    let in_scope = Alias::new("in_scope");
+    let contract = Expr::col((in_scope.clone(), in_scope.clone()));
+    Query::select()
+        .column(Asterisk)
+        .from_function(
+            Func::cust(Alias::new("unnest")).arg(any_of::uuid_array(contract_ids)),
+            in_scope,
+        )
+        .join_lateral(
+            JoinType::InnerJoin,
+            contract_branch(contract.into(), query, cursor, limit),
+            Alias::new("per_contract"),
+            Expr::cust("TRUE"),
+        )
+        .take()
+}
+
+/// Elsewhere: the branches of each contract in one `UNION ALL`.
+fn first_rows_union(
+    contract_ids: &[Uuid],
+    query: &ReferralQuery,
+    cursor: Option<&DashboardCursor>,
+    limit: u64,
+) -> SelectStatement {
     let mut branches: Option<SelectStatement> = None;
-    for (i, id) in contract_ids.iter().enumerate() {
-        let mut condition = query_condition(&ReferralAccess::Contracts(vec![*id]), query);
-        if let Some(cursor) = cursor {
-            condition = condition.add(after(cursor, false));
-        }
-        let branch = Query::select()
-            .column(referral::Column::Id)
-            .expr_as(Expr::col(column), Alias::new("sort_key"))
-            .from(referral::Entity)
-            .cond_where(condition)
-            .order_by(column, direction.clone())
-            .order_by(referral::Column::Id, direction.clone())
-            .limit(limit)
-            .take();
+    for (i, &id) in contract_ids.iter().enumerate() {
+        let branch = contract_branch(Expr::val(id), query, cursor, limit);
         // Each branch keeps its own ORDER BY and LIMIT inside a sub-select.
         let wrapped = Query::select()
             .column(Asterisk)
@@ -275,22 +344,18 @@ fn first_by_contract(
             }
         }
     }
-    let branches = branches.unwrap_or_else(|| {
+    branches.unwrap_or_else(|| {
         // No contract: nothing matches.
         Query::select()
             .column(referral::Column::Id)
-            .expr_as(Expr::col(column), Alias::new("sort_key"))
+            .expr_as(
+                Expr::col(order_column(query.order.field)),
+                Alias::new("sort_key"),
+            )
             .from(referral::Entity)
             .and_where(Expr::val(1).eq(0))
             .take()
-    });
-    Query::select()
-        .column(Alias::new("id"))
-        .from_subquery(branches, Alias::new("first_rows"))
-        .order_by(Alias::new("sort_key"), direction.clone())
-        .order_by(Alias::new("id"), direction)
-        .limit(limit)
-        .take()
+    })
 }
 
 type PageSelect =
@@ -298,6 +363,7 @@ type PageSelect =
 
 /// The page query: `limit` rows with their intervention and contract, in the query's order.
 fn page_select(
+    backend: DbBackend,
     access: &ReferralAccess,
     query: &ReferralQuery,
     cursor: Option<&DashboardCursor>,
@@ -306,7 +372,10 @@ fn page_select(
     let may_miss = may_miss_key(query);
     let condition = match access {
         ReferralAccess::Contracts(ids) if ids.len() > 1 && !is_selective(query) => Condition::all()
-            .add(referral::Column::Id.in_subquery(first_by_contract(ids, query, cursor, limit))),
+            .add(
+                referral::Column::Id
+                    .in_subquery(first_by_contract(backend, ids, query, cursor, limit)),
+            ),
         _ => {
             let mut condition = query_condition(access, query);
             if let Some(cursor) = cursor {
@@ -330,7 +399,7 @@ pub fn page_statement(
     cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> Statement {
-    page_select(access, query, cursor, limit).build(backend)
+    page_select(backend, access, query, cursor, limit).build(backend)
 }
 
 /// One dashboard page in the query's order, after `cursor`; one statement. The bool says
@@ -342,7 +411,7 @@ pub async fn list_page(
     cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> Result<(Vec<Referral>, bool), AppError> {
-    let rows = page_select(access, query, cursor, limit + 1)
+    let rows = page_select(db.get_database_backend(), access, query, cursor, limit + 1)
         .all(db)
         .await?;
     let more = rows.len() as u64 > limit;

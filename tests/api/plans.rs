@@ -244,6 +244,45 @@ fn a_provider_count_binds_its_contracts_as_one_array_on_postgres() {
     );
 }
 
+/// On PostgreSQL a provider's page reads its contracts from one bound array, each through one
+/// branch joined laterally: the statement's text (and so its prepared statement and plan) is
+/// the same for two contracts as for thirty-three, where one `UNION ALL` branch per contract
+/// made a statement per number of contracts, built, sent and planned branch by branch.
+/// SQLite, which has neither arrays nor lateral joins, keeps the union.
+#[test]
+fn a_provider_page_reads_its_contracts_from_one_array_on_postgres() {
+    let query = ReferralQuery::default();
+    let contracts = |n: usize| ReferralAccess::Contracts((0..n).map(|_| Uuid::new_v4()).collect());
+    let (few, many) = (contracts(2), contracts(33));
+    let cursor = DashboardCursor {
+        order: query.order,
+        key: OrderKey::Time(chrono::Utc::now()),
+        id: Uuid::nil(),
+    };
+    for after in [None, Some(&cursor)] {
+        let postgres =
+            |access| dashboard::page_statement(DbBackend::Postgres, access, &query, after, 21);
+        let (small, large) = (postgres(&few), postgres(&many));
+        assert_eq!(
+            small.sql, large.sql,
+            "the page's text depends on the contracts"
+        );
+        assert!(
+            large.sql.contains("unnest(CAST($") && large.sql.contains("LATERAL"),
+            "{}",
+            large.sql
+        );
+        assert!(!large.sql.contains("UNION"), "{}", large.sql);
+    }
+    let sqlite = dashboard::page_statement(DbBackend::Sqlite, &many, &query, None, 21);
+    assert_eq!(
+        sqlite.sql.matches("UNION ALL").count(),
+        32,
+        "{}",
+        sqlite.sql
+    );
+}
+
 #[tokio::test]
 async fn the_work_queue_reads_appointments_through_an_index() {
     let app = TestApp::spawn_with(Options::empty()).await;
