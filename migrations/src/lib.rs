@@ -21,6 +21,7 @@ mod m20261203_000013_notify_both_sides;
 mod m20261204_000014_working_day;
 mod m20261204_000015_feedback_due_index;
 mod m20261205_000016_personal_data_controls;
+mod m20261206_000017_dashboard_covering_index;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_working_day::Migration),
             Box::new(m20261204_000015_feedback_due_index::Migration),
             Box::new(m20261205_000016_personal_data_controls::Migration),
+            Box::new(m20261206_000017_dashboard_covering_index::Migration),
         ]
     }
 }

@@ -283,6 +283,36 @@ fn a_provider_page_reads_its_contracts_from_one_array_on_postgres() {
     );
 }
 
+/// A provider's newest page is read contract by contract from the index alone: the status
+/// filter is in the index entry, so the table is visited only for the rows the page returns
+/// (an index-only scan on PostgreSQL once the table is vacuumed, a covering index on SQLite).
+#[tokio::test]
+async fn a_provider_page_picks_its_rows_from_the_index_alone() {
+    let app = TestApp::spawn_with(Options::empty()).await;
+    seed(&app, 300).await;
+    let db = &app.db;
+    let backend = db.get_database_backend();
+    db.execute_unprepared(match backend {
+        DbBackend::Postgres => "VACUUM ANALYZE referral",
+        _ => "ANALYZE",
+    })
+    .await
+    .unwrap();
+    let access = ReferralAccess::Contracts(contract_ids(db, 12).await);
+    let page = plan(
+        db,
+        dashboard::page_statement(backend, &access, &ReferralQuery::default(), None, 21),
+    )
+    .await;
+    let from_the_index = match backend {
+        DbBackend::Postgres => {
+            "Index Only Scan Backward using referral_contract_id_listed_at_id_status_idx"
+        }
+        _ => "USING COVERING INDEX referral_contract_id_listed_at_id_status_idx",
+    };
+    assert!(page.contains(from_the_index), "{page}");
+}
+
 #[tokio::test]
 async fn the_work_queue_reads_appointments_through_an_index() {
     let app = TestApp::spawn_with(Options::empty()).await;
