@@ -16,17 +16,13 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, Query, SelectStatement,
     SimpleExpr, UnionType,
 };
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, SelectThree, Statement, TopologyStar, Value,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use super::any_of;
-use super::entities::{
-    contract, intervention, referral, referral_count, referral_service_category,
-};
-use super::referrals::{to_referral, visible};
+use super::entities::{contract, referral, referral_count, referral_service_category};
+use super::referral_rows;
+use super::referrals::visible;
 use crate::domain::journey::ReferralStatus;
 use crate::domain::referral::{
     DashboardCursor, OrderField, OrderKey, Referral, ReferralAccess, ReferralOrder, ReferralQuery,
@@ -207,24 +203,24 @@ fn after(cursor: &DashboardCursor, may_miss: bool) -> Condition {
 
 /// Sorts `select` by the order (then id), naming where missing keys go only when they may
 /// occur, so that an index on the key serves the order on both engines otherwise.
-fn order_by<Q: QueryOrder>(select: Q, order: ReferralOrder, may_miss: bool) -> Q {
-    let column = order_column(order.field);
+fn order_by(select: &mut SelectStatement, order: ReferralOrder, may_miss: bool) {
+    let column = (referral::Entity, order_column(order.field));
     let direction = if order.descending {
         Order::Desc
     } else {
         Order::Asc
     };
-    let select = if may_miss {
+    if may_miss {
         let nulls = if order.descending {
             NullOrdering::First
         } else {
             NullOrdering::Last
         };
-        select.order_by_with_nulls(column, direction.clone(), nulls)
+        select.order_by_with_nulls(column, direction.clone(), nulls);
     } else {
-        select.order_by(column, direction.clone())
-    };
-    select.order_by(referral::Column::Id, direction)
+        select.order_by(column, direction.clone());
+    }
+    select.order_by((referral::Entity, referral::Column::Id), direction);
 }
 
 /// Whether `query` picks few rows through an index of its own (a name, a reference, a CRN, an
@@ -358,9 +354,6 @@ fn first_rows_union(
     })
 }
 
-type PageSelect =
-    SelectThree<referral::Entity, intervention::Entity, contract::Entity, TopologyStar>;
-
 /// The page query: `limit` rows with their intervention and contract, in the query's order.
 fn page_select(
     backend: DbBackend,
@@ -368,7 +361,7 @@ fn page_select(
     query: &ReferralQuery,
     cursor: Option<&DashboardCursor>,
     limit: u64,
-) -> PageSelect {
+) -> SelectStatement {
     let may_miss = may_miss_key(query);
     let condition = match access {
         ReferralAccess::Contracts(ids) if ids.len() > 1 && !is_selective(query) => Condition::all()
@@ -384,11 +377,10 @@ fn page_select(
             condition
         }
     };
-    let select = referral::Entity::find()
-        .find_also_related(intervention::Entity)
-        .find_also_related(contract::Entity)
-        .filter(condition);
-    order_by(select, query.order, may_miss).limit(limit)
+    let mut select = referral_rows::select().cond_where(condition).take();
+    order_by(&mut select, query.order, may_miss);
+    select.limit(limit);
+    select
 }
 
 /// The SQL of a dashboard page (to inspect its plan).
@@ -399,7 +391,7 @@ pub fn page_statement(
     cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> Statement {
-    page_select(backend, access, query, cursor, limit).build(backend)
+    backend.build(&page_select(backend, access, query, cursor, limit))
 }
 
 /// One dashboard page in the query's order, after `cursor`; one statement. The bool says
@@ -411,25 +403,10 @@ pub async fn list_page(
     cursor: Option<&DashboardCursor>,
     limit: u64,
 ) -> Result<(Vec<Referral>, bool), AppError> {
-    let rows = page_select(db.get_database_backend(), access, query, cursor, limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let mut page = Vec::with_capacity(rows.len());
-    for row in rows
-        .into_iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-    {
-        match row {
-            (r, Some(i), Some(c)) => page.push(to_referral(r, i, c)?),
-            (r, _, _) => {
-                return Err(internal(
-                    "referral row",
-                    format!("referral {} has no intervention", r.id),
-                ));
-            }
-        }
-    }
+    let select = page_select(db.get_database_backend(), access, query, cursor, limit + 1);
+    let mut page = referral_rows::all(db, &select).await?;
+    let more = page.len() as u64 > limit;
+    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok((page, more))
 }
 

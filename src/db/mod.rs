@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod outcome_report;
 pub mod read_audit;
+pub mod referral_rows;
 pub mod referrals;
 pub mod retention;
 pub mod scope;

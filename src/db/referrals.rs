@@ -14,6 +14,7 @@ use super::entities::{
     case_note, contract, intervention, referral, referral_desired_outcome, referral_event,
     referral_service_category,
 };
+use super::referral_rows;
 use crate::domain::actor::UserId;
 use crate::domain::catalogue::Gender;
 use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory, ServiceUser};
@@ -277,23 +278,18 @@ pub async fn find(
     id: Uuid,
     for_update: bool,
 ) -> Result<Option<Referral>, AppError> {
-    let mut select = referral::Entity::find()
-        .find_also_related(intervention::Entity)
-        .find_also_related(contract::Entity)
-        .filter(referral::Column::Id.eq(id))
-        .filter(visible(access));
+    let mut select = referral_rows::select()
+        .cond_where(
+            Condition::all()
+                .add(referral::Column::Id.eq(id))
+                .add(visible(access)),
+        )
+        .take();
     if for_update && db.get_database_backend() == DbBackend::Postgres {
         // Only the referral row: the joined catalogue rows are never changed here.
-        QuerySelect::query(&mut select).lock_with_tables(LockType::Update, [referral::Entity]);
+        select.lock_with_tables(LockType::Update, [referral::Entity]);
     }
-    match select.one(db).await? {
-        Some((r, Some(i), Some(c))) => Ok(Some(to_referral(r, i, c)?)),
-        Some((r, _, _)) => Err(internal(
-            "referral row",
-            format!("referral {} has no intervention", r.id),
-        )),
-        None => Ok(None),
-    }
+    Ok(referral_rows::all(db, &select).await?.into_iter().next())
 }
 
 /// The visible referrals among `ids`, in one statement.
@@ -305,22 +301,14 @@ pub async fn find_many(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    referral::Entity::find()
-        .find_also_related(intervention::Entity)
-        .find_also_related(contract::Entity)
-        .filter(referral::Column::Id.is_in(ids.iter().copied()))
-        .filter(visible(access))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| match row {
-            (r, Some(i), Some(c)) => to_referral(r, i, c),
-            (r, _, _) => Err(internal(
-                "referral row",
-                format!("referral {} has no intervention", r.id),
-            )),
-        })
-        .collect()
+    let select = referral_rows::select()
+        .cond_where(
+            Condition::all()
+                .add(referral::Column::Id.is_in(ids.iter().copied()))
+                .add(visible(access)),
+        )
+        .take();
+    referral_rows::all(db, &select).await
 }
 
 /// The id of the visible referral with this reference number.

@@ -1,0 +1,151 @@
+//! Referral rows with their intervention and contract, read by the detail, the batch look-up
+//! and the dashboard page.
+//!
+//! The column list is rendered once (every column of the three tables, in their entities'
+//! order) and rows are decoded by position, so a page of rows costs neither a prefixed alias
+//! per column to build and render nor a name to format and hash per column of every row, as
+//! sea-orm's related selects do.
+
+use std::sync::LazyLock;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait, DbErr, EntityTrait, IdenStatic,
+    Iterable, QueryResult, TryIntoModel, Value,
+};
+use uuid::Uuid;
+
+use super::entities::{contract, intervention, referral};
+use super::referrals::to_referral;
+use crate::domain::referral::Referral;
+use crate::error::{AppError, internal};
+
+/// `"table"."column", …` for every column of `E`, in its entity's order.
+fn columns_of<E: EntityTrait + Default>() -> String {
+    let table = E::default().table_name().to_owned();
+    E::Column::iter()
+        .map(|column| format!("\"{table}\".\"{}\"", column.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The select list: the referral's columns, then its intervention's, then its contract's.
+static COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    [
+        columns_of::<referral::Entity>(),
+        columns_of::<intervention::Entity>(),
+        columns_of::<contract::Entity>(),
+    ]
+    .join(", ")
+});
+
+/// Every column of a referral, its intervention and its contract; the caller adds the
+/// conditions, order and limit.
+pub fn select() -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust(COLUMNS.as_str()))
+        .from(referral::Entity)
+        .left_join(
+            intervention::Entity,
+            Expr::col((referral::Entity, referral::Column::InterventionId))
+                .equals((intervention::Entity, intervention::Column::Id)),
+        )
+        .left_join(
+            contract::Entity,
+            Expr::col((referral::Entity, referral::Column::ContractId))
+                .equals((contract::Entity, contract::Column::Id)),
+        )
+        .take()
+}
+
+/// The referrals `select` (built on [`select`]) reads, in its order.
+pub(super) async fn all(
+    db: &impl ConnectionTrait,
+    select: &SelectStatement,
+) -> Result<Vec<Referral>, AppError> {
+    db.query_all(select)
+        .await?
+        .iter()
+        .map(referral_of)
+        .collect()
+}
+
+/// One row of [`select`].
+fn referral_of(row: &QueryResult) -> Result<Referral, AppError> {
+    match models_of(row)? {
+        (referral, Some((intervention, contract))) => to_referral(referral, intervention, contract),
+        (referral, None) => Err(internal(
+            "referral row",
+            format!("referral {} has no intervention", referral.id),
+        )),
+    }
+}
+
+/// The three models of one row of [`select`], decoded by position; `None` where the referral
+/// has no intervention (or contract) row.
+pub fn models_of(
+    row: &QueryResult,
+) -> Result<
+    (
+        referral::Model,
+        Option<(intervention::Model, contract::Model)>,
+    ),
+    DbErr,
+> {
+    let referral = model_at::<referral::Entity>(row, 0)?;
+    let start = width::<referral::Entity>();
+    let contract_start = start + width::<intervention::Entity>();
+    let joined = row.try_get_by_index::<Option<Uuid>>(start)?.is_some()
+        && row
+            .try_get_by_index::<Option<Uuid>>(contract_start)?
+            .is_some();
+    if !joined {
+        return Ok((referral, None));
+    }
+    let intervention = model_at::<intervention::Entity>(row, start)?;
+    let contract = model_at::<contract::Entity>(row, contract_start)?;
+    Ok((referral, Some((intervention, contract))))
+}
+
+/// How many columns `E` has.
+fn width<E: EntityTrait>() -> usize {
+    E::Column::iter().count()
+}
+
+/// The model of `E` whose columns start at `start`, in its entity's order.
+fn model_at<E>(row: &QueryResult, start: usize) -> Result<E::Model, DbErr>
+where
+    E: EntityTrait,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + TryIntoModel<E::Model>,
+{
+    let mut model = <E::ActiveModel as ActiveModelTrait>::default();
+    for (offset, column) in E::Column::iter().enumerate() {
+        let value = value_at(row, start + offset, column.def().get_column_type())?;
+        model.try_set(column, value)?;
+    }
+    model.try_into_model()
+}
+
+/// The value at `index`, read as the Rust type of `column_type` (the types our entities use).
+fn value_at(row: &QueryResult, index: usize, column_type: &ColumnType) -> Result<Value, DbErr> {
+    Ok(match column_type {
+        ColumnType::Uuid => row.try_get_by_index::<Option<Uuid>>(index)?.into(),
+        ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => {
+            row.try_get_by_index::<Option<String>>(index)?.into()
+        }
+        ColumnType::Integer => row.try_get_by_index::<Option<i32>>(index)?.into(),
+        ColumnType::BigInteger => row.try_get_by_index::<Option<i64>>(index)?.into(),
+        ColumnType::Boolean => row.try_get_by_index::<Option<bool>>(index)?.into(),
+        ColumnType::Date => row
+            .try_get_by_index::<Option<chrono::NaiveDate>>(index)?
+            .into(),
+        ColumnType::TimestampWithTimeZone => row
+            .try_get_by_index::<Option<chrono::DateTime<chrono::Utc>>>(index)?
+            .into(),
+        other => {
+            return Err(DbErr::Type(format!(
+                "column {index} of type {other:?} is not decoded by position"
+            )));
+        }
+    })
+}
