@@ -311,7 +311,7 @@ fn first_rows_lateral(
         )
         .join_lateral(
             JoinType::InnerJoin,
-            contract_branch(contract.into(), query, cursor, limit),
+            contract_branch(contract, query, cursor, limit),
             Alias::new("per_contract"),
             Expr::cust("TRUE"),
         )

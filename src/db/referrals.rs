@@ -9,18 +9,15 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::catalogue::to_intervention;
 use super::entities::{
-    case_note, contract, intervention, referral, referral_desired_outcome, referral_event,
-    referral_service_category,
+    case_note, referral, referral_desired_outcome, referral_event, referral_service_category,
 };
 use super::referral_rows;
 use crate::domain::actor::UserId;
 use crate::domain::catalogue::Gender;
-use crate::domain::draft::{DraftDetails, Location, LocationType, SelectedCategory, ServiceUser};
-use crate::domain::journey::DeliveryState;
+use crate::domain::draft::{DraftDetails, SelectedCategory};
 use crate::domain::journey::{EventKind, ReferralStatus};
-use crate::domain::referral::{CaseNote, Referral, ReferralAccess, ReferralEvent, Withdrawal};
+use crate::domain::referral::{CaseNote, Referral, ReferralAccess, ReferralEvent};
 use crate::error::{AppError, internal};
 
 /// The rows `access` may reach.
@@ -65,107 +62,6 @@ pub async fn ids_created_between(
 
 fn gender_code(gender: Gender) -> &'static str {
     gender.code()
-}
-
-fn gender_from(code: &str) -> Option<Gender> {
-    match code {
-        "FEMALE" => Some(Gender::Female),
-        "MALE" => Some(Gender::Male),
-        "OTHER" => Some(Gender::Other),
-        "NOT_KNOWN" => Some(Gender::NotKnown),
-        _ => None,
-    }
-}
-
-pub(super) fn to_referral(
-    r: referral::Model,
-    i: intervention::Model,
-    c: contract::Model,
-) -> Result<Referral, AppError> {
-    let status = ReferralStatus::from_code(&r.status).ok_or_else(|| {
-        internal(
-            "referral row",
-            format!("unknown status on referral {}", r.id),
-        )
-    })?;
-    let disabilities: Vec<String> = match &r.disabilities {
-        Some(json) => serde_json::from_str(json).map_err(|_| {
-            internal(
-                "referral row",
-                format!("unreadable disabilities on referral {}", r.id),
-            )
-        })?,
-        None => Vec::new(),
-    };
-    let withdrawal = match (r.withdrawal_reason_code, r.withdrawn_at, r.withdrawn_by) {
-        (Some(reason_code), Some(at), Some(by)) => Some(Withdrawal {
-            reason_code,
-            comments: r.withdrawal_comments,
-            at,
-            by: UserId(by),
-            delivery_state: r
-                .withdrawal_delivery_state
-                .as_deref()
-                .and_then(DeliveryState::from_code)
-                .ok_or_else(|| {
-                    internal(
-                        "referral row",
-                        format!("unknown withdrawal state on referral {}", r.id),
-                    )
-                })?,
-        }),
-        _ => None,
-    };
-    Ok(Referral {
-        id: r.id,
-        reference: r.reference,
-        status,
-        version: r.version,
-        intervention: to_intervention(i, c)?,
-        crn: r.crn,
-        created_by: UserId(r.created_by),
-        created_at: r.created_at,
-        listed_at: r.listed_at,
-        sent_at: r.sent_at,
-        sent_by: r.sent_by.map(UserId),
-        responsible_pp_id: r.responsible_pp_id.map(UserId),
-        assigned_to_id: r.assigned_to_id.map(UserId),
-        assigned_at: r.assigned_at,
-        concluded_at: r.concluded_at,
-        initial_contact_at: r.initial_contact_at,
-        withdrawal,
-        details: DraftDetails {
-            service_user: ServiceUser {
-                first_name: r.first_name,
-                last_name: r.last_name,
-                date_of_birth: r.date_of_birth,
-                gender: r.gender.as_deref().and_then(gender_from),
-                ethnicity: r.ethnicity,
-                preferred_language: r.preferred_language,
-                disabilities,
-            },
-            categories: Vec::new(),
-            completion_deadline: r.completion_deadline,
-            maximum_enforceable_days: r.maximum_enforceable_days,
-            reason_for_referral: r.reason_for_referral,
-            further_information: r.further_information,
-            accessibility_needs: r.accessibility_needs,
-            additional_needs_information: r.additional_needs_information,
-            needs_interpreter: r.needs_interpreter,
-            interpreter_language: r.interpreter_language,
-            has_additional_responsibilities: r.has_additional_responsibilities,
-            when_unavailable: r.when_unavailable,
-            risk_information: r.risk_information,
-            location: Location {
-                location_type: r.location_type.as_deref().and_then(LocationType::from_code),
-                prison_code: r.prison_code,
-                expected_release_date: r.expected_release_date,
-                expected_release_date_unknown_reason: r.expected_release_date_unknown_reason,
-            },
-            probation_delivery_unit_code: r.probation_delivery_unit_code,
-            probation_office: r.probation_office,
-        },
-    })
 }
 
 use crate::domain::referral::surname_key as search_key;
