@@ -4,11 +4,13 @@
 //! - A page is in the query's order (sent date, completion deadline, reference or surname,
 //!   either way, ties broken by id) after a keyset cursor of the last row's key and id.
 //! - A provider's page is read contract by contract: for each contract in scope the first
-//!   matching rows come off the `(contract_id, <key>, id)` index (at most a page each), and
-//!   the merged page keeps the first. The work is a page per contract, not the contract's
-//!   history, so it does not grow with the number of referrals. On PostgreSQL the contracts
-//!   are one bound array joined laterally to one branch; elsewhere a `UNION ALL` of branches. A search by name, reference or
-//!   CRN and "assigned to me" are selective on their own indexes and are read in one piece.
+//!   matching rows come off the `(contract_id, <key>, id)` index (at most a page each; the
+//!   newest-first index also holds `status`, so it alone picks them), and the merged page
+//!   keeps the first. The work is a page per contract, not the contract's history, so it does
+//!   not grow with the number of referrals. On PostgreSQL the contracts are one bound array
+//!   joined laterally to one branch; elsewhere a `UNION ALL` of branches. A search by name,
+//!   reference or CRN and "assigned to me" are selective on their own indexes and are read in
+//!   one piece.
 //! - `totalCount` sums the counters of `referral_count` (kept by triggers) when the filters are
 //!   ones it keys by (status, open, assigned or not, contract); other filters count rows.
 

@@ -99,6 +99,9 @@ pub fn models_of(
     let referral = model_at::<referral::Entity>(row, 0)?;
     let start = width::<referral::Entity>();
     let contract_start = start + width::<intervention::Entity>();
+    // Each joined table's first column is its primary key `id` (checked by `key_first`): NULL
+    // there means the join found no row.
+    debug_assert!(key_first::<intervention::Entity>() && key_first::<contract::Entity>());
     let joined = row.try_get_by_index::<Option<Uuid>>(start)?.is_some()
         && row
             .try_get_by_index::<Option<Uuid>>(contract_start)?
@@ -109,6 +112,13 @@ pub fn models_of(
     let intervention = model_at::<intervention::Entity>(row, start)?;
     let contract = model_at::<contract::Entity>(row, contract_start)?;
     Ok((referral, Some((intervention, contract))))
+}
+
+/// Whether `E`'s first column is its primary key `id`.
+fn key_first<E: EntityTrait>() -> bool {
+    E::Column::iter()
+        .next()
+        .is_some_and(|column| column.as_str() == "id")
 }
 
 /// How many columns `E` has.
@@ -134,7 +144,7 @@ where
 fn value_at(row: &QueryResult, index: usize, column_type: &ColumnType) -> Result<Value, DbErr> {
     Ok(match column_type {
         ColumnType::Uuid => row.try_get_by_index::<Option<Uuid>>(index)?.into(),
-        ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => {
+        ColumnType::String(_) | ColumnType::Text => {
             row.try_get_by_index::<Option<String>>(index)?.into()
         }
         ColumnType::Integer => row.try_get_by_index::<Option<i32>>(index)?.into(),
