@@ -14,12 +14,7 @@ use uuid::Uuid;
 /// `column` is one of `ids`.
 pub fn uuid_any<C: ColumnTrait>(backend: DbBackend, column: C, ids: &[Uuid]) -> SimpleExpr {
     match backend {
-        DbBackend::Postgres => bound_array(
-            column,
-            ArrayType::Uuid,
-            "uuid[]",
-            ids.iter().map(|&id| id.into()),
-        ),
+        DbBackend::Postgres => any_of_array(column, uuid_array(ids)),
         _ => column.is_in(ids.iter().copied()),
     }
 }
@@ -38,7 +33,7 @@ pub fn text_any<'a, C: ColumnTrait>(
     match backend {
         DbBackend::Postgres => {
             let values = values.into_iter().map(|v| v.into());
-            bound_array(column, ArrayType::String, "text[]", values)
+            any_of_array(column, array_of(ArrayType::String, "text[]", values))
         }
         _ => column.is_in(values),
     }
@@ -46,13 +41,8 @@ pub fn text_any<'a, C: ColumnTrait>(
 
 /// `column = ANY(CAST($1 AS sql_type))`: the cast changes nothing for the bound array, and
 /// keeps the statement valid SQL when its values are written in (`capture-sql`).
-fn bound_array<C: ColumnTrait>(
-    column: C,
-    element: ArrayType,
-    sql_type: &'static str,
-    values: impl Iterator<Item = Value>,
-) -> SimpleExpr {
-    Expr::col(column.as_column_ref()).eq(PgFunc::any(array_of(element, sql_type, values)))
+fn any_of_array<C: ColumnTrait>(column: C, array: SimpleExpr) -> SimpleExpr {
+    Expr::col(column.as_column_ref()).eq(PgFunc::any(array))
 }
 
 /// `CAST($1 AS sql_type)` of one bound array.

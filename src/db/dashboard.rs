@@ -203,15 +203,20 @@ fn after(cursor: &DashboardCursor, may_miss: bool) -> Condition {
     }
 }
 
+/// The SQL direction of an order.
+fn direction_of(order: ReferralOrder) -> Order {
+    if order.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    }
+}
+
 /// Sorts `select` by the order (then id), naming where missing keys go only when they may
 /// occur, so that an index on the key serves the order on both engines otherwise.
 fn order_by(select: &mut SelectStatement, order: ReferralOrder, may_miss: bool) {
     let column = (referral::Entity, order_column(order.field));
-    let direction = if order.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let direction = direction_of(order);
     if may_miss {
         let nulls = if order.descending {
             NullOrdering::First
@@ -242,11 +247,7 @@ fn first_by_contract(
     limit: u64,
 ) -> SelectStatement {
     let order = query.order;
-    let direction = if order.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let direction = direction_of(order);
     let first_rows = match backend {
         DbBackend::Postgres => first_rows_lateral(contract_ids, query, cursor, limit),
         _ => first_rows_union(contract_ids, query, cursor, limit),
@@ -268,11 +269,7 @@ fn contract_branch(
     limit: u64,
 ) -> SelectStatement {
     let column = order_column(query.order.field);
-    let direction = if query.order.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let direction = direction_of(query.order);
     // Sent referrals matching the query; the contract is the branch's own.
     let mut condition = query_condition(&ReferralAccess::AllSent, query)
         .add(Expr::col((referral::Entity, referral::Column::ContractId)).eq(contract));

@@ -14,6 +14,7 @@ pub mod import;
 pub mod notifications;
 pub mod outbox;
 pub mod outcome_report;
+mod positional;
 pub mod read_audit;
 pub mod referral_rows;
 pub mod referrals;

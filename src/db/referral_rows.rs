@@ -2,21 +2,19 @@
 //! and the dashboard page, and their conversion into domain referrals.
 //!
 //! The column list is rendered once (every column of the three tables, in their entities'
-//! order) and rows are decoded by position, so a page of rows costs neither a prefixed alias
-//! per column to build and render nor a name to format and hash per column of every row, as
-//! sea-orm's related selects do.
+//! order) and rows are decoded by position (`positional`), so a page of rows costs neither a
+//! prefixed alias per column to build and render nor a name to format and hash per column of
+//! every row, as sea-orm's related selects do.
 
 use std::sync::LazyLock;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait, DbErr, EntityTrait, IdenStatic,
-    Iterable, QueryResult, TryIntoModel, Value,
-};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use uuid::Uuid;
 
 use super::catalogue::to_intervention;
 use super::entities::{contract, intervention, referral};
+use super::positional;
 use crate::domain::actor::UserId;
 use crate::domain::catalogue::Gender;
 use crate::domain::draft::{DraftDetails, Location, LocationType, ServiceUser};
@@ -24,21 +22,12 @@ use crate::domain::journey::{DeliveryState, ReferralStatus};
 use crate::domain::referral::{Referral, Withdrawal};
 use crate::error::{AppError, internal};
 
-/// `"table"."column", …` for every column of `E`, in its entity's order.
-fn columns_of<E: EntityTrait + Default>() -> String {
-    let table = E::default().table_name().to_owned();
-    E::Column::iter()
-        .map(|column| format!("\"{table}\".\"{}\"", column.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The select list: the referral's columns, then its intervention's, then its contract's.
 static COLUMNS: LazyLock<String> = LazyLock::new(|| {
     [
-        columns_of::<referral::Entity>(),
-        columns_of::<intervention::Entity>(),
-        columns_of::<contract::Entity>(),
+        positional::columns_of::<referral::Entity>(),
+        positional::columns_of::<intervention::Entity>(),
+        positional::columns_of::<contract::Entity>(),
     ]
     .join(", ")
 });
@@ -96,12 +85,15 @@ pub fn models_of(
     ),
     DbErr,
 > {
-    let referral = model_at::<referral::Entity>(row, 0)?;
-    let start = width::<referral::Entity>();
-    let contract_start = start + width::<intervention::Entity>();
-    // Each joined table's first column is its primary key `id` (checked by `key_first`): NULL
+    let referral = positional::model_at::<referral::Entity>(row, 0)?;
+    let start = positional::width::<referral::Entity>();
+    let contract_start = start + positional::width::<intervention::Entity>();
+    // Each joined table's first column is its primary key `id` (checked by `positional::key_first`): NULL
     // there means the join found no row.
-    debug_assert!(key_first::<intervention::Entity>() && key_first::<contract::Entity>());
+    debug_assert!(
+        positional::key_first::<intervention::Entity>()
+            && positional::key_first::<contract::Entity>()
+    );
     let joined = row.try_get_by_index::<Option<Uuid>>(start)?.is_some()
         && row
             .try_get_by_index::<Option<Uuid>>(contract_start)?
@@ -109,59 +101,9 @@ pub fn models_of(
     if !joined {
         return Ok((referral, None));
     }
-    let intervention = model_at::<intervention::Entity>(row, start)?;
-    let contract = model_at::<contract::Entity>(row, contract_start)?;
+    let intervention = positional::model_at::<intervention::Entity>(row, start)?;
+    let contract = positional::model_at::<contract::Entity>(row, contract_start)?;
     Ok((referral, Some((intervention, contract))))
-}
-
-/// Whether `E`'s first column is its primary key `id`.
-fn key_first<E: EntityTrait>() -> bool {
-    E::Column::iter()
-        .next()
-        .is_some_and(|column| column.as_str() == "id")
-}
-
-/// How many columns `E` has.
-fn width<E: EntityTrait>() -> usize {
-    E::Column::iter().count()
-}
-
-/// The model of `E` whose columns start at `start`, in its entity's order.
-fn model_at<E>(row: &QueryResult, start: usize) -> Result<E::Model, DbErr>
-where
-    E: EntityTrait,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + TryIntoModel<E::Model>,
-{
-    let mut model = <E::ActiveModel as ActiveModelTrait>::default();
-    for (offset, column) in E::Column::iter().enumerate() {
-        let value = value_at(row, start + offset, column.def().get_column_type())?;
-        model.try_set(column, value)?;
-    }
-    model.try_into_model()
-}
-
-/// The value at `index`, read as the Rust type of `column_type` (the types our entities use).
-fn value_at(row: &QueryResult, index: usize, column_type: &ColumnType) -> Result<Value, DbErr> {
-    Ok(match column_type {
-        ColumnType::Uuid => row.try_get_by_index::<Option<Uuid>>(index)?.into(),
-        ColumnType::String(_) | ColumnType::Text => {
-            row.try_get_by_index::<Option<String>>(index)?.into()
-        }
-        ColumnType::Integer => row.try_get_by_index::<Option<i32>>(index)?.into(),
-        ColumnType::BigInteger => row.try_get_by_index::<Option<i64>>(index)?.into(),
-        ColumnType::Boolean => row.try_get_by_index::<Option<bool>>(index)?.into(),
-        ColumnType::Date => row
-            .try_get_by_index::<Option<chrono::NaiveDate>>(index)?
-            .into(),
-        ColumnType::TimestampWithTimeZone => row
-            .try_get_by_index::<Option<chrono::DateTime<chrono::Utc>>>(index)?
-            .into(),
-        other => {
-            return Err(DbErr::Type(format!(
-                "column {index} of type {other:?} is not decoded by position"
-            )));
-        }
-    })
 }
 
 fn gender_from(code: &str) -> Option<Gender> {
