@@ -1,11 +1,13 @@
 //! Prints the SQL one GraphQL operation runs, each statement on one line with its values written
 //! in, for `pgbench` to replay as the database-only limit of that operation.
 //!
-//! `capture-sql [--answer] TOKEN BODY_FILE`, with the server's `CRS_*` settings; `--answer`
-//! prints the GraphQL answer instead (for a cursor to page on). The operation runs in
-//! process through the same scope resolution and executor as `POST /graphql`; the caller is
+//! `capture-sql [--answer | --warm] TOKEN BODY_FILE`, with the server's `CRS_*` settings;
+//! `--answer` prints the GraphQL answer instead (for a cursor to page on). The operation runs
+//! in process through the same scope resolution and executor as `POST /graphql`; the caller is
 //! resolved once beforehand, so the statements are those of a request from a user already
-//! seen (no user record is written).
+//! seen (no user record is written). With `--warm` the operation runs once unrecorded first,
+//! so the statements are those of a request under steady load, whose providers,
+//! subcontractors and assignees the server already keeps (`service::kept`).
 #![allow(clippy::print_stdout)]
 
 use std::sync::{Arc, Mutex};
@@ -21,13 +23,16 @@ use crs_api::service::{self, Services};
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1).peekable();
     let answer = args.next_if(|a| a == "--answer").is_some();
+    let warm = args.next_if(|a| a == "--warm").is_some();
     let (Some(token), Some(body_file)) = (args.next(), args.next()) else {
-        bail!("usage: capture-sql [--answer] TOKEN BODY_FILE");
+        bail!("usage: capture-sql [--answer | --warm] TOKEN BODY_FILE");
     };
     let settings = Settings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
     let body = std::fs::read_to_string(&body_file).with_context(|| body_file.clone())?;
-    let request: async_graphql::Request =
-        serde_json::from_str(&body).context("the body is not a GraphQL request")?;
+    let parse = || -> anyhow::Result<async_graphql::Request> {
+        serde_json::from_str(&body).context("the body is not a GraphQL request")
+    };
+    let request = parse()?;
 
     let captured: Arc<Mutex<Option<Vec<String>>>> = Arc::new(Mutex::new(None));
     let sink = captured.clone();
@@ -52,9 +57,19 @@ async fn main() -> anyhow::Result<()> {
     let principal = TokenVerifier::new(&settings.jwt)?
         .verify(&token)
         .map_err(|e| anyhow::anyhow!("the token is refused: {e}"))?;
-    service::viewer::resolve(&services, &principal)
+    let scope = service::viewer::resolve(&services, &principal)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if warm {
+        let caller = Caller {
+            principal: principal.clone(),
+            scope,
+        };
+        let response = graphql::execute(&schema, &services, caller, parse()?, None).await;
+        if !response.errors.is_empty() {
+            bail!("the operation failed: {:?}", response.errors);
+        }
+    }
 
     if let Ok(mut recording) = captured.lock() {
         *recording = Some(Vec::new());

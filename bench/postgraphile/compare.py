@@ -244,7 +244,7 @@ def run(bench, args, pg, binary, capture, database, load_info, label):
                CRS_LOG="error", CRS_DATABASE_MAX_CONNECTIONS="2")
     replays = {who: bench.capture_sql(capture, env, tokens[who],
                                       {"query": bench.DASHBOARD, "operationName": "BenchDashboard",
-                                       "variables": {"first": 20}})
+                                       "variables": {"first": 20}}, warm=True)
                for who in ("busiest", "typical")}
     server = bench.Server(binary, pg.url(database), secret, os.path.join(logs, "crs.log"))
     crs = Crs(bench, server)
