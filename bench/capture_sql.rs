@@ -22,8 +22,15 @@ use crs_api::service::{self, Services};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1).peekable();
-    let answer = args.next_if(|a| a == "--answer").is_some();
-    let warm = args.next_if(|a| a == "--warm").is_some();
+    let flag = args.next_if(|a| a.starts_with("--"));
+    let (answer, warm) = match flag.as_deref() {
+        None => (false, false),
+        Some("--answer") => (true, false),
+        Some("--warm") => (false, true),
+        Some(other) => {
+            bail!("unknown option {other}: capture-sql [--answer | --warm] TOKEN BODY_FILE")
+        }
+    };
     let (Some(token), Some(body_file)) = (args.next(), args.next()) else {
         bail!("usage: capture-sql [--answer | --warm] TOKEN BODY_FILE");
     };
@@ -47,7 +54,8 @@ async fn main() -> anyhow::Result<()> {
         }),
     )
     .await?;
-    let services = Services::new(db);
+    // The server's own keeping time, so a warm request reads what the server's would.
+    let services = Services::new(db).with_scope_ttl(settings.scope_cache_ttl);
     let schema = graphql::build(
         services.clone(),
         settings.limits,

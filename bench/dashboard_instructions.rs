@@ -1,8 +1,9 @@
 //! The in-process provider dashboard (`benches/support`) run a fixed number of times inside
-//! one function, for `bench/gate` to count its instructions under callgrind
-//! (`--collect-atstart=no --toggle-collect=*measured_dashboards*`): instruction counts, unlike
-//! times, are the same from run to run on a shared machine, so a rise is a change in the work
-//! a dashboard does.
+//! one function, for `bench/gate` to count their instructions under callgrind
+//! (`--collect-atstart=no --toggle-collect=*measured_dashboards*`: the instructions of the
+//! thread that runs them, not SQLite's connection threads): instruction counts, unlike times,
+//! barely move from run to run on a shared machine, so a rise is a change in the work a
+//! dashboard does.
 //!
 //! `dashboard-instructions [DASHBOARDS] [REFERRALS]` (20 and 500 by default). One dashboard
 //! runs before the counted ones, so they are those of a steady state: scope resolved, the
@@ -28,7 +29,7 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or("500")
         .parse()
         .context("REFERRALS")?;
-    // One thread: everything the counted dashboards do runs inside `measured_dashboards`.
+    // One runtime thread, so the dashboards run one after another as `measured_dashboards` calls them.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
