@@ -276,6 +276,7 @@ pub async fn run(
         .acquire()
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("disclosure audit queue: {e}")))?;
+    let audit_started = std::time::Instant::now();
     let withheld = tokio::task::spawn_blocking(move || {
         disclosure::suppress(
             &counts,
@@ -288,6 +289,12 @@ pub async fn run(
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("disclosure audit failed: {e}")))?;
+    tracing::debug!(
+        rows = withheld.rows.len(),
+        rounds = withheld.rounds,
+        ms = audit_started.elapsed().as_millis(),
+        "disclosure audit"
+    );
 
     let rows = groups
         .iter()

@@ -11,6 +11,7 @@ pub mod disclosure;
 pub mod ethnicity;
 pub mod facts;
 pub mod measures;
+mod perturbation;
 
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
