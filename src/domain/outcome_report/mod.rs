@@ -7,6 +7,7 @@
 //! - `measures`: the counts, rates and percentiles of a group of referrals.
 //! - `disclosure`: small-cell suppression, primary and secondary.
 
+mod cells;
 pub mod disclosure;
 pub mod ethnicity;
 pub mod facts;

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use super::disclosure::Cells;
+use super::cells::Cells;
 
 /// Most moves a perturbation may make before the search gives up.
 const MOST_MOVED: usize = 96;
