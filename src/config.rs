@@ -121,6 +121,10 @@ pub struct Settings {
     pub suppression_threshold: u64,
     /// Referrals read per page of a report download.
     pub download_page_size: u64,
+    /// Parts an outcome report's statement is split into at most, run at once (PostgreSQL).
+    pub report_scan_parts: usize,
+    /// Pages of facts each part of a report's statement reads at least.
+    pub report_part_pages: u64,
     /// After SIGTERM, how long readiness fails while the server goes on serving.
     pub shutdown_drain: Duration,
     pub events: EventSettings,
@@ -521,6 +525,17 @@ impl Settings {
             auto_approve_action_plans: flag("CRS_AUTO_APPROVE_ACTION_PLANS", true)?,
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
             download_page_size: download_page_size as u64,
+            report_scan_parts: {
+                let parts = number("CRS_REPORT_SCAN_PARTS", 2, 1)?;
+                if parts > 16 {
+                    return Err(problem(
+                        "CRS_REPORT_SCAN_PARTS",
+                        "must be a whole number from 1 to 16",
+                    ));
+                }
+                parts
+            },
+            report_part_pages: number("CRS_REPORT_PART_PAGES", 2_048, 1)? as u64,
             shutdown_drain: Duration::from_secs(number("CRS_SHUTDOWN_DRAIN_SECONDS", 4, 0)? as u64),
             scope_cache_ttl: {
                 let seconds = number("CRS_SCOPE_CACHE_SECONDS", 30, 0)?;
@@ -736,6 +751,9 @@ mod tests {
             ("CRS_LOG", "info,[[["),
             ("CRS_DOWNLOAD_PAGE_SIZE", "0"),
             ("CRS_DOWNLOAD_PAGE_SIZE", "5001"),
+            ("CRS_REPORT_SCAN_PARTS", "0"),
+            ("CRS_REPORT_SCAN_PARTS", "17"),
+            ("CRS_REPORT_PART_PAGES", "0"),
             ("CRS_JWT_JWKS_URL", "ftp://idp.example/jwks"),
             ("CRS_DRAFT_RETENTION_DAYS", "99999999999999"),
             ("CRS_RATE_LIMIT_COST_POINTS", "10"),

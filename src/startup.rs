@@ -86,6 +86,8 @@ impl Application {
                 suppression_threshold: settings.suppression_threshold,
                 download_page_size: settings.download_page_size,
                 statement_timeout: settings.database.report_statement_timeout,
+                scan_parts: settings.report_scan_parts,
+                part_pages: settings.report_part_pages,
             });
         let services = match replica {
             Some(replica) => {

@@ -325,13 +325,77 @@ pub async fn begin_long_reads(
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
     let txn = db.begin().await?;
     if db.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared(&format!(
-            "SET LOCAL statement_timeout = {}",
-            limit.as_millis()
-        ))
-        .await?;
+        limit_statements(&txn, limit).await?;
     }
     Ok(txn)
+}
+
+/// A PostgreSQL transaction, repeatable-read and read-only, whose statements may each run for
+/// up to `limit` and whose snapshot others can share ([`begin_in_snapshot`]): its first
+/// statement exports the snapshot and selects `also` beside it. Returns the transaction, the
+/// snapshot's identifier and the row.
+pub async fn begin_exporting_snapshot(
+    db: &DatabaseConnection,
+    limit: Duration,
+    also: &str,
+) -> Result<(sea_orm::DatabaseTransaction, String, sea_orm::QueryResult), sea_orm::DbErr> {
+    let txn = begin_repeatable_reads(db).await?;
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_export_snapshot() AS snapshot, {also}"),
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::Custom("no snapshot was exported".to_owned()))?;
+    let snapshot: String = row.try_get("", "snapshot")?;
+    // An identifier such as `00000003-0000001B-1`, written into `SET TRANSACTION SNAPSHOT`.
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(sea_orm::DbErr::Custom(
+            "the exported snapshot has an unexpected identifier".to_owned(),
+        ));
+    }
+    limit_statements(&txn, limit).await?;
+    Ok((txn, snapshot, row))
+}
+
+/// A PostgreSQL transaction like [`begin_exporting_snapshot`]'s that reads the snapshot it
+/// exported (while that transaction is open): statements on several connections at once see
+/// the same rows one statement would.
+pub async fn begin_in_snapshot(
+    db: &DatabaseConnection,
+    limit: Duration,
+    snapshot: &str,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    let txn = begin_repeatable_reads(db).await?;
+    // Checked where it was exported: hexadecimal digits and dashes.
+    txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        .await?;
+    limit_statements(&txn, limit).await?;
+    Ok(txn)
+}
+
+/// A repeatable-read, read-only transaction.
+async fn begin_repeatable_reads(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_config(
+        Some(sea_orm::IsolationLevel::RepeatableRead),
+        Some(sea_orm::AccessMode::ReadOnly),
+    )
+    .await
+}
+
+/// Lets the transaction's statements run for up to `limit` (PostgreSQL).
+async fn limit_statements(
+    txn: &sea_orm::DatabaseTransaction,
+    limit: Duration,
+) -> Result<(), sea_orm::DbErr> {
+    txn.execute_unprepared(&format!(
+        "SET LOCAL statement_timeout = {}",
+        limit.as_millis()
+    ))
+    .await
+    .map(|_| ())
 }
 
 /// Whether the database answers.

@@ -38,7 +38,21 @@ pub struct ReportPolicy {
     pub download_page_size: u64,
     /// Longest a report's statement may run (`CRS_REPORT_STATEMENT_TIMEOUT_MS`, PostgreSQL).
     pub statement_timeout: std::time::Duration,
+    /// Parts a report's statement is split into at most, run at once (`CRS_REPORT_SCAN_PARTS`,
+    /// PostgreSQL; 1: never split).
+    pub scan_parts: usize,
+    /// Pages of facts each part reads at least (`CRS_REPORT_PART_PAGES`).
+    pub part_pages: u64,
 }
+
+/// Parts a report's statement is split into unless configured otherwise
+/// (`CRS_REPORT_SCAN_PARTS`).
+pub const SCAN_PARTS: usize = 2;
+
+/// Pages of facts (8 KiB each, about 30 referrals a page) a part reads at least unless
+/// configured otherwise (`CRS_REPORT_PART_PAGES`): below two of these (about 120,000 facts)
+/// a report is one statement.
+pub const PART_PAGES: u64 = 2_048;
 
 /// Referrals read per page of a download unless configured otherwise (`CRS_DOWNLOAD_PAGE_SIZE`).
 pub const DOWNLOAD_PAGE_SIZE: u64 = 500;
@@ -49,6 +63,8 @@ impl Default for ReportPolicy {
             suppression_threshold: 5,
             download_page_size: DOWNLOAD_PAGE_SIZE,
             statement_timeout: std::time::Duration::from_secs(30),
+            scan_parts: SCAN_PARTS,
+            part_pages: PART_PAGES,
         }
     }
 }
@@ -244,7 +260,11 @@ pub async fn run(
         margins,
     } = db::outcome_report::groups(
         &services.db,
-        services.reports.statement_timeout,
+        db::outcome_report::Reading {
+            limit: services.reports.statement_timeout,
+            parts: services.reports.scan_parts,
+            part_pages: services.reports.part_pages,
+        },
         &reach,
         filter,
         dimensions,

@@ -286,6 +286,46 @@ async fn loaded_report_facts_are_the_ones_the_use_cases_write() {
     }
 }
 
+/// On PostgreSQL a report's statement is split over ranges of the facts table's pages, run at
+/// once and merged: every report, by one or two dimensions, with or without a category
+/// dimension, comes out as one statement reads it.
+#[tokio::test]
+async fn a_report_read_in_parts_of_the_facts_pages_is_the_report_read_at_once() {
+    let options = AppOptions::empty()
+        .with("CRS_SUPPRESSION_THRESHOLD", "2")
+        .with("CRS_REPORT_SCAN_PARTS", "1");
+    let app = TestApp::spawn_with(options).await;
+    seed(&app, 400).await;
+    let mut settings = app.settings.clone();
+    settings.report_scan_parts = 4;
+    settings.report_part_pages = 1;
+    let split = app.another_instance_with(settings).await;
+    if app.postgres_database().is_some() {
+        // Enough pages that every statement is read in four parts.
+        for table in ["report_referral", "report_referral_category"] {
+            let sql = format!("SELECT CAST(pg_relation_size('{table}') / 8192 AS BIGINT) AS pages");
+            let pages = scalar(&app.db, &sql).await;
+            assert!(pages >= 4, "{table}: {pages} pages");
+        }
+    }
+    let machine = app.token(&machine());
+    for by in [
+        json!(["PROVIDER"]),
+        json!(["MONTH"]),
+        json!(["SERVICE_CATEGORY"]),
+        json!(["CONTRACT", "QUARTER"]),
+        json!(["REGION", "COMPLEXITY"]),
+    ] {
+        let whole = app.data(&machine, REPORT, json!({ "by": by })).await;
+        let parts = split.data(&machine, REPORT, json!({ "by": by })).await;
+        assert!(
+            whole["outcomeReport"]["totals"]["referralsSent"].as_i64() > Some(100),
+            "{by}: {whole}"
+        );
+        assert_eq!(parts, whole, "{by}");
+    }
+}
+
 #[tokio::test]
 async fn the_performance_report_pages_through_a_providers_referrals() {
     use crs_api::http::auth::TokenVerifier;

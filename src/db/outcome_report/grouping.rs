@@ -17,6 +17,7 @@
 //! once where this report's rows count it once per category.
 
 use chrono::NaiveDate;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
@@ -198,6 +199,48 @@ fn plan(dimensions: &[Dimension]) -> Plan {
     plan
 }
 
+/// The range of the facts table's pages one part of a split statement reads (PostgreSQL's
+/// `ctid`, a TID range scan): from page `from`, up to page `to` (`None`: to the end, rows added
+/// since the table was measured included).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Pages {
+    from: u64,
+    to: Option<u64>,
+}
+
+impl Pages {
+    /// Every page: the statement is not split.
+    const ALL: Pages = Pages { from: 0, to: None };
+
+    /// The conditions on `f.ctid` (page numbers are integers formatted here, not input).
+    fn conditions(self) -> Vec<String> {
+        let mut conditions = Vec::new();
+        if self.from > 0 {
+            conditions.push(format!("f.ctid >= '({},0)'::tid", self.from));
+        }
+        if let Some(to) = self.to {
+            conditions.push(format!("f.ctid < '({to},0)'::tid"));
+        }
+        conditions
+    }
+
+    /// `table_pages` cut into at most `parts` ranges of at least `part_pages` pages each, the
+    /// last open-ended; one range of everything when the table is too small to split.
+    fn split(table_pages: u64, parts: usize, part_pages: u64) -> Vec<Pages> {
+        let parts = (table_pages / part_pages.max(1)).min(parts as u64).max(1);
+        if parts == 1 {
+            return vec![Pages::ALL];
+        }
+        let per_part = table_pages.div_ceil(parts);
+        (0..parts)
+            .map(|i| Pages {
+                from: i * per_part,
+                to: (i + 1 < parts).then(|| (i + 1) * per_part),
+            })
+            .collect()
+    }
+}
+
 /// `FROM … WHERE …` over the facts: the reachable contracts, the filter, and one row per
 /// selected category when `per_category`.
 fn facts_from_where(
@@ -205,6 +248,7 @@ fn facts_from_where(
     contracts: &Reach,
     filter: &ReportFilter,
     per_category: bool,
+    pages: Pages,
 ) -> String {
     let mut text = String::from(if per_category {
         " FROM report_referral_category f"
@@ -213,7 +257,7 @@ fn facts_from_where(
     });
     // The reason's grouping, by one hashed join (most facts have no reason).
     text.push_str(" LEFT JOIN withdrawal_reason w ON w.code = f.withdrawal_reason_code");
-    let mut conditions: Vec<String> = Vec::new();
+    let mut conditions: Vec<String> = pages.conditions();
     if let Some(ids) = &contracts.0 {
         if sql.backend == DbBackend::Postgres && !ids.is_empty() {
             // A join PostgreSQL hashes: a list of parameters in `IN` is compared one by one
@@ -331,6 +375,7 @@ fn report_statement(
     contracts: &Reach,
     filter: &ReportFilter,
     today: NaiveDate,
+    pages: Pages,
 ) -> Vec<Count> {
     // Placeholders in the order they appear: the select list's before the filter's.
     let today = sql.bind(today);
@@ -360,7 +405,7 @@ fn report_statement(
     let mut inner = format!(
         "SELECT {}{}",
         inner_select.join(", "),
-        facts_from_where(sql, contracts, filter, plan.per_category),
+        facts_from_where(sql, contracts, filter, plan.per_category, pages),
     );
     let inner_group = plan.inner_group();
     if !inner_group.is_empty() {
@@ -431,25 +476,93 @@ pub struct Grouped {
 /// Each timeliness measure's values of one group, in `Timeliness` order.
 type Values = [Vec<i32>; 3];
 
-/// Counts and timeliness by `dimensions` (none: one group of everything), with each group's
-/// values: one statement.
-async fn add_up(
+/// How a report's statements run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reading {
+    /// Longest one statement may run.
+    pub limit: Duration,
+    /// On PostgreSQL, one statement is split into at most this many parts over ranges of the
+    /// facts table's pages, run at once on as many connections and merged here: the statement
+    /// concatenates values (`string_agg`), which PostgreSQL before 16 cannot run in parallel
+    /// itself. 1: never split.
+    pub parts: usize,
+    /// A part reads at least this many pages (8 KiB each) of facts: a smaller table is read
+    /// by fewer parts, or one statement.
+    pub part_pages: u64,
+}
+
+/// One group's sums as a statement (or one part of it) returns them.
+struct Partial {
+    values: Vec<String>,
+    labels: Vec<Option<String>>,
+    tallies: Counts,
+    measured: Values,
+}
+
+/// The parts of a report's reads (each read's index and its range of pages) and a transaction
+/// for each, all on one snapshot. On PostgreSQL with splitting on, one statement exports the
+/// snapshot and measures both facts tables; each read gets an equal share of
+/// [`Reading::parts`]. Otherwise one part per read, in transactions of their own.
+async fn parts_of(
     db: &DatabaseConnection,
-    limit: Duration,
-    contracts: &Reach,
-    filter: &ReportFilter,
-    dimensions: &[Dimension],
-    today: NaiveDate,
-) -> Result<(Vec<Group>, Vec<Values>), AppError> {
-    let plan = plan(dimensions);
-    let mut sql = Sql::new(db.get_database_backend());
-    let counts = report_statement(&mut sql, &plan, contracts, filter, today);
-    // A report may run longer than a request's statement: its own limit.
-    let txn = crate::db::begin_long_reads(db, limit).await?;
+    reading: Reading,
+    plans: &[Plan],
+) -> Result<(Vec<(usize, Pages)>, Vec<sea_orm::DatabaseTransaction>), AppError> {
+    let whole = || plans.iter().enumerate().map(|(read, _)| (read, Pages::ALL));
+    if db.get_database_backend() != DbBackend::Postgres || reading.parts < 2 {
+        let mut txns = Vec::with_capacity(plans.len());
+        for _ in plans {
+            txns.push(crate::db::begin_long_reads(db, reading.limit).await?);
+        }
+        return Ok((whole().collect(), txns));
+    }
+    let pages = |table: &str| {
+        format!(
+            "CAST(pg_relation_size('{table}') / current_setting('block_size')::bigint AS BIGINT)"
+        )
+    };
+    let also = format!(
+        "{} AS facts, {} AS category_facts",
+        pages("report_referral"),
+        pages("report_referral_category")
+    );
+    let (first, snapshot, row) =
+        crate::db::begin_exporting_snapshot(db, reading.limit, &also).await?;
+    let facts: i64 = row.try_get("", "facts")?;
+    let category_facts: i64 = row.try_get("", "category_facts")?;
+    let each = (reading.parts / plans.len().max(1)).max(1);
+    let mut parts = Vec::new();
+    for (read, plan) in plans.iter().enumerate() {
+        let table = if plan.per_category {
+            category_facts
+        } else {
+            facts
+        };
+        let table = u64::try_from(table).unwrap_or(0);
+        for pages in Pages::split(table, each, reading.part_pages) {
+            parts.push((read, pages));
+        }
+    }
+    let mut txns = vec![first];
+    for _ in 1..parts.len() {
+        txns.push(crate::db::begin_in_snapshot(db, reading.limit, &snapshot).await?);
+    }
+    Ok((parts, txns))
+}
+
+/// The groups one statement (one range of pages) returns, unmerged, read in `txn`.
+async fn add_up_part(
+    txn: sea_orm::DatabaseTransaction,
+    plan: &Plan,
+    query: (&Reach, &ReportFilter, &[Dimension], NaiveDate),
+    pages: Pages,
+) -> Result<Vec<Partial>, AppError> {
+    let (contracts, filter, dimensions, today) = query;
+    let mut sql = Sql::new(txn.get_database_backend());
+    let counts = report_statement(&mut sql, plan, contracts, filter, today, pages);
     let rows = txn.query_all_raw(sql.statement()).await?;
     txn.commit().await?;
-    let mut groups = Vec::with_capacity(rows.len());
-    let mut all_values = Vec::with_capacity(rows.len());
+    let mut partials = Vec::with_capacity(rows.len());
     for row in &rows {
         let (values, labels) = row_key(row, dimensions)?;
         let mut tallies: Counts = [0; COUNTS];
@@ -457,14 +570,67 @@ async fn add_up(
             let value: Option<i64> = row.try_get("", &format!("c{}", count.index()))?;
             tallies[count.index()] = u64::try_from(value.unwrap_or(0)).unwrap_or(0);
         }
-        complete(&mut tallies);
         let mut measured: Values = Default::default();
-        let mut timeliness = [Percentiles::default(); 3];
         for measure in Timeliness::ALL {
             let m = measure.index();
             measured[m] = values_of(row.try_get("", &format!("v{m}"))?)?;
-            timeliness[m] = Percentiles::of_values(&mut measured[m]);
         }
+        partials.push(Partial {
+            values,
+            labels,
+            tallies,
+            measured,
+        });
+    }
+    Ok(partials)
+}
+
+/// The parts' groups as one: a group's sums added and its values put together, in the order
+/// each group first appears.
+fn merge(parts: Vec<Vec<Partial>>) -> Vec<Partial> {
+    let mut parts = parts.into_iter();
+    let mut merged = parts.next().unwrap_or_default();
+    let mut index: HashMap<Vec<String>, usize> = merged
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.values.clone(), i))
+        .collect();
+    for part in parts {
+        for partial in part {
+            match index.get(&partial.values) {
+                Some(&i) => {
+                    let into = &mut merged[i];
+                    for (total, count) in into.tallies.iter_mut().zip(&partial.tallies) {
+                        *total += count;
+                    }
+                    for (values, more) in into.measured.iter_mut().zip(partial.measured) {
+                        values.extend(more);
+                    }
+                }
+                None => {
+                    index.insert(partial.values.clone(), merged.len());
+                    merged.push(partial);
+                }
+            }
+        }
+    }
+    merged
+}
+
+/// Merged groups made into a report's groups (derived counts filled, percentiles taken), with
+/// each group's values.
+fn finish(merged: Vec<Partial>) -> (Vec<Group>, Vec<Values>) {
+    let mut groups = Vec::with_capacity(merged.len());
+    let mut all_values = Vec::with_capacity(merged.len());
+    for Partial {
+        values,
+        labels,
+        mut tallies,
+        mut measured,
+    } in merged
+    {
+        complete(&mut tallies);
+        let timeliness = Timeliness::ALL.map(|m| Percentiles::of_values(&mut measured[m.index()]));
         groups.push(Group {
             values,
             labels,
@@ -475,24 +641,48 @@ async fn add_up(
         });
         all_values.push(measured);
     }
-    Ok((groups, all_values))
+    (groups, all_values)
 }
 
-/// The report's groups by `dimensions` and its totals: one statement, two under a category
-/// dimension (whose rows overlap, so the totals are counted again).
+/// Counts and timeliness by each of `reads` (a list of dimensions; none: one group of
+/// everything), with each group's values. Every read is one statement, or its parts over
+/// ranges of the facts' pages (no more statements at once than [`Reading::parts`]), all in one
+/// snapshot of the database, so they add up the same rows as one statement would.
+async fn add_up(
+    db: &DatabaseConnection,
+    reading: Reading,
+    query: (&Reach, &ReportFilter, NaiveDate),
+    reads: &[&[Dimension]],
+) -> Result<Vec<(Vec<Group>, Vec<Values>)>, AppError> {
+    let (contracts, filter, today) = query;
+    let plans: Vec<Plan> = reads.iter().map(|dimensions| plan(dimensions)).collect();
+    let (parts, txns) = parts_of(db, reading, &plans).await?;
+    let results =
+        futures_util::future::try_join_all(parts.iter().zip(txns).map(|((read, pages), txn)| {
+            let query = (contracts, filter, reads[*read], today);
+            add_up_part(txn, &plans[*read], query, *pages)
+        }))
+        .await?;
+    let mut by_read: Vec<Vec<Vec<Partial>>> = reads.iter().map(|_| Vec::new()).collect();
+    for ((read, _), partials) in parts.iter().zip(results) {
+        by_read[*read].push(partials);
+    }
+    Ok(by_read.into_iter().map(|p| finish(merge(p))).collect())
+}
+
+/// The report's groups by `dimensions` and its totals: one statement (or its parts), two under
+/// a category dimension (whose rows overlap, so the totals are counted again), three beside one
+/// (the other dimension's one-dimension report, whose rows share referrals too).
 pub async fn groups(
     db: &DatabaseConnection,
-    limit: Duration,
+    reading: Reading,
     contracts: &Reach,
     filter: &ReportFilter,
     dimensions: &[Dimension],
     today: NaiveDate,
 ) -> Result<Grouped, AppError> {
+    let query = (contracts, filter, today);
     if dimensions.iter().any(|d| d.per_category()) {
-        // Rows by category overlap: the totals are counted over the referrals, at the same
-        // time as the rows (two connections, so two cores, when the pool has them); and so is
-        // the one-dimension report of a dimension beside the category one, whose rows share
-        // referrals too.
         let beside = match dimensions {
             [first, second] if first.per_category() != second.per_category() => {
                 Some(usize::from(first.per_category()))
@@ -500,25 +690,18 @@ pub async fn groups(
             _ => None,
         };
         let apart = beside.map(|d| [dimensions[d]]);
-        let margin = async {
-            match &apart {
-                Some(alone) => add_up(db, limit, contracts, filter, alone, today)
-                    .await
-                    .map(|(groups, _)| Some(groups)),
-                None => Ok(None),
-            }
-        };
-        let ((groups, _), (mut all, _), margin) = tokio::try_join!(
-            add_up(db, limit, contracts, filter, dimensions, today),
-            add_up(db, limit, contracts, filter, &[], today),
-            margin,
-        )?;
-        let totals = match all.pop() {
+        let mut reads: Vec<&[Dimension]> = vec![dimensions, &[]];
+        if let Some(alone) = &apart {
+            reads.push(alone);
+        }
+        let mut read = add_up(db, reading, query, &reads).await?.into_iter();
+        let (groups, _) = read.next().unwrap_or_default();
+        let totals = match read.next().and_then(|(mut all, _)| all.pop()) {
             Some(group) => group.figures,
             None => empty_figures(),
         };
         let mut margins: Vec<Option<Vec<Group>>> = vec![None; dimensions.len()];
-        if let (Some(d), Some(margin)) = (beside, margin) {
+        if let (Some(d), Some((margin, _))) = (beside, read.next()) {
             margins[d] = Some(margin);
         }
         return Ok(Grouped {
@@ -527,7 +710,10 @@ pub async fn groups(
             margins,
         });
     }
-    let (groups, values) = add_up(db, limit, contracts, filter, dimensions, today).await?;
+    let (groups, values) = add_up(db, reading, query, &[dimensions])
+        .await?
+        .pop()
+        .unwrap_or_default();
     let totals = {
         // Every referral is in exactly one row: the totals are the rows added up.
         let mut counts: Counts = [0; COUNTS];
@@ -555,5 +741,40 @@ fn empty_figures() -> Figures {
     Figures {
         counts: [0; COUNTS],
         timeliness: [Percentiles::default(); 3],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pages;
+
+    #[test]
+    fn a_table_is_split_into_ranges_that_cover_every_page_once() {
+        let parts = Pages::split(10_001, 4, 1_000);
+        assert_eq!(parts.len(), 4);
+        assert_eq!(parts[0].from, 0);
+        for pair in parts.windows(2) {
+            assert_eq!(pair[0].to, Some(pair[1].from));
+        }
+        // The last range is open: rows added after the table was measured are read too.
+        assert_eq!(parts[3].to, None);
+        assert!(parts[3].from < 10_001);
+    }
+
+    #[test]
+    fn a_small_table_is_read_by_fewer_parts_or_one_statement() {
+        assert_eq!(Pages::split(2_500, 4, 1_000).len(), 2);
+        assert_eq!(Pages::split(1_999, 4, 1_000), vec![Pages::ALL]);
+        assert_eq!(Pages::split(0, 4, 1_000), vec![Pages::ALL]);
+        assert_eq!(Pages::split(10_000, 1, 1), vec![Pages::ALL]);
+        assert!(Pages::ALL.conditions().is_empty());
+        assert_eq!(
+            Pages {
+                from: 5,
+                to: Some(9)
+            }
+            .conditions(),
+            ["f.ctid >= '(5,0)'::tid", "f.ctid < '(9,0)'::tid"]
+        );
     }
 }

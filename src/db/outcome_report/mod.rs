@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub use self::grouping::{Group, Grouped, groups};
+pub use self::grouping::{Group, Grouped, Reading, groups};
 use super::entities::{report_referral, report_referral_category};
 use crate::domain::journey::ReferralStatus;
 use crate::domain::outcome_report::facts::ReferralFacts;

@@ -257,7 +257,12 @@ impl TestApp {
     /// A second server on this one's database and settings (as another instance of a
     /// deployment), without its own demo data.
     pub async fn another_instance(&self) -> TestApp {
-        let app = Application::build(&self.settings)
+        self.another_instance_with(self.settings.clone()).await
+    }
+
+    /// A second server on this one's database with `settings` (changed from this one's).
+    pub async fn another_instance_with(&self, settings: Settings) -> TestApp {
+        let app = Application::build(&settings)
             .await
             .expect("a second instance starts");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -267,9 +272,9 @@ impl TestApp {
         TestApp {
             address,
             client: crate::support::http_client(),
-            settings: self.settings.clone(),
             db,
             handle,
+            settings,
             _database: TestDatabase::Shared,
         }
     }
