@@ -340,6 +340,8 @@ pub async fn begin_exporting_snapshot(
     also: &str,
 ) -> Result<(sea_orm::DatabaseTransaction, String, sea_orm::QueryResult), sea_orm::DbErr> {
     let txn = begin_repeatable_reads(db).await?;
+    // The limit first: the export's statement waits for the locks of what `also` reads.
+    limit_statements(&txn, limit).await?;
     let row = txn
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -354,7 +356,6 @@ pub async fn begin_exporting_snapshot(
             "the exported snapshot has an unexpected identifier".to_owned(),
         ));
     }
-    limit_statements(&txn, limit).await?;
     Ok((txn, snapshot, row))
 }
 
