@@ -526,11 +526,17 @@ impl Settings {
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
             download_page_size: download_page_size as u64,
             report_scan_parts: {
+                // Each part holds a pooled connection while the others are opened: more parts
+                // than the pool has connections would wait for one that never comes.
                 let parts = number("CRS_REPORT_SCAN_PARTS", 2, 1)?;
-                if parts > 16 {
+                let most = 16.min(max_connections as usize);
+                if parts > most {
                     return Err(problem(
                         "CRS_REPORT_SCAN_PARTS",
-                        "must be a whole number from 1 to 16",
+                        format!(
+                            "must be a whole number from 1 to {most} (at most 16 and \
+                             CRS_DATABASE_MAX_CONNECTIONS)"
+                        ),
                     ));
                 }
                 parts
@@ -753,6 +759,7 @@ mod tests {
             ("CRS_DOWNLOAD_PAGE_SIZE", "5001"),
             ("CRS_REPORT_SCAN_PARTS", "0"),
             ("CRS_REPORT_SCAN_PARTS", "17"),
+            ("CRS_REPORT_SCAN_PARTS", "11"),
             ("CRS_REPORT_PART_PAGES", "0"),
             ("CRS_JWT_JWKS_URL", "ftp://idp.example/jwks"),
             ("CRS_DRAFT_RETENTION_DAYS", "99999999999999"),

@@ -14,12 +14,7 @@ use crate::support::{Options, TestApp};
 #[tokio::test]
 async fn dashboards_read_the_replica_and_a_writer_reads_their_own_writes() {
     let cluster = StreamingReplica::start();
-    let app = TestApp::spawn_with(
-        Options::default()
-            .with("CRS_DATABASE_URL", cluster.primary_url())
-            .with("CRS_DATABASE_REPLICA_URL", cluster.replica_url()),
-    )
-    .await;
+    let app = TestApp::spawn_with(cluster.serving(Options::default())).await;
     let practitioner = app.token(&pp("pp-1"));
     let provider = app.token(&harbour("sp-1"));
     seen(&app, &provider).await;
@@ -59,9 +54,8 @@ async fn dashboards_read_the_replica_and_a_writer_reads_their_own_writes() {
 async fn a_report_read_in_parts_runs_on_the_replica() {
     let cluster = StreamingReplica::start();
     let app = TestApp::spawn_with(
-        Options::empty()
-            .with("CRS_DATABASE_URL", cluster.primary_url())
-            .with("CRS_DATABASE_REPLICA_URL", cluster.replica_url())
+        cluster
+            .serving(Options::empty())
             .with("CRS_REPORT_SCAN_PARTS", "4")
             .with("CRS_REPORT_PART_PAGES", "1"),
     )

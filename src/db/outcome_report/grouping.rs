@@ -15,6 +15,11 @@
 //! row; under a category dimension the statement runs once more over the referrals, ungrouped,
 //! and once more by the other dimension alone, whose one-dimension report counts each referral
 //! once where this report's rows count it once per category.
+//!
+//! On PostgreSQL these statements read one snapshot (exported by the first, imported by the
+//! others), and a statement over a large facts table is split into parts over ranges of its
+//! pages, run at once and merged here: `string_agg` keeps PostgreSQL before 16 from running
+//! the statement in parallel itself (`Reading`).
 
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -202,7 +207,7 @@ fn plan(dimensions: &[Dimension]) -> Plan {
 /// The range of the facts table's pages one part of a split statement reads (PostgreSQL's
 /// `ctid`, a TID range scan): from page `from`, up to page `to` (`None`: to the end, rows added
 /// since the table was measured included).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Pages {
     from: u64,
     to: Option<u64>,
@@ -508,13 +513,15 @@ async fn parts_of(
     reading: Reading,
     plans: &[Plan],
 ) -> Result<(Vec<(usize, Pages)>, Vec<sea_orm::DatabaseTransaction>), AppError> {
-    let whole = || plans.iter().enumerate().map(|(read, _)| (read, Pages::ALL));
     if db.get_database_backend() != DbBackend::Postgres || reading.parts < 2 {
         let mut txns = Vec::with_capacity(plans.len());
         for _ in plans {
             txns.push(crate::db::begin_long_reads(db, reading.limit).await?);
         }
-        return Ok((whole().collect(), txns));
+        return Ok((
+            (0..plans.len()).map(|read| (read, Pages::ALL)).collect(),
+            txns,
+        ));
     }
     let pages = |table: &str| {
         format!(

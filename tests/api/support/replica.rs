@@ -171,6 +171,13 @@ impl StreamingReplica {
         format!("postgres://postgres@127.0.0.1:{port}/{DATABASE}?sslmode=disable")
     }
 
+    /// `options` with the server's database on the primary and its replica on the standby.
+    pub fn serving(&self, options: crate::support::Options) -> crate::support::Options {
+        options
+            .with("CRS_DATABASE_URL", self.primary_url())
+            .with("CRS_DATABASE_REPLICA_URL", self.replica_url())
+    }
+
     pub fn primary_url(&self) -> String {
         Self::url(self.primary_port)
     }
