@@ -528,8 +528,8 @@ impl Settings {
             report_scan_parts: {
                 // Each part holds a pooled connection while the others are opened: more parts
                 // than the pool has connections would wait for one that never comes.
-                let parts = number("CRS_REPORT_SCAN_PARTS", 2, 1)?;
                 let most = 16.min(max_connections as usize);
+                let parts = number("CRS_REPORT_SCAN_PARTS", 2.min(most), 1)?;
                 if parts > most {
                     return Err(problem(
                         "CRS_REPORT_SCAN_PARTS",
