@@ -526,8 +526,8 @@ impl Settings {
             suppression_threshold: number("CRS_SUPPRESSION_THRESHOLD", 5, 2)? as u64,
             download_page_size: download_page_size as u64,
             report_scan_parts: {
-                // Each part holds a pooled connection while the others are opened: more parts
-                // than the pool has connections would wait for one that never comes.
+                // Each reading connection is held while the others are opened: more of them
+                // than the pool has would wait for one that never comes.
                 let most = 16.min(max_connections as usize);
                 let parts = number("CRS_REPORT_SCAN_PARTS", 2.min(most), 1)?;
                 if parts > most {

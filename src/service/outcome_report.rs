@@ -38,18 +38,18 @@ pub struct ReportPolicy {
     pub download_page_size: u64,
     /// Longest a report's statement may run (`CRS_REPORT_STATEMENT_TIMEOUT_MS`, PostgreSQL).
     pub statement_timeout: std::time::Duration,
-    /// Parts a report's statement is split into at most, run at once (`CRS_REPORT_SCAN_PARTS`,
-    /// PostgreSQL; 1: never split).
+    /// Connections a report's statements, split into pieces, are read by at most, at once
+    /// (`CRS_REPORT_SCAN_PARTS`, PostgreSQL; 1: never split).
     pub scan_parts: usize,
-    /// Pages of facts each part reads at least (`CRS_REPORT_PART_PAGES`).
+    /// Pages of facts each piece reads at least (`CRS_REPORT_PART_PAGES`).
     pub part_pages: u64,
 }
 
-/// Parts a report's statement is split into unless configured otherwise
+/// Connections a report's pieces are read by unless configured otherwise
 /// (`CRS_REPORT_SCAN_PARTS`).
 pub const SCAN_PARTS: usize = 2;
 
-/// Pages of facts (8 KiB each, about 30 referrals a page) a part reads at least unless
+/// Pages of facts (8 KiB each, about 30 referrals a page) a piece reads at least unless
 /// configured otherwise (`CRS_REPORT_PART_PAGES`): below two of these (about 120,000 facts)
 /// a report is one statement.
 pub const PART_PAGES: u64 = 2_048;

@@ -74,6 +74,24 @@ async fn an_exhausted_pool_answers_503_with_retry_after() {
     app.data(&token, DASHBOARD, json!({})).await;
 }
 
+/// A category report reads its rows, its totals and the other dimension's margin: on a pool of
+/// one connection it opened a transaction for each at once and waited for the second until the
+/// acquire timeout (503); its reads now take turns on the connections the pool allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_category_report_is_answered_on_a_pool_of_one_connection() {
+    let app = TestApp::spawn_with(
+        Options::default()
+            .with("CRS_DATABASE_MAX_CONNECTIONS", "1")
+            .with("CRS_DATABASE_ACQUIRE_TIMEOUT_MS", "300"),
+    )
+    .await;
+    let token = app.token(&commissioner(&["J"]));
+    let report = "{ outcomeReport(groupBy: [SERVICE_CATEGORY, REGION]) { rows { referralsSent } \
+                  totals { referralsSent } } }";
+    let data = app.data(&token, report, json!({})).await;
+    assert_eq!(data["outcomeReport"]["totals"]["referralsSent"], 0);
+}
+
 /// A separate connection to the test's database (not the server's pool).
 async fn second_connection(app: &TestApp) -> DatabaseConnection {
     use secrecy::ExposeSecret;

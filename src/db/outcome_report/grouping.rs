@@ -17,12 +17,13 @@
 //! once where this report's rows count it once per category.
 //!
 //! On PostgreSQL these statements read one snapshot (exported by the first, imported by the
-//! others), and a statement over a large facts table is split into parts over ranges of its
-//! pages, run at once and merged here: `string_agg` keeps PostgreSQL before 16 from running
-//! the statement in parallel itself (`Reading`).
+//! others), and a statement over a large facts table is split into pieces over ranges of its
+//! pages, which a few connections take from one queue, and merged here: `string_agg` keeps
+//! PostgreSQL before 16 from running the statement in parallel itself (`Reading`).
 
 use chrono::NaiveDate;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
@@ -227,6 +228,12 @@ impl Pages {
             conditions.push(format!("f.ctid < '({to},0)'::tid"));
         }
         conditions
+    }
+
+    /// How many of a table's `table_pages` this range reads (as measured: the open end counts
+    /// to the measured end).
+    fn length(self, table_pages: u64) -> u64 {
+        self.to.unwrap_or(table_pages).saturating_sub(self.from)
     }
 
     /// `table_pages` cut into at most `parts` ranges of at least `part_pages` pages each, the
@@ -486,10 +493,11 @@ type Values = [Vec<i32>; 3];
 pub struct Reading {
     /// Longest one statement may run.
     pub limit: Duration,
-    /// On PostgreSQL, one statement is split into at most this many parts over ranges of the
-    /// facts table's pages, run at once on as many connections and merged here: the statement
-    /// concatenates values (`string_agg`), which PostgreSQL before 16 cannot run in parallel
-    /// itself. 1: never split.
+    /// On PostgreSQL, a report's statements are split into pieces over ranges of the facts
+    /// tables' pages, read by at most this many connections at once and merged here: the
+    /// statement concatenates values (`string_agg`), which PostgreSQL before 16 cannot run in
+    /// parallel itself. 1: never split (a report's statements one after another on one
+    /// connection).
     pub parts: usize,
     /// A part reads at least this many pages (8 KiB each) of facts: a smaller table is read
     /// by fewer parts, or one statement.
@@ -504,10 +512,35 @@ struct Partial {
     measured: Values,
 }
 
-/// The parts of a report's reads (each read's index and its range of pages) and a transaction
-/// for each, all on one snapshot. On PostgreSQL with splitting on, one statement exports the
-/// snapshot and measures both facts tables; each read gets an equal share of
-/// [`Reading::parts`]. Otherwise one part per read, in transactions of their own.
+/// Pieces per connection when a report reads more than one table: its reads are cut finer
+/// than the connections, so that connections pulling pieces from one queue finish together
+/// although one table (the per-category facts) is larger than the other.
+const PIECES_PER_CONNECTION: usize = 4;
+
+/// How many pieces each read (of a table of `tables[read]` pages) is cut into for `parts`
+/// connections: one read, into `parts`; several, into about `PIECES_PER_CONNECTION` pieces
+/// per connection in all, shared by the size of each read's table, at least one each.
+/// [`Pages::split`] then keeps every piece at least `part_pages` long.
+fn pieces(tables: &[u64], parts: usize) -> Vec<usize> {
+    if tables.len() < 2 {
+        return vec![parts.max(1); tables.len()];
+    }
+    let all: u64 = tables.iter().sum();
+    let wanted = (parts * PIECES_PER_CONNECTION) as u64;
+    tables
+        .iter()
+        .map(|&pages| {
+            let share = (pages * wanted + all / 2).checked_div(all).unwrap_or(1);
+            usize::try_from(share.max(1)).unwrap_or(1)
+        })
+        .collect()
+}
+
+/// The pieces of a report's reads (each read's index and its range of pages), largest first,
+/// and the transactions that read them, all on one snapshot. On PostgreSQL with splitting on,
+/// one statement exports the snapshot and measures both facts tables, and no more than
+/// [`Reading::parts`] transactions share the pieces. Otherwise one piece per read, shared the
+/// same way by transactions of their own.
 async fn parts_of(
     db: &DatabaseConnection,
     reading: Reading,
@@ -515,7 +548,7 @@ async fn parts_of(
 ) -> Result<(Vec<(usize, Pages)>, Vec<sea_orm::DatabaseTransaction>), AppError> {
     if db.get_database_backend() != DbBackend::Postgres || reading.parts < 2 {
         let mut txns = Vec::with_capacity(plans.len());
-        for _ in plans {
+        for _ in 0..plans.len().min(reading.parts.max(1)) {
             txns.push(crate::db::begin_long_reads(db, reading.limit).await?);
         }
         return Ok((
@@ -537,29 +570,45 @@ async fn parts_of(
         crate::db::begin_exporting_snapshot(db, reading.limit, &also).await?;
     let facts: i64 = row.try_get("", "facts")?;
     let category_facts: i64 = row.try_get("", "category_facts")?;
-    let each = (reading.parts / plans.len().max(1)).max(1);
+    let tables: Vec<u64> = plans
+        .iter()
+        .map(|plan| {
+            let table = if plan.per_category {
+                category_facts
+            } else {
+                facts
+            };
+            u64::try_from(table).unwrap_or(0)
+        })
+        .collect();
     let mut parts = Vec::new();
-    for (read, plan) in plans.iter().enumerate() {
-        let table = if plan.per_category {
-            category_facts
-        } else {
-            facts
-        };
-        let table = u64::try_from(table).unwrap_or(0);
-        for pages in Pages::split(table, each, reading.part_pages) {
-            parts.push((read, pages));
+    for (read, (&table, cut)) in tables
+        .iter()
+        .zip(pieces(&tables, reading.parts))
+        .enumerate()
+    {
+        for piece in Pages::split(table, cut, reading.part_pages) {
+            parts.push((read, piece, piece.length(table)));
         }
     }
+    // Largest first, so the last pieces taken are short and the connections finish together.
+    parts.sort_by_key(|&(_, _, length)| std::cmp::Reverse(length));
     let mut txns = vec![first];
-    for _ in 1..parts.len() {
+    for _ in 1..parts.len().min(reading.parts) {
         txns.push(crate::db::begin_in_snapshot(db, reading.limit, &snapshot).await?);
     }
-    Ok((parts, txns))
+    Ok((
+        parts
+            .into_iter()
+            .map(|(read, piece, _)| (read, piece))
+            .collect(),
+        txns,
+    ))
 }
 
 /// The groups one statement (one range of pages) returns, unmerged, read in `txn`.
 async fn add_up_part(
-    txn: sea_orm::DatabaseTransaction,
+    txn: &sea_orm::DatabaseTransaction,
     plan: &Plan,
     query: (&Reach, &ReportFilter, &[Dimension], NaiveDate),
     pages: Pages,
@@ -568,7 +617,6 @@ async fn add_up_part(
     let mut sql = Sql::new(txn.get_database_backend());
     let counts = report_statement(&mut sql, plan, contracts, filter, today, pages);
     let rows = txn.query_all_raw(sql.statement()).await?;
-    txn.commit().await?;
     let mut partials = Vec::with_capacity(rows.len());
     for row in &rows {
         let (values, labels) = row_key(row, dimensions)?;
@@ -652,9 +700,10 @@ fn finish(merged: Vec<Partial>) -> (Vec<Group>, Vec<Values>) {
 }
 
 /// Counts and timeliness by each of `reads` (a list of dimensions; none: one group of
-/// everything), with each group's values. Every read is one statement, or its parts over
-/// ranges of the facts' pages (no more statements at once than [`Reading::parts`]), all in one
-/// snapshot of the database, so they add up the same rows as one statement would.
+/// everything), with each group's values. Every read is one statement, or pieces of it over
+/// ranges of the facts' pages, which the transactions of [`parts_of`] take from one queue
+/// (no more statements at once than [`Reading::parts`]); all read one snapshot of the
+/// database, so they add up the same rows as one statement would.
 async fn add_up(
     db: &DatabaseConnection,
     reading: Reading,
@@ -664,15 +713,31 @@ async fn add_up(
     let (contracts, filter, today) = query;
     let plans: Vec<Plan> = reads.iter().map(|dimensions| plan(dimensions)).collect();
     let (parts, txns) = parts_of(db, reading, &plans).await?;
-    let results =
-        futures_util::future::try_join_all(parts.iter().zip(txns).map(|((read, pages), txn)| {
-            let query = (contracts, filter, reads[*read], today);
-            add_up_part(txn, &plans[*read], query, *pages)
-        }))
-        .await?;
+    let next = AtomicUsize::new(0);
+    let taken = futures_util::future::try_join_all(txns.into_iter().map(|txn| {
+        let (parts, plans, next) = (&parts, &plans, &next);
+        async move {
+            let mut read_here = Vec::new();
+            loop {
+                let piece = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(read, pages)) = parts.get(piece) else {
+                    break;
+                };
+                let query = (contracts, filter, reads[read], today);
+                let partials = add_up_part(&txn, &plans[read], query, pages).await?;
+                read_here.push((piece, read, partials));
+            }
+            txn.commit().await?;
+            Ok::<_, AppError>(read_here)
+        }
+    }))
+    .await?;
+    // Merged in the pieces' order, whichever transaction read them.
+    let mut taken: Vec<_> = taken.into_iter().flatten().collect();
+    taken.sort_by_key(|&(piece, _, _)| piece);
     let mut by_read: Vec<Vec<Vec<Partial>>> = reads.iter().map(|_| Vec::new()).collect();
-    for ((read, _), partials) in parts.iter().zip(results) {
-        by_read[*read].push(partials);
+    for (_, read, partials) in taken {
+        by_read[read].push(partials);
     }
     Ok(by_read.into_iter().map(|p| finish(merge(p))).collect())
 }
@@ -753,7 +818,27 @@ fn empty_figures() -> Figures {
 
 #[cfg(test)]
 mod tests {
-    use super::Pages;
+    use super::{PIECES_PER_CONNECTION, Pages, pieces};
+
+    #[test]
+    fn one_read_is_cut_into_as_many_pieces_as_connections() {
+        assert_eq!(pieces(&[40_000], 2), [2]);
+        assert_eq!(pieces(&[40_000], 1), [1]);
+        assert!(pieces(&[], 2).is_empty());
+    }
+
+    #[test]
+    fn several_reads_share_the_pieces_by_the_size_of_their_tables() {
+        // A category report: the per-category facts twice the referrals' facts.
+        let cut = pieces(&[20_000, 10_000], 2);
+        assert_eq!(cut.iter().sum::<usize>(), 2 * PIECES_PER_CONNECTION);
+        assert_eq!(cut, [5, 3]);
+        // Beside the margin of a second dimension: three reads, each at least one piece.
+        let cut = pieces(&[20_000, 10_000, 10_000], 2);
+        assert_eq!(cut, [4, 2, 2]);
+        assert_eq!(pieces(&[1, 0, 100_000], 2), [1, 1, 8]);
+        assert_eq!(pieces(&[0, 0], 3), [1, 1]);
+    }
 
     #[test]
     fn a_table_is_split_into_ranges_that_cover_every_page_once() {
@@ -775,6 +860,8 @@ mod tests {
         assert_eq!(Pages::split(0, 4, 1_000), vec![Pages::ALL]);
         assert_eq!(Pages::split(10_000, 1, 1), vec![Pages::ALL]);
         assert!(Pages::ALL.conditions().is_empty());
+        assert_eq!(Pages::ALL.length(70), 70);
+        assert_eq!(Pages::split(10_000, 4, 1)[1].length(10_000), 2_500);
         assert_eq!(
             Pages {
                 from: 5,
