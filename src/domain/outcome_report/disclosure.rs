@@ -180,6 +180,7 @@ const UNBOUNDED: i64 = i64::MAX / 4;
 
 /// The bounds of one side of a relation: the sum of the lows, and of the highs that are
 /// bounded with how many are not.
+#[derive(Clone, Copy)]
 struct Side {
     low: i64,
     high: i64,
@@ -187,24 +188,30 @@ struct Side {
 }
 
 impl Side {
+    const EMPTY: Side = Side {
+        low: 0,
+        high: 0,
+        unbounded: 0,
+    };
+
     fn of(cells: &[usize], interval: &[(i64, i64)]) -> Side {
-        let mut side = Side {
-            low: 0,
-            high: 0,
-            unbounded: 0,
-        };
-        // Saturating: bounds stay within `[0, UNBOUNDED]`, but facts that break a relation
-        // (written by an older release, say) can make lows meet highs anywhere.
+        let mut side = Side::EMPTY;
         for cell in cells {
-            let (low, high) = interval[*cell];
-            side.low = side.low.saturating_add(low).min(UNBOUNDED);
-            if high >= UNBOUNDED {
-                side.unbounded += 1;
-            } else {
-                side.high = side.high.saturating_add(high).min(UNBOUNDED);
-            }
+            side.add(interval[*cell]);
         }
         side
+    }
+
+    /// Adds one cell's bounds. Saturating: bounds stay within `[0, UNBOUNDED]`, but facts that
+    /// break a relation (written by an older release, say) can make lows meet highs anywhere.
+    /// Lows are never negative, so the sums are the same in any order.
+    fn add(&mut self, (low, high): (i64, i64)) {
+        self.low = self.low.saturating_add(low).min(UNBOUNDED);
+        if high >= UNBOUNDED {
+            self.unbounded += 1;
+        } else {
+            self.high = self.high.saturating_add(high).min(UNBOUNDED);
+        }
     }
 
     /// The sum of the highs.
@@ -242,38 +249,107 @@ impl Side {
 /// relations that cannot change.
 pub fn bounds(values: &[u64], hidden: &[bool], relations: &[Relation]) -> Vec<(i64, i64)> {
     let mut interval = unbounded_if_hidden(values, hidden);
-    // Only relations with a hidden cell can tell anything.
-    let active: Vec<usize> = (0..relations.len())
-        .filter(|i| cells_of(&relations[*i]).any(|c| hidden[*c]))
-        .collect();
-    let within = HiddenIn::of(&active, hidden, relations);
-    let mut queue: VecDeque<usize> = active.iter().copied().collect();
-    let mut queued = vec![false; relations.len()];
-    for &i in &active {
-        queued[i] = true;
-    }
+    let open = Open::of(relations, hidden, &interval);
+    let within = HiddenIn::of(&open, hidden.len());
+    let mut queue: VecDeque<usize> = (0..open.len()).collect();
+    let mut queued = vec![true; open.len()];
     // Each tightening moves an integer bound towards the true value, so this ends; the cap
     // (as many looks as `MAX_SWEEPS` sweeps of every relation) guards the time of a
     // pathological report.
-    let mut looks_left = MAX_SWEEPS * active.len();
+    let mut looks_left = MAX_SWEEPS * open.len();
     let mut tightened = Vec::new();
-    while let Some(i) = queue.pop_front() {
+    while let Some(r) = queue.pop_front() {
         if looks_left == 0 {
             break;
         }
         looks_left -= 1;
-        queued[i] = false;
-        tighten(&relations[i], hidden, &mut interval, &mut tightened);
+        queued[r] = false;
+        open.tighten(r, &mut interval, &mut tightened);
         for cell in tightened.drain(..) {
-            for &r in within.relations_of(cell) {
-                if !queued[r] {
-                    queued[r] = true;
-                    queue.push_back(r);
+            for &other in within.relations_of(cell) {
+                if !queued[other] {
+                    queued[other] = true;
+                    queue.push_back(other);
                 }
             }
         }
     }
     interval
+}
+
+/// The relations with a hidden cell (only those can tell anything), flat: for each, its hidden
+/// cells (and whether on the plus side), and what its published cells add up to on each side,
+/// which stays as it is while the hidden cells' bounds move.
+struct Open {
+    equal: Vec<bool>,
+    /// The hidden cells of relation `r` are `cells[start[r]..start[r + 1]]`.
+    start: Vec<usize>,
+    cells: Vec<(usize, bool)>,
+    /// Per relation: its published cells' plus side and minus side.
+    published: Vec<(Side, Side)>,
+}
+
+impl Open {
+    fn of(relations: &[Relation], hidden: &[bool], interval: &[(i64, i64)]) -> Open {
+        let mut open = Open {
+            equal: Vec::new(),
+            start: vec![0],
+            cells: Vec::new(),
+            published: Vec::new(),
+        };
+        for relation in relations {
+            let before = open.cells.len();
+            let mut sides = (Side::EMPTY, Side::EMPTY);
+            for (side, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
+                for &cell in side {
+                    if hidden[cell] {
+                        open.cells.push((cell, is_plus));
+                    } else if is_plus {
+                        sides.0.add(interval[cell]);
+                    } else {
+                        sides.1.add(interval[cell]);
+                    }
+                }
+            }
+            if open.cells.len() > before {
+                open.equal.push(relation.equal);
+                open.start.push(open.cells.len());
+                open.published.push(sides);
+            }
+        }
+        open
+    }
+
+    fn len(&self) -> usize {
+        self.equal.len()
+    }
+
+    fn hidden_of(&self, r: usize) -> &[(usize, bool)] {
+        &self.cells[self.start[r]..self.start[r + 1]]
+    }
+
+    /// Tightens the bounds of the hidden cells of relation `r` (as [`Sides::implied`] gives
+    /// them from the others' bounds), adding those that moved to `tightened`.
+    fn tighten(&self, r: usize, interval: &mut [(i64, i64)], tightened: &mut Vec<usize>) {
+        let (mut plus, mut minus) = self.published[r];
+        for &(cell, is_plus) in self.hidden_of(r) {
+            if is_plus {
+                plus.add(interval[cell]);
+            } else {
+                minus.add(interval[cell]);
+            }
+        }
+        let sides = Sides { plus, minus };
+        for &(cell, is_plus) in self.hidden_of(r) {
+            let current = interval[cell];
+            let (low, high) = sides.implied(self.equal[r], is_plus, current);
+            let narrower = (current.0.max(low), current.1.min(high));
+            if narrower != current {
+                interval[cell] = narrower;
+                tightened.push(cell);
+            }
+        }
+    }
 }
 
 /// Each cell's interval before any relation is used: its value if published, `[0, unbounded)`
@@ -289,35 +365,28 @@ fn unbounded_if_hidden(values: &[u64], hidden: &[bool]) -> Vec<(i64, i64)> {
         .collect()
 }
 
-/// Every cell of a relation, plus side first.
-fn cells_of(relation: &Relation) -> impl Iterator<Item = &usize> {
-    relation.plus.iter().chain(&relation.minus)
-}
-
-/// For each hidden cell, the relations (of a given list) it is in, flat: the relations of cell
-/// `c` are `relations[start[c]..start[c + 1]]`.
+/// For each hidden cell, the open relations it is in, flat: the relations of cell `c` are
+/// `relations[start[c]..start[c + 1]]`.
 struct HiddenIn {
     start: Vec<usize>,
     relations: Vec<usize>,
 }
 
 impl HiddenIn {
-    fn of(active: &[usize], hidden: &[bool], relations: &[Relation]) -> HiddenIn {
-        let mut start = vec![0; hidden.len() + 1];
-        for &i in active {
-            for &c in cells_of(&relations[i]).filter(|c| hidden[**c]) {
-                start[c + 1] += 1;
-            }
+    fn of(open: &Open, cells: usize) -> HiddenIn {
+        let mut start = vec![0; cells + 1];
+        for &(cell, _) in &open.cells {
+            start[cell + 1] += 1;
         }
-        for c in 0..hidden.len() {
+        for c in 0..cells {
             start[c + 1] += start[c];
         }
         let mut next = start.clone();
-        let mut flat = vec![0; start[hidden.len()]];
-        for &i in active {
-            for &c in cells_of(&relations[i]).filter(|c| hidden[**c]) {
-                flat[next[c]] = i;
-                next[c] += 1;
+        let mut flat = vec![0; open.cells.len()];
+        for r in 0..open.len() {
+            for &(cell, _) in open.hidden_of(r) {
+                flat[next[cell]] = r;
+                next[cell] += 1;
             }
         }
         HiddenIn {
@@ -337,28 +406,6 @@ const STUBBORN: u32 = 4;
 
 /// Most sweeps of the relations when bounding a report's cells (as many looks at relations).
 const MAX_SWEEPS: usize = 64;
-
-/// Tightens the bounds of the hidden cells of one relation, adding those that moved to
-/// `tightened`.
-fn tighten(
-    relation: &Relation,
-    hidden: &[bool],
-    interval: &mut [(i64, i64)],
-    tightened: &mut Vec<usize>,
-) {
-    let sides = Sides::of(relation, interval);
-    for (cells, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
-        for cell in cells.iter().copied().filter(|c| hidden[*c]) {
-            let current = interval[cell];
-            let (low, high) = sides.implied(relation.equal, is_plus, current);
-            let narrower = (current.0.max(low), current.1.min(high));
-            if narrower != current {
-                interval[cell] = narrower;
-                tightened.push(cell);
-            }
-        }
-    }
-}
 
 /// Both sides of a relation under the current bounds.
 struct Sides {
@@ -1390,6 +1437,28 @@ mod tests {
                 return interval;
             }
             moved.clear();
+        }
+    }
+
+    /// Tightens the bounds of the hidden cells of one relation, adding those that moved to
+    /// `tightened`.
+    fn tighten(
+        relation: &Relation,
+        hidden: &[bool],
+        interval: &mut [(i64, i64)],
+        tightened: &mut Vec<usize>,
+    ) {
+        let sides = Sides::of(relation, interval);
+        for (cells, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
+            for cell in cells.iter().copied().filter(|c| hidden[*c]) {
+                let current = interval[cell];
+                let (low, high) = sides.implied(relation.equal, is_plus, current);
+                let narrower = (current.0.max(low), current.1.min(high));
+                if narrower != current {
+                    interval[cell] = narrower;
+                    tightened.push(cell);
+                }
+            }
         }
     }
 
