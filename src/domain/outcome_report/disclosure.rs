@@ -248,91 +248,127 @@ impl Side {
 /// narrows what the others imply, but a report's audit no longer sweeps tens of thousands of
 /// relations that cannot change.
 pub fn bounds(values: &[u64], hidden: &[bool], relations: &[Relation]) -> Vec<(i64, i64)> {
-    let mut interval = unbounded_if_hidden(values, hidden);
-    let open = Open::of(relations, hidden, &interval);
-    let within = HiddenIn::of(&open, hidden.len());
-    let mut queue: VecDeque<usize> = (0..open.len()).collect();
-    let mut queued = vec![true; open.len()];
-    // Each tightening moves an integer bound towards the true value, so this ends; the cap
-    // (as many looks as `MAX_SWEEPS` sweeps of every relation) guards the time of a
-    // pathological report.
-    let mut looks_left = MAX_SWEEPS * open.len();
-    let mut tightened = Vec::new();
-    while let Some(r) = queue.pop_front() {
-        if looks_left == 0 {
-            break;
-        }
-        looks_left -= 1;
-        queued[r] = false;
-        open.tighten(r, &mut interval, &mut tightened);
-        for cell in tightened.drain(..) {
-            for &other in within.relations_of(cell) {
-                if !queued[other] {
-                    queued[other] = true;
-                    queue.push_back(other);
-                }
-            }
-        }
-    }
-    interval
+    let touching = touching(values.len(), relations);
+    Open::of(values, relations, hidden).bounds(hidden, &touching)
 }
 
-/// The relations with a hidden cell (only those can tell anything), flat: for each, its hidden
-/// cells (and whether on the plus side), and what its published cells add up to on each side,
-/// which stays as it is while the hidden cells' bounds move.
-struct Open {
-    equal: Vec<bool>,
-    /// The hidden cells of relation `r` are `cells[start[r]..start[r + 1]]`.
-    start: Vec<usize>,
-    cells: Vec<(usize, bool)>,
+/// For each cell, the relations it is in.
+fn touching(cells: usize, relations: &[Relation]) -> Vec<Vec<usize>> {
+    let mut touching: Vec<Vec<usize>> = vec![Vec::new(); cells];
+    for (i, relation) in relations.iter().enumerate() {
+        for cell in relation.plus.iter().chain(&relation.minus) {
+            touching[*cell].push(i);
+        }
+    }
+    touching
+}
+
+/// The relations of a report as the audit bounds them, kept from round to round: for each,
+/// its hidden cells (and whether on the plus side) and what its published cells add up to on
+/// each side, which stays as it is while the hidden cells' bounds move. Withholding cells
+/// updates only the relations they are in.
+struct Open<'a> {
+    values: &'a [u64],
+    relations: &'a [Relation],
+    hidden_cells: Vec<Vec<(usize, bool)>>,
     /// Per relation: its published cells' plus side and minus side.
     published: Vec<(Side, Side)>,
 }
 
-impl Open {
-    fn of(relations: &[Relation], hidden: &[bool], interval: &[(i64, i64)]) -> Open {
+impl<'a> Open<'a> {
+    fn of(values: &'a [u64], relations: &'a [Relation], hidden: &[bool]) -> Open<'a> {
         let mut open = Open {
-            equal: Vec::new(),
-            start: vec![0],
-            cells: Vec::new(),
-            published: Vec::new(),
+            values,
+            relations,
+            hidden_cells: vec![Vec::new(); relations.len()],
+            published: vec![(Side::EMPTY, Side::EMPTY); relations.len()],
         };
-        for relation in relations {
-            let before = open.cells.len();
-            let mut sides = (Side::EMPTY, Side::EMPTY);
-            for (side, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
-                for &cell in side {
-                    if hidden[cell] {
-                        open.cells.push((cell, is_plus));
-                    } else if is_plus {
-                        sides.0.add(interval[cell]);
-                    } else {
-                        sides.1.add(interval[cell]);
-                    }
-                }
-            }
-            if open.cells.len() > before {
-                open.equal.push(relation.equal);
-                open.start.push(open.cells.len());
-                open.published.push(sides);
-            }
+        for r in 0..relations.len() {
+            open.refresh(r, hidden);
         }
         open
     }
 
-    fn len(&self) -> usize {
-        self.equal.len()
+    /// Reads relation `r`'s hidden cells and published sums again.
+    fn refresh(&mut self, r: usize, hidden: &[bool]) {
+        let relation = &self.relations[r];
+        let cells = &mut self.hidden_cells[r];
+        cells.clear();
+        let (mut plus, mut minus) = (Side::EMPTY, Side::EMPTY);
+        for (side, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
+            for &cell in side {
+                if hidden[cell] {
+                    cells.push((cell, is_plus));
+                    continue;
+                }
+                let value = i64::try_from(self.values[cell]).unwrap_or(UNBOUNDED);
+                if is_plus {
+                    plus.add((value, value));
+                } else {
+                    minus.add((value, value));
+                }
+            }
+        }
+        self.published[r] = (plus, minus);
     }
 
-    fn hidden_of(&self, r: usize) -> &[(usize, bool)] {
-        &self.cells[self.start[r]..self.start[r + 1]]
+    /// Takes in `withheld`, cells just marked in `hidden`: each relation they are in is read
+    /// again, once.
+    fn withhold(&mut self, withheld: &[usize], touching: &[Vec<usize>], hidden: &[bool]) {
+        let mut changed: Vec<usize> = withheld
+            .iter()
+            .flat_map(|cell| touching[*cell].iter().copied())
+            .collect();
+        changed.sort_unstable();
+        changed.dedup();
+        for r in changed {
+            self.refresh(r, hidden);
+        }
+    }
+
+    /// The bounds of every cell with `hidden` withheld (as taken in), propagated through a
+    /// queue of relations: a relation is looked at again only when a cell of it has tightened
+    /// since.
+    fn bounds(&self, hidden: &[bool], touching: &[Vec<usize>]) -> Vec<(i64, i64)> {
+        let mut interval = unbounded_if_hidden(self.values, hidden);
+        // Only relations with a hidden cell can tell anything.
+        let mut queue: VecDeque<usize> = (0..self.relations.len())
+            .filter(|r| !self.hidden_cells[*r].is_empty())
+            .collect();
+        let mut queued = vec![false; self.relations.len()];
+        for &r in &queue {
+            queued[r] = true;
+        }
+        // Each tightening moves an integer bound towards the true value, so this ends; the
+        // cap (as many looks as `MAX_SWEEPS` sweeps of every relation) guards the time of a
+        // pathological report.
+        let mut looks_left = MAX_SWEEPS * queue.len();
+        let mut tightened = Vec::new();
+        while let Some(r) = queue.pop_front() {
+            if looks_left == 0 {
+                break;
+            }
+            looks_left -= 1;
+            queued[r] = false;
+            self.tighten(r, &mut interval, &mut tightened);
+            // A hidden cell's relations all have it among their hidden cells.
+            for cell in tightened.drain(..) {
+                for &other in &touching[cell] {
+                    if !queued[other] {
+                        queued[other] = true;
+                        queue.push_back(other);
+                    }
+                }
+            }
+        }
+        interval
     }
 
     /// Tightens the bounds of the hidden cells of relation `r` (as [`Sides::implied`] gives
     /// them from the others' bounds), adding those that moved to `tightened`.
     fn tighten(&self, r: usize, interval: &mut [(i64, i64)], tightened: &mut Vec<usize>) {
         let (mut plus, mut minus) = self.published[r];
-        for &(cell, is_plus) in self.hidden_of(r) {
+        for &(cell, is_plus) in &self.hidden_cells[r] {
             if is_plus {
                 plus.add(interval[cell]);
             } else {
@@ -340,9 +376,10 @@ impl Open {
             }
         }
         let sides = Sides { plus, minus };
-        for &(cell, is_plus) in self.hidden_of(r) {
+        let equal = self.relations[r].equal;
+        for &(cell, is_plus) in &self.hidden_cells[r] {
             let current = interval[cell];
-            let (low, high) = sides.implied(self.equal[r], is_plus, current);
+            let (low, high) = sides.implied(equal, is_plus, current);
             let narrower = (current.0.max(low), current.1.min(high));
             if narrower != current {
                 interval[cell] = narrower;
@@ -363,41 +400,6 @@ fn unbounded_if_hidden(values: &[u64], hidden: &[bool]) -> Vec<(i64, i64)> {
             if *h { (0, UNBOUNDED) } else { (v, v) }
         })
         .collect()
-}
-
-/// For each hidden cell, the open relations it is in, flat: the relations of cell `c` are
-/// `relations[start[c]..start[c + 1]]`.
-struct HiddenIn {
-    start: Vec<usize>,
-    relations: Vec<usize>,
-}
-
-impl HiddenIn {
-    fn of(open: &Open, cells: usize) -> HiddenIn {
-        let mut start = vec![0; cells + 1];
-        for &(cell, _) in &open.cells {
-            start[cell + 1] += 1;
-        }
-        for c in 0..cells {
-            start[c + 1] += start[c];
-        }
-        let mut next = start.clone();
-        let mut flat = vec![0; open.cells.len()];
-        for r in 0..open.len() {
-            for &(cell, _) in open.hidden_of(r) {
-                flat[next[cell]] = r;
-                next[cell] += 1;
-            }
-        }
-        HiddenIn {
-            start,
-            relations: flat,
-        }
-    }
-
-    fn relations_of(&self, cell: usize) -> &[usize] {
-        &self.relations[self.start[cell]..self.start[cell + 1]]
-    }
 }
 
 /// Rounds a cell may stay exposed before a perturbation around it is searched for
@@ -464,12 +466,8 @@ pub fn suppress(
 ) -> Withheld {
     let cells = relations(rows, keys, totals, per_category, margins);
     let mut hidden = primary(rows, keys, totals, per_category, margins, threshold);
-    let mut touching: Vec<Vec<usize>> = vec![Vec::new(); cells.values.len()];
-    for (i, relation) in cells.relations.iter().enumerate() {
-        for cell in relation.plus.iter().chain(&relation.minus) {
-            touching[*cell].push(i);
-        }
-    }
+    let touching = touching(cells.values.len(), &cells.relations);
+    let mut open = Open::of(&cells.values, &cells.relations, &hidden);
     let is_total = |cell: usize| cell >= rows.len() * COUNTS;
     let small = |cell: usize| too_small(cells.values[cell], threshold);
     let (beyond_reach, fixed) = revealed_elsewhere(&cells, &hidden, threshold);
@@ -478,7 +476,7 @@ pub fn suppress(
     let mut rounds = 0;
     loop {
         rounds += 1;
-        let interval = bounds(&cells.values, &hidden, &cells.relations);
+        let interval = open.bounds(&hidden, &touching);
         // Margins count too: what the one-dimension report withholds must stay withheld.
         let exposed =
             (0..cells.values.len()).filter(|c| hidden[*c] && small(*c) && !beyond_reach[*c]);
@@ -576,13 +574,15 @@ pub fn suppress(
         if to_hide.is_empty() {
             break;
         }
-        for cell in to_hide {
+        let to_hide: Vec<usize> = to_hide.into_iter().collect();
+        for &cell in &to_hide {
             hidden[cell] = true;
         }
+        open.withhold(&to_hide, &touching, &hidden);
     }
     // What the published figures pin to its value (a zero, or a count at or above the
     // threshold) is published: withholding it hides nothing.
-    let interval = bounds(&cells.values, &hidden, &cells.relations);
+    let interval = open.bounds(&hidden, &touching);
     for cell in 0..cells.own {
         let value = i64::try_from(cells.values[cell]).unwrap_or(UNBOUNDED);
         if hidden[cell] && !small(cell) && interval[cell] == (value, value) {
@@ -1235,12 +1235,7 @@ mod tests {
         let (rows, keys) = pinned_report(8, 12);
         let cells = relations(&rows, &keys, &sum(&rows), &[false, false], &[]);
         let x = cell_of_row(10, Count::SessionsAttended);
-        let mut touching: Vec<Vec<usize>> = vec![Vec::new(); cells.values.len()];
-        for (i, relation) in cells.relations.iter().enumerate() {
-            for cell in relation.plus.iter().chain(&relation.minus) {
-                touching[*cell].push(i);
-            }
-        }
+        let touching = touching(cells.values.len(), &cells.relations);
         let room = perturbation::Room::of(&cells);
         let mut found = 0;
         for by in [-3, 2] {
@@ -1494,6 +1489,39 @@ mod tests {
         }
         // The reports are such that propagation pins withheld cells, not only leaves them open.
         assert!(pinned > 100, "{pinned}");
+    }
+
+    #[test]
+    fn bounds_kept_from_round_to_round_are_those_worked_out_afresh() {
+        let mut rng = ChaCha8Rng::seed_from_u64(31);
+        let referrals: Vec<Referral> = (0..300).map(|_| random_referral(&mut rng)).collect();
+        let mut members: BTreeMap<Vec<String>, Vec<Referral>> = BTreeMap::new();
+        for r in &referrals {
+            let key = vec![
+                format!("d{}", rng.random_range(0..6)),
+                format!("e{}", rng.random_range(0..5)),
+            ];
+            members.entry(key).or_default().push(*r);
+        }
+        let keys: Vec<Vec<String>> = members.keys().cloned().collect();
+        let rows: Vec<Counts> = members.values().map(|m| counts_of(m)).collect();
+        let cells = relations(&rows, &keys, &counts_of(&referrals), &[false, false], &[]);
+        let touching = touching(cells.values.len(), &cells.relations);
+        let mut hidden = vec![false; cells.values.len()];
+        let mut open = Open::of(&cells.values, &cells.relations, &hidden);
+        for _ in 0..12 {
+            let withheld: Vec<usize> = (0..40)
+                .map(|_| rng.random_range(0..cells.values.len()))
+                .collect();
+            for &cell in &withheld {
+                hidden[cell] = true;
+            }
+            open.withhold(&withheld, &touching, &hidden);
+            assert_eq!(
+                open.bounds(&hidden, &touching),
+                swept(&cells.values, &hidden, &cells.relations)
+            );
+        }
     }
 
     #[test]
