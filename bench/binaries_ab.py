@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Two builds of the server, one report workload: alternating server starts on the 1M database.
+
+    bench/binaries_ab.py --before /tmp/crs-api-before --after target/release/crs-api
+
+Each start of each binary: one warm-up report (REGION), then each report twice, best kept;
+`--pairs` alternating pairs, median over pairs. Used for changes that only the server's CPU
+shows, such as the disclosure audit: build the earlier commit's release binary, copy it aside,
+build the later one. The database is bench/run's (`crs_bench_<size>_s<seed>`, made by
+`bench/run --referrals 1000000 --reports`).
+"""
+import argparse
+import importlib.machinery
+import importlib.util
+import os
+import secrets
+import statistics
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(HERE, "run"))
+spec = importlib.util.spec_from_loader("bench_run", loader)
+bench = importlib.util.module_from_spec(spec)
+loader.exec_module(bench)
+
+REPORTS = [
+    ["PROBATION_DELIVERY_UNIT", "MONTH"],
+    ["CONTRACT", "MONTH"],
+    ["PROVIDER", "MONTH"],
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", required=True, help="the earlier build's crs-api binary")
+    parser.add_argument("--after", required=True, help="the later build's crs-api binary")
+    parser.add_argument("--referrals", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    database = f"crs_bench_{bench.label_of(args.referrals)}_s{args.seed}"
+    pg = bench.Postgres("127.0.0.1", 5432, "postgres")
+    secret = secrets.token_hex(32)
+    binaries = {"before": args.before, "after": args.after}
+    token = bench.mint(args.after, secret, "commissioner", "cm-bench", regions=bench.REGIONS)
+    times = {(side, tuple(by)): [] for side in binaries for by in REPORTS}
+    for pair in range(args.pairs):
+        for side, binary in binaries.items():
+            server = bench.Server(binary, pg.url(database), secret, f"/tmp/binaries-ab-{side}.log")
+            try:
+                bench.time_report(server, token, ["REGION"], 1)
+                for by in REPORTS:
+                    result = bench.time_report(server, token, by, args.repeats)
+                    times[(side, tuple(by))].append(result["best_ms"])
+            finally:
+                server.stop()
+        print(f"pair {pair + 1} of {args.pairs} done", flush=True)
+    print(f"{args.referrals:,} referrals, {args.pairs} pairs, best of {args.repeats} per start; "
+          "ms, median over pairs (each pair's figure in brackets)")
+    print("| Report | Before | After | Before ÷ after |")
+    print("|---|---|---|---|")
+    for by in REPORTS:
+        before, after = times[("before", tuple(by))], times[("after", tuple(by))]
+        b, a = statistics.median(before), statistics.median(after)
+        print(f"| {' x '.join(by)} | {b:.0f} ({', '.join(f'{t:.0f}' for t in before)}) | "
+              f"{a:.0f} ({', '.join(f'{t:.0f}' for t in after)}) | {b / a:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
