@@ -318,15 +318,18 @@ pub async fn begin_batch_reads(
 }
 
 /// Starts a transaction whose statements may run for up to `limit` (PostgreSQL; SQLite has no
-/// statement limit), for reads that are known to be long, such as outcome reports.
+/// statement limit), for reads that are known to be long, such as outcome reports. Its
+/// statements all read one snapshot: on PostgreSQL it is repeatable-read and read-only; a
+/// SQLite transaction reads one snapshot from its first read.
 pub async fn begin_long_reads(
     db: &DatabaseConnection,
     limit: Duration,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-    let txn = db.begin().await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        limit_statements(&txn, limit).await?;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return db.begin().await;
     }
+    let txn = begin_repeatable_reads(db).await?;
+    limit_statements(&txn, limit).await?;
     Ok(txn)
 }
 

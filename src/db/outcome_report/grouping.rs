@@ -537,10 +537,11 @@ fn pieces(tables: &[u64], parts: usize) -> Vec<usize> {
 }
 
 /// The pieces of a report's reads (each read's index and its range of pages), largest first,
-/// and the transactions that read them, all on one snapshot. On PostgreSQL with splitting on,
-/// one statement exports the snapshot and measures both facts tables, and no more than
-/// [`Reading::parts`] transactions share the pieces. Otherwise one piece per read, shared the
-/// same way by transactions of their own.
+/// and the transactions that read them. On PostgreSQL with splitting on, one statement
+/// exports the snapshot and measures both facts tables, and no more than [`Reading::parts`]
+/// transactions share the pieces, all on that snapshot. Otherwise one piece per read, shared
+/// the same way by transactions of their own (on PostgreSQL one, repeatable-read, so again one
+/// snapshot; on SQLite up to [`Reading::parts`], a snapshot each).
 async fn parts_of(
     db: &DatabaseConnection,
     reading: Reading,
@@ -702,8 +703,8 @@ fn finish(merged: Vec<Partial>) -> (Vec<Group>, Vec<Values>) {
 /// Counts and timeliness by each of `reads` (a list of dimensions; none: one group of
 /// everything), with each group's values. Every read is one statement, or pieces of it over
 /// ranges of the facts' pages, which the transactions of [`parts_of`] take from one queue
-/// (no more statements at once than [`Reading::parts`]); all read one snapshot of the
-/// database, so they add up the same rows as one statement would.
+/// (no more statements at once than [`Reading::parts`]); on PostgreSQL all read one snapshot
+/// of the database, so they add up the same rows as one statement would.
 async fn add_up(
     db: &DatabaseConnection,
     reading: Reading,
