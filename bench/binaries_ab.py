@@ -46,14 +46,11 @@ def main():
     times = {(side, tuple(by)): [] for side in binaries for by in REPORTS}
     for pair in range(args.pairs):
         for side, binary in binaries.items():
-            server = bench.Server(binary, pg.url(database), secret, f"/tmp/binaries-ab-{side}.log")
-            try:
-                bench.time_report(server, token, ["REGION"], 1)
-                for by in REPORTS:
-                    result = bench.time_report(server, token, by, args.repeats)
-                    times[(side, tuple(by))].append(result["best_ms"])
-            finally:
-                server.stop()
+            best = bench.best_report_times(binary, pg.url(database), secret,
+                                           f"/tmp/binaries-ab-{side}.log", token, REPORTS,
+                                           args.repeats)
+            for by, ms in zip(REPORTS, best):
+                times[(side, tuple(by))].append(ms)
         print(f"pair {pair + 1} of {args.pairs} done", flush=True)
     print(f"{args.referrals:,} referrals, {args.pairs} pairs, best of {args.repeats} per start; "
           "ms, median over pairs (each pair's figure in brackets)")

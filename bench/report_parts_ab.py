@@ -49,16 +49,12 @@ def main():
     times = {(side, tuple(by)): [] for side in ("one", "split") for by in REPORTS}
     for pair in range(args.pairs):
         for side, parts in (("one", "1"), ("split", args.parts)):
-            server = bench.Server(binary, pg.url(database), secret, f"/tmp/report-ab-{side}.log",
-                                  extra_env={"CRS_REPORT_SCAN_PARTS": parts})
-            try:
-                # One report first, so both sides start with the facts in the page cache.
-                bench.time_report(server, token, ["REGION"], 1)
-                for by in REPORTS:
-                    result = bench.time_report(server, token, by, args.repeats)
-                    times[(side, tuple(by))].append(result["best_ms"])
-            finally:
-                server.stop()
+            best = bench.best_report_times(binary, pg.url(database), secret,
+                                           f"/tmp/report-ab-{side}.log", token, REPORTS,
+                                           args.repeats,
+                                           extra_env={"CRS_REPORT_SCAN_PARTS": parts})
+            for by, ms in zip(REPORTS, best):
+                times[(side, tuple(by))].append(ms)
         print(f"pair {pair + 1} of {args.pairs} done", flush=True)
     print(f"{args.referrals:,} referrals, {args.pairs} pairs, best of {args.repeats} per start; "
           f"ms, median over pairs")

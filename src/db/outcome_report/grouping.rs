@@ -589,22 +589,16 @@ async fn parts_of(
         .enumerate()
     {
         for piece in Pages::split(table, cut, reading.part_pages) {
-            parts.push((read, piece, piece.length(table)));
+            parts.push((read, piece));
         }
     }
     // Largest first, so the last pieces taken are short and the connections finish together.
-    parts.sort_by_key(|&(_, _, length)| std::cmp::Reverse(length));
+    parts.sort_by_key(|&(read, piece)| std::cmp::Reverse(piece.length(tables[read])));
     let mut txns = vec![first];
     for _ in 1..parts.len().min(reading.parts) {
         txns.push(crate::db::begin_in_snapshot(db, reading.limit, &snapshot).await?);
     }
-    Ok((
-        parts
-            .into_iter()
-            .map(|(read, piece, _)| (read, piece))
-            .collect(),
-        txns,
-    ))
+    Ok((parts, txns))
 }
 
 /// The groups one statement (one range of pages) returns, unmerged, read in `txn`.

@@ -406,7 +406,8 @@ fn unbounded_if_hidden(values: &[u64], hidden: &[bool]) -> Vec<(i64, i64)> {
 /// ([`perturbation::freeing`]).
 const STUBBORN: u32 = 4;
 
-/// Most sweeps of the relations when bounding a report's cells (as many looks at relations).
+/// Most work when bounding a report's cells, in sweeps: at most this many looks per relation
+/// with a hidden cell, on average.
 const MAX_SWEEPS: usize = 64;
 
 /// Both sides of a relation under the current bounds.
@@ -1419,6 +1420,23 @@ mod tests {
         }
     }
 
+    /// The cells of a two-dimension report of `referrals` random referrals, each in one of
+    /// `values.0` × `values.1` groups at random.
+    fn random_cells(rng: &mut ChaCha8Rng, referrals: usize, values: (u32, u32)) -> Cells {
+        let referrals: Vec<Referral> = (0..referrals).map(|_| random_referral(rng)).collect();
+        let mut members: BTreeMap<Vec<String>, Vec<Referral>> = BTreeMap::new();
+        for r in &referrals {
+            let key = vec![
+                format!("d{}", rng.random_range(0..values.0)),
+                format!("e{}", rng.random_range(0..values.1)),
+            ];
+            members.entry(key).or_default().push(*r);
+        }
+        let keys: Vec<Vec<String>> = members.keys().cloned().collect();
+        let rows: Vec<Counts> = members.values().map(|m| counts_of(m)).collect();
+        relations(&rows, &keys, &counts_of(&referrals), &[false, false], &[])
+    }
+
     /// Bounds by sweeping every relation until a sweep tightens nothing: what the queue of
     /// relations in [`bounds`] must find.
     fn swept(values: &[u64], hidden: &[bool], relations: &[Relation]) -> Vec<(i64, i64)> {
@@ -1462,21 +1480,8 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(29);
         let mut pinned = 0;
         for _ in 0..200 {
-            let referrals: Vec<Referral> = (0..rng.random_range(1..120))
-                .map(|_| random_referral(&mut rng))
-                .collect();
-            let mut members: BTreeMap<Vec<String>, Vec<Referral>> = BTreeMap::new();
-            for r in &referrals {
-                let key = vec![
-                    format!("d{}", rng.random_range(0..4)),
-                    format!("e{}", rng.random_range(0..3)),
-                ];
-                members.entry(key).or_default().push(*r);
-            }
-            let keys: Vec<Vec<String>> = members.keys().cloned().collect();
-            let rows: Vec<Counts> = members.values().map(|m| counts_of(m)).collect();
-            let totals = counts_of(&referrals);
-            let cells = relations(&rows, &keys, &totals, &[false, false], &[]);
+            let size = rng.random_range(1..120);
+            let cells = random_cells(&mut rng, size, (4, 3));
             let share = rng.random_range(0.1..0.9);
             let hidden: Vec<bool> = (0..cells.values.len())
                 .map(|_| rng.random_bool(share))
@@ -1494,18 +1499,7 @@ mod tests {
     #[test]
     fn bounds_kept_from_round_to_round_are_those_worked_out_afresh() {
         let mut rng = ChaCha8Rng::seed_from_u64(31);
-        let referrals: Vec<Referral> = (0..300).map(|_| random_referral(&mut rng)).collect();
-        let mut members: BTreeMap<Vec<String>, Vec<Referral>> = BTreeMap::new();
-        for r in &referrals {
-            let key = vec![
-                format!("d{}", rng.random_range(0..6)),
-                format!("e{}", rng.random_range(0..5)),
-            ];
-            members.entry(key).or_default().push(*r);
-        }
-        let keys: Vec<Vec<String>> = members.keys().cloned().collect();
-        let rows: Vec<Counts> = members.values().map(|m| counts_of(m)).collect();
-        let cells = relations(&rows, &keys, &counts_of(&referrals), &[false, false], &[]);
+        let cells = random_cells(&mut rng, 300, (6, 5));
         let touching = touching(cells.values.len(), &cells.relations);
         let mut hidden = vec![false; cells.values.len()];
         let mut open = Open::of(&cells.values, &cells.relations, &hidden);
