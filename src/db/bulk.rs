@@ -452,14 +452,15 @@ impl BulkLoad {
                 sqlx::query("ALTER TABLE referral ENABLE TRIGGER referral_count_track")
                     .execute(&mut *tx)
                     .await?;
+                // In the load's transaction, which has no statement timeout: at a million
+                // referrals this takes seconds, more than a request's statement may run.
+                step("analysing");
+                let analyse = format!("ANALYZE {}, referral_count, app_user", quoted_list(&TABLES));
+                sqlx::query(sqlx::AssertSqlSafe(analyse.as_str()))
+                    .execute(&mut *tx)
+                    .await?;
                 step("committing");
                 tx.commit().await.context("committing the load")?;
-                step("analysing");
-                db.execute_unprepared(&format!(
-                    "ANALYZE {}, referral_count, app_user",
-                    quoted_list(&TABLES)
-                ))
-                .await?;
             }
             Target::Sqlite { txn, rebuild } => {
                 step("building indexes");
@@ -468,10 +469,11 @@ impl BulkLoad {
                         .await
                         .with_context(|| format!("rebuilding: {statement}"))?;
                 }
+                // In the load's transaction, which holds the write lock already.
+                step("analysing");
+                txn.execute_unprepared("ANALYZE").await?;
                 step("committing");
                 txn.commit().await.context("committing the load")?;
-                step("analysing");
-                db.execute_unprepared("ANALYZE").await?;
                 // The load went through the write-ahead log (as large as the data); writing it
                 // back into the database file now and truncating it leaves a file readers use
                 // directly, rather than each connection searching a gigabyte of log.

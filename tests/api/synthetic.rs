@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use crs_api::http::auth::Claims;
 use crs_api::service::{Services, seed};
 use crs_api::synthetic::{ALL_REGIONS, Options};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -237,6 +237,48 @@ async fn seeding_refuses_a_database_that_has_referrals() {
     .await;
     let error = format!("{:#}", again.expect_err("a second load is refused"));
     assert!(error.contains("already holds referrals"), "{error}");
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM referral").await, 50);
+}
+
+/// A load gathers the planner's statistics (its last step) with no statement timeout, as its
+/// other statements run: at a million referrals that takes seconds, and it once ran on the pool
+/// under the request statement timeout, so a seed on a busy machine failed at its very end. Here
+/// another session's lock on a table it analyses (`referral_count`, which the load only writes
+/// rows into) keeps it waiting past that timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_waits_for_its_statistics_past_the_request_statement_timeout() {
+    use secrecy::ExposeSecret;
+    let app =
+        TestApp::spawn_with(AppOptions::empty().with("CRS_DATABASE_STATEMENT_TIMEOUT_MS", "300"))
+            .await;
+    let url = app.settings.database.url.expose_secret().to_owned();
+    let other = sea_orm::Database::connect(url).await.unwrap();
+    let lock = other.begin().await.unwrap();
+    if crate::support::on_postgres() {
+        lock.execute_unprepared("LOCK TABLE referral_count IN SHARE UPDATE EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    let analysing = tokio::sync::Notify::new();
+    let release = async {
+        analysing.notified().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+        lock.rollback().await.unwrap();
+    };
+    let options = Options {
+        referrals: 50,
+        seed: 5,
+        as_of: as_of(),
+        regions: ALL_REGIONS,
+    };
+    let services = Services::new(app.db.clone());
+    let load = seed::synthetic(&services, options, |progress| {
+        if matches!(progress, seed::SeedProgress::Step("analysing")) {
+            analysing.notify_one();
+        }
+    });
+    let (loaded, ()) = tokio::join!(load, release);
+    assert_eq!(loaded.expect("the load waits and finishes").referrals, 50);
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM referral").await, 50);
 }
 
