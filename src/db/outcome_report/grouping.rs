@@ -9,8 +9,10 @@
 //!    names) and added up by the dimensions asked for.
 //!
 //! The one statement reads the facts once: every count, and each timeliness measure's values as
-//! a comma-separated list (concatenated inside and again outside), from which the percentiles
-//! are taken here (nearest rank, `domain::outcome_report::measures`) on both engines alike. The
+//! a comma-separated list (concatenated inside and again outside). Rows are read as they arrive
+//! and each list is counted by value (`Distribution`), from which the percentiles are taken here
+//! (nearest rank, `domain::outcome_report::measures`) on both engines alike, so no more than one
+//! row's list is held at once. The
 //! totals are the rows added up (counts and values) when every referral falls in exactly one
 //! row; under a category dimension the statement runs once more over the referrals, ungrouped,
 //! and once more by the other dimension alone, whose one-dimension report counts each referral
@@ -26,13 +28,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use futures_util::TryStreamExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, StreamTrait};
 use uuid::Uuid;
 
 use super::terms::{count_term, timeliness_column};
 use super::{REGION, Reach, Sql};
 use crate::domain::outcome_report::measures::{
-    COUNTS, Count, Counts, Figures, Percentiles, Timeliness, complete,
+    COUNTS, Count, Counts, Distribution, Figures, Percentiles, Timeliness, complete,
 };
 use crate::domain::outcome_report::{Dimension, NOT_KNOWN, ReportFilter};
 use crate::error::AppError;
@@ -431,18 +434,16 @@ fn report_statement(
     terms.into_iter().map(|(count, _)| count).collect()
 }
 
-/// The values of a comma-separated list from the statement.
-fn values_of(list: Option<String>) -> Result<Vec<i32>, AppError> {
-    let Some(list) = list else {
-        return Ok(Vec::new());
-    };
-    list.split(',')
-        .map(|value| {
-            value.parse::<i32>().map_err(|_| {
-                AppError::Internal(anyhow::anyhow!("a report value list held a non-number"))
-            })
-        })
-        .collect()
+/// The values of a comma-separated list from the statement, counted by value.
+fn distribution_of(list: Option<String>) -> Result<Distribution, AppError> {
+    let mut distribution = Distribution::default();
+    for value in list.iter().flat_map(|list| list.split(',')) {
+        let value = value.parse::<i32>().map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a report value list held a non-number"))
+        })?;
+        distribution.add(value, 1);
+    }
+    Ok(distribution)
 }
 
 /// The dimension values of a result row (`NOT_KNOWN` for none) and their catalogue labels.
@@ -485,8 +486,8 @@ pub struct Grouped {
     pub margins: Vec<Option<Vec<Group>>>,
 }
 
-/// Each timeliness measure's values of one group, in `Timeliness` order.
-type Values = [Vec<i32>; 3];
+/// Each timeliness measure's values of one group, counted by value, in `Timeliness` order.
+type Values = [Distribution; 3];
 
 /// How a report's statements run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -609,11 +610,14 @@ async fn add_up_part(
     pages: Pages,
 ) -> Result<Vec<Partial>, AppError> {
     let (contracts, filter, dimensions, today) = query;
-    let mut sql = Sql::new(txn.get_database_backend());
+    let mut sql = Sql::new(ConnectionTrait::get_database_backend(txn));
     let counts = report_statement(&mut sql, plan, contracts, filter, today, pages);
-    let rows = txn.query_all_raw(sql.statement()).await?;
-    let mut partials = Vec::with_capacity(rows.len());
-    for row in &rows {
+    // Row by row, each value list counted as it arrives: a list can hold a value for most
+    // referrals of the part, and no more than one row's is held at once.
+    let mut rows = txn.stream_raw(sql.statement()).await?;
+    let mut partials = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        let row = &row;
         let (values, labels) = row_key(row, dimensions)?;
         let mut tallies: Counts = [0; COUNTS];
         for count in &counts {
@@ -623,7 +627,7 @@ async fn add_up_part(
         let mut measured: Values = Default::default();
         for measure in Timeliness::ALL {
             let m = measure.index();
-            measured[m] = values_of(row.try_get("", &format!("v{m}"))?)?;
+            measured[m] = distribution_of(row.try_get("", &format!("v{m}"))?)?;
         }
         partials.push(Partial {
             values,
@@ -653,8 +657,8 @@ fn merge(parts: Vec<Vec<Partial>>) -> Vec<Partial> {
                     for (total, count) in into.tallies.iter_mut().zip(&partial.tallies) {
                         *total += count;
                     }
-                    for (values, more) in into.measured.iter_mut().zip(partial.measured) {
-                        values.extend(more);
+                    for (values, more) in into.measured.iter_mut().zip(&partial.measured) {
+                        values.absorb(more);
                     }
                 }
                 None => {
@@ -676,11 +680,11 @@ fn finish(merged: Vec<Partial>) -> (Vec<Group>, Vec<Values>) {
         values,
         labels,
         mut tallies,
-        mut measured,
+        measured,
     } in merged
     {
         complete(&mut tallies);
-        let timeliness = Timeliness::ALL.map(|m| Percentiles::of_values(&mut measured[m.index()]));
+        let timeliness = Timeliness::ALL.map(|m| measured[m.index()].percentiles());
         groups.push(Group {
             values,
             labels,
@@ -792,8 +796,11 @@ pub async fn groups(
         let mut timeliness = [Percentiles::default(); 3];
         for measure in Timeliness::ALL {
             let m = measure.index();
-            let mut merged: Vec<i32> = values.iter().flat_map(|v| v[m].iter().copied()).collect();
-            timeliness[m] = Percentiles::of_values(&mut merged);
+            let mut merged = Distribution::default();
+            for group in &values {
+                merged.absorb(&group[m]);
+            }
+            timeliness[m] = merged.percentiles();
         }
         Figures { counts, timeliness }
     };

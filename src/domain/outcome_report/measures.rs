@@ -19,6 +19,8 @@
 //!   assessment and to the first attended session, over the referrals that have got there, by
 //!   nearest rank (the smallest value at or above which that share of values lies).
 
+use std::collections::BTreeMap;
+
 /// Declares an enum whose values are listed once: `ALL` (in declaration order, which is where
 /// a row holds each value) and `index` follow from the declaration, so a value cannot be added
 /// without being listed.
@@ -418,7 +420,7 @@ impl Measure {
     }
 }
 
-/// The median and 90th percentile of one timeliness measure over a group.
+/// The median and 90th percentile of one timeliness measure over a group ([`Distribution::percentiles`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Percentiles {
     /// How many referrals of the group have a value.
@@ -427,26 +429,59 @@ pub struct Percentiles {
     pub p90: Option<i64>,
 }
 
-impl Percentiles {
-    /// The percentiles of a list of values, in any order (reordered here), by nearest rank: the
-    /// value at rank ⌈p·n⌉ of the sorted values (as PostgreSQL's `percentile_disc`), found by
-    /// selection rather than a full sort.
-    pub fn of_values(values: &mut [i32]) -> Percentiles {
-        let total = values.len() as u64;
-        let mut at_rank = |numerator: u64, denominator: u64| {
-            if total == 0 {
-                return None;
-            }
+/// How many of a group's referrals have each value of one timeliness measure (days): what its
+/// percentiles are taken from. Kept as counts by value, so a group of a million referrals holds
+/// one entry per distinct number of days, and groups (or parts of one) add up by adding counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Distribution(BTreeMap<i32, u64>);
+
+impl Distribution {
+    /// Counts `times` more referrals with `value`.
+    pub fn add(&mut self, value: i32, times: u64) {
+        if times > 0 {
+            *self.0.entry(value).or_insert(0) += times;
+        }
+    }
+
+    /// Counts every referral of `other` here too.
+    pub fn absorb(&mut self, other: &Distribution) {
+        for (&value, &times) in &other.0 {
+            self.add(value, times);
+        }
+    }
+
+    /// How many referrals have a value.
+    pub fn referrals(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// The median and 90th percentile by nearest rank: the value at rank ⌈p·n⌉ of the values in
+    /// order (as PostgreSQL's `percentile_disc`).
+    pub fn percentiles(&self) -> Percentiles {
+        let total = self.referrals();
+        let at_rank = |numerator: u64, denominator: u64| {
             let rank = (numerator * total).div_ceil(denominator).max(1);
-            let index = usize::try_from(rank - 1).ok()?;
-            let (_, value, _) = values.select_nth_unstable(index);
-            Some(i64::from(*value))
+            let mut below = 0;
+            self.0.iter().find_map(|(&value, &times)| {
+                below += times;
+                (below >= rank).then_some(i64::from(value))
+            })
         };
         Percentiles {
             values: total,
             median: at_rank(1, 2),
             p90: at_rank(9, 10),
         }
+    }
+}
+
+impl FromIterator<i32> for Distribution {
+    fn from_iter<I: IntoIterator<Item = i32>>(values: I) -> Distribution {
+        let mut distribution = Distribution::default();
+        for value in values {
+            distribution.add(value, 1);
+        }
+        distribution
     }
 }
 
@@ -536,23 +571,33 @@ mod tests {
 
     #[test]
     fn nearest_rank_percentiles_match_percentile_disc() {
+        let of = |values: &[i32]| {
+            values
+                .iter()
+                .copied()
+                .collect::<Distribution>()
+                .percentiles()
+        };
         // 1, 2, 2, 3, 10: median rank 3 → 2; 90th rank 5 → 10.
-        let p = Percentiles::of_values(&mut [10, 2, 1, 2, 3]);
+        let p = of(&[10, 2, 1, 2, 3]);
         assert_eq!((p.values, p.median, p.p90), (5, Some(2), Some(10)));
         // Ten values 1..=10: median rank 5 → 5, 90th rank 9 → 9.
-        let mut tens: Vec<i32> = (1..=10).rev().collect();
-        let p = Percentiles::of_values(&mut tens);
+        let tens: Vec<i32> = (1..=10).rev().collect();
+        let p = of(&tens);
         assert_eq!((p.median, p.p90), (Some(5), Some(9)));
-        // One value is every percentile; none has none.
-        assert_eq!(Percentiles::of_values(&mut [7]).p90, Some(7));
-        assert_eq!(Percentiles::of_values(&mut []).median, None);
+        // One value is every percentile; none has none; days before sending sort first.
+        assert_eq!(of(&[7]).p90, Some(7));
+        assert_eq!(of(&[]).median, None);
+        assert_eq!(of(&[]).values, 0);
+        assert_eq!(of(&[3, -2, 5]).median, Some(3));
+        assert_eq!(of(&[3, -2, -2]).median, Some(-2));
     }
 
     #[test]
-    fn percentiles_by_selection_equal_those_of_the_sorted_values() {
+    fn percentiles_of_counts_by_value_equal_those_of_the_sorted_values() {
         let mut state = 7_u64;
         for length in [1_usize, 2, 3, 9, 10, 11, 100, 1_001] {
-            let mut values: Vec<i32> = (0..length)
+            let values: Vec<i32> = (0..length)
                 .map(|_| {
                     state = state
                         .wrapping_mul(6_364_136_223_846_793_005)
@@ -565,12 +610,21 @@ mod tests {
             let at = |numerator: usize, denominator: usize| {
                 i64::from(sorted[(numerator * length).div_ceil(denominator) - 1])
             };
-            let p = Percentiles::of_values(&mut values);
+            let p = values
+                .iter()
+                .copied()
+                .collect::<Distribution>()
+                .percentiles();
             assert_eq!(
                 (p.values, p.median, p.p90),
                 (length as u64, Some(at(1, 2)), Some(at(9, 10))),
                 "{length} values"
             );
+            // Split anywhere and added back up, the parts give the same percentiles.
+            let (left, right) = values.split_at(length / 3);
+            let mut joined: Distribution = left.iter().copied().collect();
+            joined.absorb(&right.iter().copied().collect());
+            assert_eq!(joined.percentiles(), p, "{length} values in two parts");
         }
     }
 
