@@ -168,6 +168,8 @@ pub fn relations(
             }
         }
     }
+    // Grown as found; held for the whole audit.
+    relations.shrink_to_fit();
     Cells {
         values,
         relations,
@@ -252,9 +254,16 @@ pub fn bounds(values: &[u64], hidden: &[bool], relations: &[Relation]) -> Vec<(i
     Open::of(values, relations, hidden).bounds(hidden, &touching)
 }
 
-/// For each cell, the relations it is in.
+/// For each cell, the relations it is in (each list as long as it needs to be: a large
+/// report's cells are in about a million relations).
 fn touching(cells: usize, relations: &[Relation]) -> Vec<Vec<usize>> {
-    let mut touching: Vec<Vec<usize>> = vec![Vec::new(); cells];
+    let mut lengths = vec![0_usize; cells];
+    for relation in relations {
+        for cell in relation.plus.iter().chain(&relation.minus) {
+            lengths[*cell] += 1;
+        }
+    }
+    let mut touching: Vec<Vec<usize>> = lengths.into_iter().map(Vec::with_capacity).collect();
     for (i, relation) in relations.iter().enumerate() {
         for cell in relation.plus.iter().chain(&relation.minus) {
             touching[*cell].push(i);
@@ -294,6 +303,18 @@ impl<'a> Open<'a> {
         let relation = &self.relations[r];
         let cells = &mut self.hidden_cells[r];
         cells.clear();
+        // As long as it needs to be (most of a relation's cells are usually published).
+        let hidden_here = relation
+            .plus
+            .iter()
+            .chain(&relation.minus)
+            .filter(|c| hidden[**c])
+            .count();
+        if cells.capacity() > hidden_here {
+            cells.shrink_to(hidden_here);
+        } else {
+            cells.reserve_exact(hidden_here);
+        }
         let (mut plus, mut minus) = (Side::EMPTY, Side::EMPTY);
         for (side, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
             for &cell in side {
@@ -468,10 +489,11 @@ pub fn suppress(
     let cells = relations(rows, keys, totals, per_category, margins);
     let mut hidden = primary(rows, keys, totals, per_category, margins, threshold);
     let touching = touching(cells.values.len(), &cells.relations);
+    // Before the audit's own bounds are set up, so the two are not held at once.
+    let (beyond_reach, fixed) = revealed_elsewhere(&cells, &touching, &hidden, threshold);
     let mut open = Open::of(&cells.values, &cells.relations, &hidden);
     let is_total = |cell: usize| cell >= rows.len() * COUNTS;
     let small = |cell: usize| too_small(cells.values[cell], threshold);
-    let (beyond_reach, fixed) = revealed_elsewhere(&cells, &hidden, threshold);
     let mut exposed_for: Vec<u32> = vec![0; cells.values.len()];
     let room = perturbation::Room::of(&cells);
     let mut rounds = 0;
@@ -734,9 +756,10 @@ impl<'a, K: Ord, F: Fn(usize) -> K> NearestPublished<'a, K, F> {
 /// README: the two one-dimension reports together can reveal a cell of their cross-table), so
 /// it does not withhold more trying. Second, the cells those figures pin to one value on their
 /// own (a count under a margin of zero, say): withholding one hides nothing, so none is
-/// chosen as a partner or freed.
-pub fn revealed_elsewhere(
+/// chosen as a partner or freed. `touching`: each cell's relations.
+fn revealed_elsewhere(
     cells: &Cells,
+    touching: &[Vec<usize>],
     hidden: &[bool],
     threshold: u64,
 ) -> (Vec<bool>, Vec<bool>) {
@@ -748,7 +771,8 @@ pub fn revealed_elsewhere(
     }
     let mut everything: Vec<bool> = vec![true; cells.own];
     everything.extend_from_slice(&hidden[cells.own..]);
-    let interval = bounds(&cells.values, &everything, &cells.relations);
+    let interval =
+        Open::of(&cells.values, &cells.relations, &everything).bounds(&everything, touching);
     let revealed = (0..cells.values.len())
         .map(|c| too_small(cells.values[c], threshold) && !protected(interval[c], threshold))
         .collect();
