@@ -272,6 +272,21 @@ fn touching(cells: usize, relations: &[Relation]) -> Vec<Vec<usize>> {
     touching
 }
 
+/// A withheld cell of a relation: its number, and whether it is on the plus side. Eight bytes
+/// (a report's cells are its rows times the counts, far fewer than 2³²): when the audit asks
+/// what other reports give away, every cell of every relation is one.
+#[derive(Clone, Copy, Debug)]
+struct HiddenCell {
+    cell: u32,
+    plus: bool,
+}
+
+impl HiddenCell {
+    fn cell(self) -> usize {
+        self.cell as usize
+    }
+}
+
 /// The relations of a report as the audit bounds them, kept from round to round: for each,
 /// its hidden cells (and whether on the plus side) and what its published cells add up to on
 /// each side, which stays as it is while the hidden cells' bounds move. Withholding cells
@@ -279,13 +294,17 @@ fn touching(cells: usize, relations: &[Relation]) -> Vec<Vec<usize>> {
 struct Open<'a> {
     values: &'a [u64],
     relations: &'a [Relation],
-    hidden_cells: Vec<Vec<(usize, bool)>>,
+    hidden_cells: Vec<Vec<HiddenCell>>,
     /// Per relation: its published cells' plus side and minus side.
     published: Vec<(Side, Side)>,
 }
 
 impl<'a> Open<'a> {
     fn of(values: &'a [u64], relations: &'a [Relation], hidden: &[bool]) -> Open<'a> {
+        debug_assert!(
+            u32::try_from(values.len()).is_ok(),
+            "cells numbered in 32 bits"
+        );
         let mut open = Open {
             values,
             relations,
@@ -319,7 +338,10 @@ impl<'a> Open<'a> {
         for (side, is_plus) in [(&relation.plus, true), (&relation.minus, false)] {
             for &cell in side {
                 if hidden[cell] {
-                    cells.push((cell, is_plus));
+                    cells.push(HiddenCell {
+                        cell: cell as u32,
+                        plus: is_plus,
+                    });
                     continue;
                 }
                 let value = i64::try_from(self.values[cell]).unwrap_or(UNBOUNDED);
@@ -389,18 +411,19 @@ impl<'a> Open<'a> {
     /// them from the others' bounds), adding those that moved to `tightened`.
     fn tighten(&self, r: usize, interval: &mut [(i64, i64)], tightened: &mut Vec<usize>) {
         let (mut plus, mut minus) = self.published[r];
-        for &(cell, is_plus) in &self.hidden_cells[r] {
-            if is_plus {
-                plus.add(interval[cell]);
+        for hidden in &self.hidden_cells[r] {
+            if hidden.plus {
+                plus.add(interval[hidden.cell()]);
             } else {
-                minus.add(interval[cell]);
+                minus.add(interval[hidden.cell()]);
             }
         }
         let sides = Sides { plus, minus };
         let equal = self.relations[r].equal;
-        for &(cell, is_plus) in &self.hidden_cells[r] {
+        for hidden in &self.hidden_cells[r] {
+            let cell = hidden.cell();
             let current = interval[cell];
-            let (low, high) = sides.implied(equal, is_plus, current);
+            let (low, high) = sides.implied(equal, hidden.plus, current);
             let narrower = (current.0.max(low), current.1.min(high));
             if narrower != current {
                 interval[cell] = narrower;
