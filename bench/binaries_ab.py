@@ -10,17 +10,10 @@ build the later one. The database is bench/run's (`crs_bench_<size>_s<seed>`, ma
 `bench/run --referrals 1000000 --reports`).
 """
 import argparse
-import importlib.machinery
-import importlib.util
-import os
 import secrets
 import statistics
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(HERE, "run"))
-spec = importlib.util.spec_from_loader("bench_run", loader)
-bench = importlib.util.module_from_spec(spec)
-loader.exec_module(bench)
+from harness import bench
 
 REPORTS = [
     ["PROBATION_DELIVERY_UNIT", "MONTH"],

@@ -10,18 +10,12 @@ ratio one part ÷ split.
 """
 
 import argparse
-import importlib.machinery
-import importlib.util
 import os
 import secrets
 import statistics
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(HERE, "run"))
-spec = importlib.util.spec_from_loader("bench_run", loader)
-bench = importlib.util.module_from_spec(spec)
-loader.exec_module(bench)
+from harness import bench
 
 REPORTS = [
     ["PROVIDER"],
