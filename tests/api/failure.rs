@@ -74,7 +74,7 @@ async fn an_exhausted_pool_answers_503_with_retry_after() {
     app.data(&token, DASHBOARD, json!({})).await;
 }
 
-/// A category report reads its rows, its totals and the other dimension's margin: on a pool of
+/// A category report reads its rows and the other dimension's margin (or its totals): on a pool of
 /// one connection it opened a transaction for each at once and waited for the second until the
 /// acquire timeout (503); its reads now take turns on the connections the pool allows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

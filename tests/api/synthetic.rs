@@ -9,7 +9,7 @@ use crs_api::http::auth::Claims;
 use crs_api::service::{Services, seed};
 use crs_api::synthetic::{ALL_REGIONS, Options};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::personas::machine;
@@ -422,6 +422,85 @@ async fn the_performance_report_pages_through_a_providers_referrals() {
         after = Some(last);
     }
     assert_eq!(paged, downloaded);
+}
+
+/// Every figure of a report's totals.
+const TOTALS: &str = "query($by: [ReportDimension!]!) { outcomeReport(groupBy: $by) {
+    totals { suppressed referralsSent open completed cancelled prematurelyEnded
+      withdrawals { referrals } assessmentsAttended assessmentsMissed sessionsPlanned
+      sessionsAttended sessionsMissed appointmentsAttended appointmentsMissed outcomesAchieved
+      outcomesPartiallyAchieved outcomesNotAchieved medianDaysToAssignment p90DaysToAssignment
+      medianDaysToAssessment p90DaysToAssessment medianDaysToFirstSession
+      p90DaysToFirstSession concludedByDeadline deadlineReached } } }";
+
+/// The figures two reports' totals both publish (a figure either withholds is `null` there, as
+/// the disclosure audit of each report's rows decides): each pair, by name.
+fn published_in_both(a: &Value, b: &Value, at: &str, pairs: &mut Vec<(String, Value, Value)>) {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (name, value) in a.iter().filter(|(name, _)| *name != "suppressed") {
+                published_in_both(value, &b[name], &format!("{at}.{name}"), pairs);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{at}");
+            for (i, (a, b)) in a.iter().zip(b).enumerate() {
+                published_in_both(a, b, &format!("{at}[{i}]"), pairs);
+            }
+        }
+        (Value::Null, _) | (_, Value::Null) => {}
+        (a, b) => pairs.push((at.to_owned(), a.clone(), b.clone())),
+    }
+}
+
+/// Beside a category dimension the totals are the other dimension's one-dimension report added
+/// up: every count and percentile is that of every referral, whichever dimension it is, as the
+/// report by region adds them up and the report by category alone counts them ungrouped.
+#[tokio::test]
+async fn the_totals_beside_a_category_dimension_are_those_of_every_referral() {
+    let options = AppOptions::empty().with("CRS_SUPPRESSION_THRESHOLD", "2");
+    let app = TestApp::spawn_with(options).await;
+    seed(&app, 400).await;
+    let machine = app.token(&machine());
+    let totals = |by: Value| {
+        let (app, machine) = (&app, &machine);
+        async move {
+            let data = app.data(machine, TOTALS, json!({ "by": by })).await;
+            data["outcomeReport"]["totals"].clone()
+        }
+    };
+    let everything = totals(json!(["REGION"])).await;
+    assert_eq!(everything["suppressed"], false, "{everything}");
+    assert!(
+        everything["referralsSent"].as_i64() > Some(100),
+        "{everything}"
+    );
+    assert!(
+        everything["medianDaysToFirstSession"].is_number(),
+        "{everything}"
+    );
+    let same_as_everything = |by: &Value, other: &Value| {
+        let mut pairs = Vec::new();
+        published_in_both(other, &everything, "totals", &mut pairs);
+        // Counts, percentiles and most withdrawal reasons: all but a few withheld figures.
+        assert!(pairs.len() >= 22, "{by}: {other}");
+        for (at, theirs, ours) in pairs {
+            assert_eq!(theirs, ours, "{by}: {at}");
+        }
+    };
+    let by_category = json!(["SERVICE_CATEGORY"]);
+    same_as_everything(&by_category, &totals(by_category.clone()).await);
+    let dimensions = crs_api::domain::outcome_report::Dimension::ALL;
+    for category in dimensions.iter().filter(|d| d.per_category()) {
+        for other in dimensions.iter().filter(|d| !d.per_category()) {
+            for by in [
+                json!([category.code(), other.code()]),
+                json!([other.code(), category.code()]),
+            ] {
+                same_as_everything(&by, &totals(by.clone()).await);
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -14,9 +14,10 @@
 //! (nearest rank, `domain::outcome_report::measures`) on both engines alike, so no more than one
 //! row's list is held at once. The
 //! totals are the rows added up (counts and values) when every referral falls in exactly one
-//! row; under a category dimension the statement runs once more over the referrals, ungrouped,
-//! and once more by the other dimension alone, whose one-dimension report counts each referral
-//! once where this report's rows count it once per category.
+//! row. Under a category dimension the rows count a referral once per category, so one more
+//! statement reads the referrals: by the other dimension alone when there is one (its
+//! one-dimension report, whose rows count each referral once and, added up, are the totals),
+//! else ungrouped.
 //!
 //! On PostgreSQL these statements read one snapshot (exported by the first, imported by the
 //! others), and a statement over a large facts table is split into pieces over ranges of its
@@ -742,8 +743,8 @@ async fn add_up(
 }
 
 /// The report's groups by `dimensions` and its totals: one statement (or its parts), two under
-/// a category dimension (whose rows overlap, so the totals are counted again), three beside one
-/// (the other dimension's one-dimension report, whose rows share referrals too).
+/// a category dimension, whose rows overlap: the totals counted again, or beside one, the other
+/// dimension's one-dimension report (whose rows share referrals too), added up for the totals.
 pub async fn groups(
     db: &DatabaseConnection,
     reading: Reading,
@@ -760,21 +761,33 @@ pub async fn groups(
             }
             _ => None,
         };
-        let apart = beside.map(|d| [dimensions[d]]);
-        let mut reads: Vec<&[Dimension]> = vec![dimensions, &[]];
-        if let Some(alone) = &apart {
-            reads.push(alone);
-        }
-        let mut read = add_up(db, reading, query, &reads).await?.into_iter();
-        let (groups, _) = read.next().unwrap_or_default();
-        let totals = match read.next().and_then(|(mut all, _)| all.pop()) {
-            Some(group) => group.figures,
-            None => empty_figures(),
+        let Some(d) = beside else {
+            // Only category dimensions: the totals are one more read, of the referrals.
+            let mut read = add_up(db, reading, query, &[dimensions, &[]])
+                .await?
+                .into_iter();
+            let (groups, _) = read.next().unwrap_or_default();
+            let totals = match read.next().and_then(|(mut all, _)| all.pop()) {
+                Some(group) => group.figures,
+                None => empty_figures(),
+            };
+            return Ok(Grouped {
+                groups,
+                totals,
+                margins: vec![None; dimensions.len()],
+            });
         };
+        // Beside a category dimension, the other dimension's one-dimension report (its
+        // margin) counts every referral in exactly one row: added up, its rows are the totals.
+        let alone = [dimensions[d]];
+        let mut read = add_up(db, reading, query, &[dimensions, &alone])
+            .await?
+            .into_iter();
+        let (groups, _) = read.next().unwrap_or_default();
+        let (margin, values) = read.next().unwrap_or_default();
+        let totals = added_up(&margin, &values);
         let mut margins: Vec<Option<Vec<Group>>> = vec![None; dimensions.len()];
-        if let (Some(d), Some((margin, _))) = (beside, read.next()) {
-            margins[d] = Some(margin);
-        }
+        margins[d] = Some(margin);
         return Ok(Grouped {
             groups,
             totals,
@@ -785,30 +798,34 @@ pub async fn groups(
         .await?
         .pop()
         .unwrap_or_default();
-    let totals = {
-        // Every referral is in exactly one row: the totals are the rows added up.
-        let mut counts: Counts = [0; COUNTS];
-        for group in &groups {
-            for (total, count) in counts.iter_mut().zip(&group.figures.counts) {
-                *total += count;
-            }
-        }
-        let mut timeliness = [Percentiles::default(); 3];
-        for measure in Timeliness::ALL {
-            let m = measure.index();
-            let mut merged = Distribution::default();
-            for group in &values {
-                merged.absorb(&group[m]);
-            }
-            timeliness[m] = merged.percentiles();
-        }
-        Figures { counts, timeliness }
-    };
+    // Every referral is in exactly one row: the totals are the rows added up.
+    let totals = added_up(&groups, &values);
     Ok(Grouped {
         groups,
         totals,
         margins: vec![None; dimensions.len()],
     })
+}
+
+/// The figures of groups that count every referral once between them: their counts added and
+/// their values put together.
+fn added_up(groups: &[Group], values: &[Values]) -> Figures {
+    let mut counts: Counts = [0; COUNTS];
+    for group in groups {
+        for (total, count) in counts.iter_mut().zip(&group.figures.counts) {
+            *total += count;
+        }
+    }
+    let mut timeliness = [Percentiles::default(); 3];
+    for measure in Timeliness::ALL {
+        let m = measure.index();
+        let mut merged = Distribution::default();
+        for group in values {
+            merged.absorb(&group[m]);
+        }
+        timeliness[m] = merged.percentiles();
+    }
+    Figures { counts, timeliness }
 }
 
 fn empty_figures() -> Figures {
@@ -835,7 +852,7 @@ mod tests {
         let cut = pieces(&[20_000, 10_000], 2);
         assert_eq!(cut.iter().sum::<usize>(), 2 * PIECES_PER_CONNECTION);
         assert_eq!(cut, [5, 3]);
-        // Beside the margin of a second dimension: three reads, each at least one piece.
+        // Three reads, each at least one piece.
         let cut = pieces(&[20_000, 10_000, 10_000], 2);
         assert_eq!(cut, [4, 2, 2]);
         assert_eq!(pieces(&[1, 0, 100_000], 2), [1, 1, 8]);
