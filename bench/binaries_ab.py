@@ -6,8 +6,9 @@
 Each start of each binary: one warm-up report (REGION), then each report twice, best kept;
 `--pairs` alternating pairs, median over pairs. Used for changes that only the server's CPU
 shows, such as the disclosure audit: build the earlier commit's release binary, copy it aside,
-build the later one. The database is bench/run's (`crs_bench_<size>_s<seed>`, made by
-`bench/run --referrals 1000000 --reports`).
+build the later one. `--by PROVIDER,SERVICE_CATEGORY` (repeated) picks the reports; the
+default is the three largest reports by month. The database is bench/run's
+(`crs_bench_<size>_s<seed>`, made by `bench/run --referrals 1000000 --reports`).
 """
 import argparse
 import secrets
@@ -30,26 +31,29 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--by", action="append", metavar="DIMENSION[,DIMENSION]",
+                        help="a report's dimensions, comma-separated (repeat for more reports)")
     args = parser.parse_args()
+    reports = [by.split(",") for by in args.by] if args.by else REPORTS
     database = f"crs_bench_{bench.label_of(args.referrals)}_s{args.seed}"
     pg = bench.Postgres("127.0.0.1", 5432, "postgres")
     secret = secrets.token_hex(32)
     binaries = {"before": args.before, "after": args.after}
     token = bench.mint(args.after, secret, "commissioner", "cm-bench", regions=bench.REGIONS)
-    times = {(side, tuple(by)): [] for side in binaries for by in REPORTS}
+    times = {(side, tuple(by)): [] for side in binaries for by in reports}
     for pair in range(args.pairs):
         for side, binary in binaries.items():
             best = bench.best_report_times(binary, pg.url(database), secret,
-                                           f"/tmp/binaries-ab-{side}.log", token, REPORTS,
+                                           f"/tmp/binaries-ab-{side}.log", token, reports,
                                            args.repeats)
-            for by, ms in zip(REPORTS, best):
+            for by, ms in zip(reports, best):
                 times[(side, tuple(by))].append(ms)
         print(f"pair {pair + 1} of {args.pairs} done", flush=True)
     print(f"{args.referrals:,} referrals, {args.pairs} pairs, best of {args.repeats} per start; "
           "ms, median over pairs (each pair's figure in brackets)")
     print("| Report | Before | After | Before ÷ after |")
     print("|---|---|---|---|")
-    for by in REPORTS:
+    for by in reports:
         before, after = times[("before", tuple(by))], times[("after", tuple(by))]
         b, a = statistics.median(before), statistics.median(after)
         print(f"| {' x '.join(by)} | {b:.0f} ({', '.join(f'{t:.0f}' for t in before)}) | "
