@@ -22,6 +22,7 @@ mod m20261204_000014_working_day;
 mod m20261204_000015_feedback_due_index;
 mod m20261205_000016_personal_data_controls;
 mod m20261206_000017_dashboard_covering_index;
+mod m20261207_000018_first_category_of_referral;
 mod reference_data;
 
 /// The ordered list of migrations.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_feedback_due_index::Migration),
             Box::new(m20261205_000016_personal_data_controls::Migration),
             Box::new(m20261206_000017_dashboard_covering_index::Migration),
+            Box::new(m20261207_000018_first_category_of_referral::Migration),
         ]
     }
 }

@@ -503,6 +503,182 @@ async fn the_totals_beside_a_category_dimension_are_those_of_every_referral() {
     }
 }
 
+/// Each referral has exactly one category row marked `first_of_referral`, and beside a
+/// category dimension the other dimension's margin and the totals (from the marked rows, or
+/// under a category filter from a read of the referrals) are that dimension's own
+/// one-dimension report, group by group: the counts the disclosure audit checks the rows
+/// against.
+#[tokio::test]
+async fn the_margin_beside_a_category_dimension_is_the_other_dimensions_own_report() {
+    use crs_api::db::outcome_report::{Reach, Reading, groups};
+    use crs_api::domain::outcome_report::{Dimension, ReportFilter};
+
+    let app = TestApp::spawn_with(AppOptions::empty()).await;
+    seed(&app, 300).await;
+    let backend = app.db.get_database_backend();
+    let marks = app
+        .db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT CAST((SELECT COUNT(*) FROM report_referral) AS BIGINT) AS referrals, \
+             CAST(COUNT(*) AS BIGINT) AS marked, \
+             CAST(COUNT(DISTINCT referral_id) AS BIGINT) AS marked_referrals \
+             FROM report_referral_category WHERE first_of_referral = 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let count = |column: &str| marks.try_get::<i64>("", column).unwrap();
+    assert!(count("referrals") > 200);
+    assert_eq!(count("marked"), count("referrals"));
+    assert_eq!(count("marked_referrals"), count("referrals"));
+    let category: Uuid = app
+        .db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT service_category_id FROM report_referral_category \
+             GROUP BY service_category_id ORDER BY COUNT(*) DESC LIMIT 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "service_category_id")
+        .unwrap();
+    // Statements cut into pieces of one page, so on PostgreSQL the pieces are merged too.
+    let reading = Reading {
+        limit: std::time::Duration::from_secs(60),
+        parts: 2,
+        part_pages: 1,
+    };
+    let today = as_of();
+    let filters = [
+        ReportFilter::default(),
+        ReportFilter {
+            service_category_ids: Some(vec![category]),
+            ..ReportFilter::default()
+        },
+        ReportFilter {
+            complexity: Some(vec!["HIGH".to_owned(), "LOW".to_owned()]),
+            ..ReportFilter::default()
+        },
+    ];
+    let sorted = |mut groups: Vec<crs_api::db::outcome_report::Group>| {
+        groups.sort_by(|a, b| a.values.cmp(&b.values));
+        groups
+    };
+    // The rows themselves: one per category, each counting that category's rows, marked or
+    // not.
+    let per_category: BTreeMap<String, u64> = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT service_category_id, CAST(COUNT(*) AS BIGINT) AS referrals \
+             FROM report_referral_category GROUP BY service_category_id",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let category: Uuid = row.try_get("", "service_category_id").unwrap();
+            let referrals: i64 = row.try_get("", "referrals").unwrap();
+            (category.to_string(), u64::try_from(referrals).unwrap())
+        })
+        .collect();
+    let by_category = groups(
+        &app.db,
+        reading,
+        &Reach(None),
+        &ReportFilter::default(),
+        &[Dimension::ServiceCategory],
+        today,
+    )
+    .await
+    .unwrap();
+    let rows: Vec<(String, u64)> = by_category
+        .groups
+        .iter()
+        .map(|g| (g.values[0].clone(), g.figures.counts[0]))
+        .collect();
+    assert_eq!(rows.len(), per_category.len(), "one row per category");
+    assert_eq!(rows.into_iter().collect::<BTreeMap<_, _>>(), per_category);
+    for filter in &filters {
+        let report = |by: Vec<Dimension>| {
+            let (db, filter) = (&app.db, filter);
+            async move {
+                groups(db, reading, &Reach(None), filter, &by, today)
+                    .await
+                    .unwrap()
+            }
+        };
+        let everything = report(vec![Dimension::Region]).await;
+        assert!(everything.totals.counts[0] > 0, "{filter:?}");
+        for by in [
+            vec![Dimension::ServiceCategory],
+            vec![Dimension::ServiceCategory, Dimension::Complexity],
+        ] {
+            let only_categories = report(by.clone()).await;
+            assert_eq!(
+                only_categories.totals, everything.totals,
+                "{by:?} {filter:?}"
+            );
+        }
+        for category in Dimension::ALL.into_iter().filter(|d| d.per_category()) {
+            for other in Dimension::ALL.into_iter().filter(|d| !d.per_category()) {
+                let alone = report(vec![other]).await;
+                let expected = sorted(alone.groups);
+                for (by, d) in [(vec![category, other], 1), (vec![other, category], 0)] {
+                    let pair = report(by.clone()).await;
+                    let margin = pair.margins[d].clone().expect("a margin");
+                    assert_eq!(sorted(margin), expected, "{by:?} {filter:?}");
+                    assert_eq!(pair.totals, alone.totals, "{by:?} {filter:?}");
+                    assert_eq!(pair.totals, everything.totals, "{by:?} {filter:?}");
+                }
+            }
+        }
+    }
+}
+
+/// The migration that adds the mark finds the rows the server would mark: the lowest category
+/// of each referral 1, every other 0, and the reports by category are unchanged by it.
+#[tokio::test]
+async fn the_migration_marks_each_referrals_first_category_row_as_the_server_does() {
+    use migration::{Migrator, MigratorTrait};
+    let app = TestApp::spawn_with(AppOptions::empty().with("CRS_SUPPRESSION_THRESHOLD", "2")).await;
+    seed(&app, 200).await;
+    let machine = app.token(&machine());
+    let marks = || async {
+        app.db
+            .query_all_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT referral_id, service_category_id, first_of_referral \
+                 FROM report_referral_category ORDER BY referral_id, service_category_id",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| {
+                let referral: Uuid = row.try_get("", "referral_id").unwrap();
+                let category: Uuid = row.try_get("", "service_category_id").unwrap();
+                let mark: i32 = row.try_get("", "first_of_referral").unwrap();
+                (referral, category, mark)
+            })
+            .collect::<Vec<_>>()
+    };
+    let written = marks().await;
+    let unmarked = written.iter().filter(|(_, _, mark)| *mark == 0).count();
+    assert!(unmarked > 0, "some referrals have more than one category");
+    let by = json!(["SERVICE_CATEGORY", "PROBATION_DELIVERY_UNIT"]);
+    let before = app.data(&machine, REPORT, json!({ "by": by })).await;
+    crate::support::migrate_down_through(&app.db, "m20261207_000018_first_category_of_referral")
+        .await;
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(marks().await, written);
+    assert_eq!(
+        app.data(&machine, REPORT, json!({ "by": by })).await,
+        before
+    );
+}
+
 #[tokio::test]
 async fn every_grouping_by_two_dimensions_is_answered_on_generated_data() {
     let options = AppOptions::empty().with("CRS_SUPPRESSION_THRESHOLD", "5");

@@ -40,6 +40,9 @@ pub struct Model {
     pub days_to_assignment: Option<i32>,
     pub days_to_assessment: Option<i32>,
     pub days_to_first_session: Option<i32>,
+    /// 1 on one row of each referral (its lowest category id), 0 on the others: the row a
+    /// report by category counts the referral itself on.
+    pub first_of_referral: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

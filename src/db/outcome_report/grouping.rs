@@ -14,10 +14,13 @@
 //! (nearest rank, `domain::outcome_report::measures`) on both engines alike, so no more than one
 //! row's list is held at once. The
 //! totals are the rows added up (counts and values) when every referral falls in exactly one
-//! row. Under a category dimension the rows count a referral once per category, so one more
-//! statement reads the referrals: by the other dimension alone when there is one (its
-//! one-dimension report, whose rows count each referral once and, added up, are the totals),
-//! else ungrouped.
+//! row. Under a category dimension the rows count a referral once per category; one of each
+//! referral's category rows is marked (`first_of_referral`), and the statement groups by the
+//! mark too, so the marked rows of each group count its referrals once: added up by the other
+//! dimension they are that dimension's one-dimension report (its margin), and added up
+//! altogether the totals. Under a category filter a referral's marked row may be filtered out,
+//! so one more statement reads the referrals instead: by the other dimension alone when there
+//! is one, else ungrouped.
 //!
 //! On PostgreSQL these statements read one snapshot (exported by the first, imported by the
 //! others), and a statement over a large facts table is split into pieces over ranges of its
@@ -33,7 +36,7 @@ use futures_util::TryStreamExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, StreamTrait};
 use uuid::Uuid;
 
-use super::terms::{count_term, timeliness_column};
+use super::terms::{count_term, held_per_category, timeliness_column};
 use super::{REGION, Reach, Sql};
 use crate::domain::outcome_report::measures::{
     COUNTS, Count, Counts, Distribution, Figures, Percentiles, Timeliness, complete,
@@ -181,15 +184,22 @@ struct Plan {
     /// The catalogue joins outside.
     joins: Vec<Join>,
     per_category: bool,
+    /// Per category rows grouped by their `first_of_referral` mark too (column `own`), so a
+    /// group's referrals are counted once by its marked rows.
+    own: bool,
 }
 
-fn plan(dimensions: &[Dimension]) -> Plan {
+/// The plan of a read by `dimensions`; `own`: under a category dimension, group by the mark of
+/// each referral's first category row as well.
+fn plan(dimensions: &[Dimension], own: bool) -> Plan {
+    let per_category = dimensions.iter().any(|d| d.per_category());
     let mut plan = Plan {
         inner_keys: Vec::new(),
         outer_select: Vec::new(),
         outer_group: Vec::new(),
         joins: Vec::new(),
-        per_category: dimensions.iter().any(|d| d.per_category()),
+        per_category,
+        own: own && per_category,
     };
     for (i, dimension) in dimensions.iter().enumerate() {
         let shape = shape(*dimension);
@@ -203,6 +213,11 @@ fn plan(dimensions: &[Dimension]) -> Plan {
             plan.outer_group.push(shape.label.to_owned());
         }
         plan.joins.extend_from_slice(shape.joins);
+    }
+    if plan.own {
+        plan.inner_keys.push(("f.first_of_referral", "k_first"));
+        plan.outer_select.push("g.k_first AS own".to_owned());
+        plan.outer_group.push("g.k_first".to_owned());
     }
     plan.joins.sort();
     plan.joins.dedup();
@@ -512,7 +527,13 @@ struct Partial {
     labels: Vec<Option<String>>,
     tallies: Counts,
     measured: Values,
+    /// Where the plan reads them: what the group's marked rows add (its referrals once each).
+    own: Option<Own>,
 }
+
+/// The counts and values of a group's referrals counted once each (by their marked category
+/// row).
+type Own = (Counts, Values);
 
 /// Pieces per connection when a report reads more than one table: its reads are cut finer
 /// than the connections, so that connections pulling pieces from one queue finish together
@@ -630,63 +651,102 @@ async fn add_up_part(
             let m = measure.index();
             measured[m] = distribution_of(row.try_get("", &format!("v{m}"))?)?;
         }
+        // The marked rows and the others of a group come as two rows: here they are one group,
+        // and what the marked rows add is kept apart too.
+        let own = if plan.own {
+            let marked: i32 = row.try_get("", "own")?;
+            Some(if marked == 1 {
+                (tallies, measured.clone())
+            } else {
+                ([0; COUNTS], Values::default())
+            })
+        } else {
+            None
+        };
         partials.push(Partial {
             values,
             labels,
             tallies,
             measured,
+            own,
         });
     }
     Ok(partials)
 }
 
 /// The parts' groups as one: a group's sums added and its values put together, in the order
-/// each group first appears.
+/// each group first appears. A group may come more than once from one part too: as the rows
+/// marked `first_of_referral` and as the others.
 fn merge(parts: Vec<Vec<Partial>>) -> Vec<Partial> {
-    let mut parts = parts.into_iter();
-    let mut merged = parts.next().unwrap_or_default();
-    let mut index: HashMap<Vec<String>, usize> = merged
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.values.clone(), i))
-        .collect();
-    for part in parts {
-        for partial in part {
-            match index.get(&partial.values) {
-                Some(&i) => {
-                    let into = &mut merged[i];
-                    for (total, count) in into.tallies.iter_mut().zip(&partial.tallies) {
-                        *total += count;
-                    }
-                    for (values, more) in into.measured.iter_mut().zip(&partial.measured) {
-                        values.absorb(more);
-                    }
+    let mut merged: Vec<Partial> = Vec::new();
+    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+    for partial in parts.into_iter().flatten() {
+        match index.get(&partial.values) {
+            Some(&i) => {
+                let into = &mut merged[i];
+                for (total, count) in into.tallies.iter_mut().zip(&partial.tallies) {
+                    *total += count;
                 }
-                None => {
-                    index.insert(partial.values.clone(), merged.len());
-                    merged.push(partial);
+                for (values, more) in into.measured.iter_mut().zip(&partial.measured) {
+                    values.absorb(more);
                 }
+                if let (Some(into), Some(more)) = (&mut into.own, &partial.own) {
+                    add_into(into, more);
+                }
+            }
+            None => {
+                index.insert(partial.values.clone(), merged.len());
+                merged.push(partial);
             }
         }
     }
     merged
 }
 
+/// `more`'s counts added to `into`'s and its values put with them.
+fn add_into(into: &mut Own, more: &Own) {
+    for (total, count) in into.0.iter_mut().zip(&more.0) {
+        *total += count;
+    }
+    for (values, more) in into.1.iter_mut().zip(&more.1) {
+        values.absorb(more);
+    }
+}
+
+/// One read's groups, each group's values and, where the read counts its referrals once too,
+/// each group's [`Own`] figures (derived counts filled).
+#[derive(Default)]
+struct Read {
+    groups: Vec<Group>,
+    values: Vec<Values>,
+    own: Vec<Own>,
+}
+
 /// Merged groups made into a report's groups (derived counts filled, percentiles taken), with
-/// each group's values.
-fn finish(merged: Vec<Partial>) -> (Vec<Group>, Vec<Values>) {
-    let mut groups = Vec::with_capacity(merged.len());
-    let mut all_values = Vec::with_capacity(merged.len());
+/// each group's values and own figures.
+fn finish(merged: Vec<Partial>) -> Read {
+    let mut read = Read::default();
     for Partial {
         values,
         labels,
         mut tallies,
         measured,
+        own,
     } in merged
     {
+        if let Some((mut counts, own_values)) = own {
+            // A category row holds that category's outcomes, and a referral's are those of all
+            // its rows: the group's own take all of its rows', which added up over every
+            // category (a margin's groups, or all of them) are the referrals' outcomes.
+            for count in Count::ALL.into_iter().filter(|&c| held_per_category(c)) {
+                counts[count.index()] = tallies[count.index()];
+            }
+            complete(&mut counts);
+            read.own.push((counts, own_values));
+        }
         complete(&mut tallies);
         let timeliness = Timeliness::ALL.map(|m| measured[m.index()].percentiles());
-        groups.push(Group {
+        read.groups.push(Group {
             values,
             labels,
             figures: Figures {
@@ -694,24 +754,29 @@ fn finish(merged: Vec<Partial>) -> (Vec<Group>, Vec<Values>) {
                 timeliness,
             },
         });
-        all_values.push(measured);
+        read.values.push(measured);
     }
-    (groups, all_values)
+    read
 }
 
 /// Counts and timeliness by each of `reads` (a list of dimensions; none: one group of
-/// everything), with each group's values. Every read is one statement, or pieces of it over
-/// ranges of the facts' pages, which the transactions of [`parts_of`] take from one queue
-/// (no more statements at once than [`Reading::parts`]); on PostgreSQL all read one snapshot
-/// of the database, so they add up the same rows as one statement would.
+/// everything), with each group's values, and with `own` each per-category read's [`Own`]
+/// figures too. Every read is one statement, or pieces of it over ranges of the facts' pages,
+/// which the transactions of [`parts_of`] take from one queue (no more statements at once
+/// than [`Reading::parts`]); on PostgreSQL all read one snapshot of the database, so they add
+/// up the same rows as one statement would.
 async fn add_up(
     db: &DatabaseConnection,
     reading: Reading,
     query: (&Reach, &ReportFilter, NaiveDate),
     reads: &[&[Dimension]],
-) -> Result<Vec<(Vec<Group>, Vec<Values>)>, AppError> {
+    own: bool,
+) -> Result<Vec<Read>, AppError> {
     let (contracts, filter, today) = query;
-    let plans: Vec<Plan> = reads.iter().map(|dimensions| plan(dimensions)).collect();
+    let plans: Vec<Plan> = reads
+        .iter()
+        .map(|dimensions| plan(dimensions, own))
+        .collect();
     let (parts, txns) = parts_of(db, reading, &plans).await?;
     let next = AtomicUsize::new(0);
     let taken = futures_util::future::try_join_all(txns.into_iter().map(|txn| {
@@ -742,9 +807,10 @@ async fn add_up(
     Ok(by_read.into_iter().map(|p| finish(merge(p))).collect())
 }
 
-/// The report's groups by `dimensions` and its totals: one statement (or its parts), two under
-/// a category dimension, whose rows overlap: the totals counted again, or beside one, the other
-/// dimension's one-dimension report (whose rows share referrals too), added up for the totals.
+/// The report's groups by `dimensions` and its totals, from one statement (or its parts).
+/// Under a category dimension, whose rows share referrals, the totals (and beside it the other
+/// dimension's one-dimension report, its margin) come from the groups' own figures; under a
+/// category filter from a second statement over the referrals' facts instead.
 pub async fn groups(
     db: &DatabaseConnection,
     reading: Reading,
@@ -754,57 +820,89 @@ pub async fn groups(
     today: NaiveDate,
 ) -> Result<Grouped, AppError> {
     let query = (contracts, filter, today);
-    if dimensions.iter().any(|d| d.per_category()) {
-        let beside = match dimensions {
-            [first, second] if first.per_category() != second.per_category() => {
-                Some(usize::from(first.per_category()))
-            }
-            _ => None,
-        };
-        let Some(d) = beside else {
-            // Only category dimensions: the totals are one more read, of the referrals.
-            let mut read = add_up(db, reading, query, &[dimensions, &[]])
-                .await?
-                .into_iter();
-            let (groups, _) = read.next().unwrap_or_default();
-            let totals = match read.next().and_then(|(mut all, _)| all.pop()) {
-                Some(group) => group.figures,
-                None => empty_figures(),
-            };
-            return Ok(Grouped {
-                groups,
-                totals,
-                margins: vec![None; dimensions.len()],
-            });
-        };
-        // Beside a category dimension, the other dimension's one-dimension report (its
-        // margin) counts every referral in exactly one row: added up, its rows are the totals.
-        let alone = [dimensions[d]];
-        let mut read = add_up(db, reading, query, &[dimensions, &alone])
+    if !dimensions.iter().any(|d| d.per_category()) {
+        let read = add_up(db, reading, query, &[dimensions], false)
             .await?
-            .into_iter();
-        let (groups, _) = read.next().unwrap_or_default();
-        let (margin, values) = read.next().unwrap_or_default();
-        let totals = added_up(&margin, &values);
-        let mut margins: Vec<Option<Vec<Group>>> = vec![None; dimensions.len()];
-        margins[d] = Some(margin);
+            .pop()
+            .unwrap_or_default();
+        // Every referral is in exactly one row: the totals are the rows added up.
+        let totals = added_up(&read.groups, &read.values);
         return Ok(Grouped {
-            groups,
+            groups: read.groups,
             totals,
-            margins,
+            margins: vec![None; dimensions.len()],
         });
     }
-    let (groups, values) = add_up(db, reading, query, &[dimensions])
-        .await?
-        .pop()
-        .unwrap_or_default();
-    // Every referral is in exactly one row: the totals are the rows added up.
-    let totals = added_up(&groups, &values);
+    // The dimension beside a category dimension, if any: its margin counts every referral in
+    // exactly one row, and added up, its rows are the totals.
+    let beside = match dimensions {
+        [first, second] if first.per_category() != second.per_category() => {
+            Some(usize::from(first.per_category()))
+        }
+        _ => None,
+    };
+    let unfiltered = filter.service_category_ids.is_none() && filter.complexity.is_none();
+    let (groups, (margin, values)) = if unfiltered {
+        // Every category row is read, so every referral's marked row is among them.
+        let read = add_up(db, reading, query, &[dimensions], true)
+            .await?
+            .pop()
+            .unwrap_or_default();
+        let margin = referrals_by(&read, beside);
+        (read.groups, margin)
+    } else {
+        // The filter may leave a referral's marked row out: its referrals are read apart, by
+        // the other dimension alone (or ungrouped), counted once each.
+        let alone = beside.map(|d| &dimensions[d..=d]).unwrap_or_default();
+        let mut reads = add_up(db, reading, query, &[dimensions, alone], false)
+            .await?
+            .into_iter();
+        let groups = reads.next().unwrap_or_default().groups;
+        let margin = reads.next().unwrap_or_default();
+        (groups, (margin.groups, margin.values))
+    };
+    let totals = added_up(&margin, &values);
+    let mut margins: Vec<Option<Vec<Group>>> = vec![None; dimensions.len()];
+    if let Some(d) = beside {
+        margins[d] = Some(margin);
+    }
     Ok(Grouped {
         groups,
         totals,
-        margins: vec![None; dimensions.len()],
+        margins,
     })
+}
+
+/// A read's own figures added up by the value of dimension `d` (none: into one group), in the
+/// order each value first appears: every referral counted once, so by `d` they are `d`'s
+/// one-dimension report. Returns its groups and each group's values.
+fn referrals_by(read: &Read, d: Option<usize>) -> (Vec<Group>, Vec<Values>) {
+    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut sums: Vec<(Vec<String>, Vec<Option<String>>, Own)> = Vec::new();
+    for (group, own) in read.groups.iter().zip(&read.own) {
+        let key = d.map(|d| group.values[d].as_str());
+        let at = *index.entry(key).or_insert_with(|| {
+            let values = d.map(|d| vec![group.values[d].clone()]).unwrap_or_default();
+            let labels = d.map(|d| vec![group.labels[d].clone()]).unwrap_or_default();
+            sums.push((values, labels, ([0; COUNTS], Values::default())));
+            sums.len() - 1
+        });
+        add_into(&mut sums[at].2, own);
+    }
+    sums.into_iter()
+        .map(|(values, labels, (counts, measured))| {
+            let timeliness = Timeliness::ALL.map(|m| measured[m.index()].percentiles());
+            let figures = Figures { counts, timeliness };
+            (
+                Group {
+                    values,
+                    labels,
+                    figures,
+                },
+                measured,
+            )
+        })
+        .unzip()
 }
 
 /// The figures of groups that count every referral once between them: their counts added and
@@ -826,13 +924,6 @@ fn added_up(groups: &[Group], values: &[Values]) -> Figures {
         timeliness[m] = merged.percentiles();
     }
     Figures { counts, timeliness }
-}
-
-fn empty_figures() -> Figures {
-    Figures {
-        counts: [0; COUNTS],
-        timeliness: [Percentiles::default(); 3],
-    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub(crate) fn fact_rows(
         days_to_assessment: Set(facts.days_to_assessment),
         days_to_first_session: Set(facts.days_to_first_session),
     };
+    // The row the referral itself is counted on in reports by category.
+    let first = facts.categories.iter().map(|c| c.service_category_id).min();
     let categories = facts
         .categories
         .iter()
@@ -90,6 +92,7 @@ pub(crate) fn fact_rows(
             days_to_assignment: referral.days_to_assignment.clone(),
             days_to_assessment: referral.days_to_assessment.clone(),
             days_to_first_session: referral.days_to_first_session.clone(),
+            first_of_referral: Set(i32::from(Some(c.service_category_id) == first)),
         })
         .collect();
     (referral, categories)

@@ -80,6 +80,35 @@ pub fn count_term(count: Count, today: &str) -> Option<String> {
     })
 }
 
+/// Whether a per-category row holds `count` for its category alone (its outcomes) rather than
+/// repeating its referral's: a referral's such count is the sum over all its category rows.
+pub fn held_per_category(count: Count) -> bool {
+    match count {
+        Count::OutcomesAchieved | Count::OutcomesPartiallyAchieved | Count::OutcomesNotAchieved => {
+            true
+        }
+        Count::ReferralsSent
+        | Count::Open
+        | Count::Completed
+        | Count::Cancelled
+        | Count::PrematurelyEnded
+        | Count::WithdrawnProblem
+        | Count::WithdrawnUser
+        | Count::WithdrawnSentence
+        | Count::WithdrawnEarly
+        | Count::WithdrawnOther
+        | Count::AssessmentsAttended
+        | Count::AssessmentsMissed
+        | Count::SessionsPlanned
+        | Count::SessionsAttended
+        | Count::SessionsMissed
+        | Count::AppointmentsAttended
+        | Count::AppointmentsMissed
+        | Count::ConcludedByDeadline
+        | Count::DeadlineReached => false,
+    }
+}
+
 /// The fact column holding a timeliness measure's value.
 pub fn timeliness_column(measure: Timeliness) -> &'static str {
     match measure {
