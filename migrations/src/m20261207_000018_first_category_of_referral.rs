@@ -7,7 +7,9 @@
 //! Most referrals have one category, so the column comes with the default 1 (on both engines a
 //! change of the table's definition, not of its rows) and only the other rows are written, set
 //! to 0: on PostgreSQL an update of every row would leave the table twice its size, which every
-//! report by category would then read.
+//! report by category would then read. The rows set to 0 still take new space (on the generated
+//! million referrals, 8 % of the rows and 8 % more pages), which `VACUUM FULL
+//! report_referral_category` gives back.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
