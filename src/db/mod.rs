@@ -309,10 +309,34 @@ pub async fn begin_write(
 pub async fn begin_batch_reads(
     db: &DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    begin_batch_reads_within(db, None).await
+}
+
+/// [`begin_batch_reads`] for a batch that may take longer than a request's statement limit: a
+/// report download's page, whose look-ups wait on the disk after a cold start (a page of the
+/// busiest provider's download took over 5 s then, and the download ended part way). On
+/// PostgreSQL its statements may each run for up to `limit`, set in the same round trip.
+pub async fn begin_long_batch_reads(
+    db: &DatabaseConnection,
+    limit: Duration,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    begin_batch_reads_within(db, Some(limit)).await
+}
+
+async fn begin_batch_reads_within(
+    db: &DatabaseConnection,
+    limit: Option<Duration>,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
     let txn = db.begin().await?;
     if db.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared("SET LOCAL max_parallel_workers_per_gather = 0")
-            .await?;
+        let mut settings = String::from("SET LOCAL max_parallel_workers_per_gather = 0");
+        if let Some(limit) = limit {
+            settings.push_str(&format!(
+                "; SET LOCAL statement_timeout = {}",
+                limit.as_millis()
+            ));
+        }
+        txn.execute_unprepared(&settings).await?;
     }
     Ok(txn)
 }

@@ -112,9 +112,10 @@ pub async fn next_page(
     }
 }
 
-/// The lines of these referrals, in their order: their records read together, in one snapshot.
+/// The lines of these referrals, in their order: their records read together, in one snapshot,
+/// each statement within the reports' statement limit (a download is a long read).
 pub async fn lines(services: &Services, ids: &[Uuid]) -> Result<Vec<PerformanceLine>, AppError> {
-    let txn = db::begin_batch_reads(&services.db).await?;
+    let txn = db::begin_long_batch_reads(&services.db, services.reports.statement_timeout).await?;
     let mut records = records(&txn, ids).await?;
     txn.commit().await?;
     let order: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();

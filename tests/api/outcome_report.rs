@@ -900,6 +900,59 @@ async fn report_downloads_refuse_with_coded_errors() {
     assert_eq!((status, code(&body)), (400, "BAD_USER_INPUT".to_owned()));
 }
 
+/// A download's pages are long reads: a page whose reads wait longer than a request's
+/// statement limit (here behind a lock; after a cold start, on the disk) still comes whole,
+/// within the report statement limit, instead of ending the download part way.
+#[tokio::test]
+async fn a_download_page_may_take_longer_than_a_requests_statement_limit() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let options = low_threshold().with("CRS_DATABASE_STATEMENT_TIMEOUT_MS", "1000");
+    let app = TestApp::spawn_with(options).await;
+    crafted_journeys(&app).await;
+    let sp = app.token(&harbour("sp-1"));
+    let path = "/reports/provider-performance.csv";
+    let (status, _, whole) = download(&app, &sp, path).await;
+    assert_eq!(status, 200, "{whole}");
+    let lines = csv_records(&whole);
+    assert_eq!(lines.len(), 10);
+    if app.postgres_database().is_none() {
+        // SQLite has no statement limit to pass (its busy timeout is for writers).
+        return;
+    }
+    let lock = app.db.begin().await.unwrap();
+    lock.execute_unprepared("LOCK TABLE end_of_service_report IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let held = async {
+        // Until the page's read of the reports waits on the lock, then past the request's limit.
+        let waiting = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let mut waited = false;
+        for _ in 0..500 {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(
+                    app.db.get_database_backend(),
+                    waiting,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            if row.try_get::<i64>("", "n").unwrap() > 0 {
+                waited = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        lock.commit().await.unwrap();
+        assert!(waited, "the download's page read waited on the lock");
+    };
+    let ((status, _, body), ()) = tokio::join!(download(&app, &sp, path), held);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(csv_records(&body), lines);
+}
+
 #[tokio::test]
 async fn providers_download_a_line_per_referral_of_their_contracts() {
     let app = TestApp::spawn_with(low_threshold()).await;
