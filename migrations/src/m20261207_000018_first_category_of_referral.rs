@@ -10,6 +10,12 @@
 //! report by category would then read. The rows set to 0 still take new space (on the generated
 //! million referrals, 8 % of the rows and 8 % more pages), which `VACUUM FULL
 //! report_referral_category` gives back.
+//!
+//! A unique index over the marked rows' referrals keeps the mark to one row per referral: a
+//! writer that does not know the mark (a server of an earlier version still running) would
+//! leave every row of a referral at the default, and the reports would count that referral
+//! once per category in their totals and margins, which the disclosure audit takes as true.
+//! Such a write now fails instead.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -17,6 +23,9 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 const TABLE: &str = "report_referral_category";
+
+/// One marked row per referral.
+const INDEX: &str = "report_referral_category_first_of_referral_idx";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -39,10 +48,20 @@ impl MigrationTrait for Migration {
                  AND o.service_category_id < {TABLE}.service_category_id)"
             ))
             .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(&format!(
+                "CREATE UNIQUE INDEX {INDEX} ON {TABLE} (referral_id) WHERE first_of_referral = 1"
+            ))
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(&format!("DROP INDEX {INDEX}"))
+            .await?;
         manager
             .alter_table(
                 Table::alter()

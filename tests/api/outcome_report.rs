@@ -906,7 +906,7 @@ async fn report_downloads_refuse_with_coded_errors() {
 #[tokio::test]
 async fn a_download_page_may_take_longer_than_a_requests_statement_limit() {
     use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-    let options = low_threshold().with("CRS_DATABASE_STATEMENT_TIMEOUT_MS", "1000");
+    let options = low_threshold().with("CRS_DATABASE_STATEMENT_TIMEOUT_MS", "2000");
     let app = TestApp::spawn_with(options).await;
     crafted_journeys(&app).await;
     let sp = app.token(&harbour("sp-1"));
@@ -944,7 +944,7 @@ async fn a_download_page_may_take_longer_than_a_requests_statement_limit() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
         lock.commit().await.unwrap();
         assert!(waited, "the download's page read waited on the lock");
     };

@@ -673,6 +673,17 @@ async fn the_migration_marks_each_referrals_first_category_row_as_the_server_doe
         .await;
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(marks().await, written);
+    // A second marked row of a referral is refused (as a writer unaware of the mark would
+    // leave one), and nothing of the statement is kept.
+    let second_mark = app
+        .db
+        .execute_unprepared(
+            "UPDATE report_referral_category SET first_of_referral = 1 \
+             WHERE first_of_referral = 0",
+        )
+        .await;
+    assert!(second_mark.is_err(), "{second_mark:?}");
+    assert_eq!(marks().await, written);
     assert_eq!(
         app.data(&machine, REPORT, json!({ "by": by })).await,
         before

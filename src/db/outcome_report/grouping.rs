@@ -20,7 +20,10 @@
 //! dimension they are that dimension's one-dimension report (its margin), and added up
 //! altogether the totals. Under a category filter a referral's marked row may be filtered out,
 //! so one more statement reads the referrals instead: by the other dimension alone when there
-//! is one, else ungrouped.
+//! is one, else ungrouped. This rests on what the service keeps true: every sent referral has
+//! at least one category (sending requires one, amendments never remove one), one row of each
+//! is marked (a unique index, migration 18), and every outcome reported is of a selected
+//! category, so a referral's outcomes are those of its category rows added up.
 //!
 //! On PostgreSQL these statements read one snapshot (exported by the first, imported by the
 //! others), and a statement over a large facts table is split into pieces over ranges of its
@@ -928,7 +931,70 @@ fn added_up(groups: &[Group], values: &[Values]) -> Figures {
 
 #[cfg(test)]
 mod tests {
-    use super::{PIECES_PER_CONNECTION, Pages, pieces};
+    use super::{
+        COUNTS, Count, Distribution, Own, PIECES_PER_CONNECTION, Pages, Partial, Values, finish,
+        merge, pieces, referrals_by,
+    };
+
+    /// A group's partial sums: `sent` referrals (or category rows), `achieved` outcomes, one
+    /// value of days to assignment per row; `marked` rows (when the read counts them) among
+    /// them.
+    fn partial(values: [&str; 2], rows: u64, achieved: u64, marked: Option<u64>) -> Partial {
+        let counts = |rows: u64, achieved: u64| {
+            let mut counts = [0; COUNTS];
+            counts[Count::ReferralsSent.index()] = rows;
+            counts[Count::OutcomesAchieved.index()] = achieved;
+            counts
+        };
+        let days = |rows: u64| {
+            let mut values = Values::default();
+            values[0].add(3, rows);
+            values
+        };
+        Partial {
+            values: values.map(str::to_owned).to_vec(),
+            labels: vec![None, None],
+            tallies: counts(rows, achieved),
+            measured: days(rows),
+            own: marked.map(|m| -> Own { (counts(m, 0), days(m)) }),
+        }
+    }
+
+    #[test]
+    fn marked_and_unmarked_rows_of_a_group_make_one_group_and_count_its_referrals_once() {
+        // Category A × unit u1: 5 rows, 4 marked, in two pieces; the unmarked row comes from
+        // the same piece as the first marked ones. Category B × u1: 3 rows, 1 marked.
+        let first = vec![
+            partial(["A", "u1"], 3, 2, Some(3)),
+            partial(["A", "u1"], 1, 1, Some(0)),
+        ];
+        let second = vec![
+            partial(["A", "u1"], 1, 0, Some(1)),
+            partial(["B", "u1"], 1, 0, Some(1)),
+            partial(["B", "u1"], 2, 1, Some(0)),
+        ];
+        let read = finish(merge(vec![first, second]));
+        assert_eq!(read.groups.len(), 2, "one group per category and unit");
+        let sent = |counts: &[u64; COUNTS]| counts[Count::ReferralsSent.index()];
+        assert_eq!(sent(&read.groups[0].figures.counts), 5);
+        assert_eq!(sent(&read.groups[1].figures.counts), 3);
+        // The unit's margin: 5 referrals (4 + 1 marked rows); its outcomes are all of its
+        // category rows' (2 + 1 + 0 + 0 + 1).
+        let (margin, values) = referrals_by(&read, Some(1));
+        assert_eq!(margin.len(), 1);
+        assert_eq!(margin[0].values, ["u1"]);
+        assert_eq!(sent(&margin[0].figures.counts), 5);
+        assert_eq!(margin[0].figures.counts[Count::OutcomesAchieved.index()], 4);
+        let mut expected = Distribution::default();
+        expected.add(3, 5);
+        assert_eq!(values[0][0], expected);
+        assert_eq!(margin[0].figures.timeliness[0].values, 5);
+        // Added up altogether: the same one group.
+        let (all, _) = referrals_by(&read, None);
+        assert_eq!(all.len(), 1);
+        assert!(all[0].values.is_empty());
+        assert_eq!(all[0].figures.counts, margin[0].figures.counts);
+    }
 
     #[test]
     fn one_read_is_cut_into_as_many_pieces_as_connections() {
