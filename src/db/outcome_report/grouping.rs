@@ -528,15 +528,15 @@ pub struct Reading {
 struct Partial {
     values: Vec<String>,
     labels: Vec<Option<String>>,
-    tallies: Counts,
-    measured: Values,
+    sums: Sums,
     /// Where the plan reads them: what the group's marked rows add (its referrals once each).
-    own: Option<Own>,
+    own: Option<Sums>,
 }
 
-/// The counts and values of a group's referrals counted once each (by their marked category
-/// row).
-type Own = (Counts, Values);
+/// A group's counts and each timeliness measure's values, as added up so far; a group's
+/// [`Partial::own`] sums are those of its referrals counted once each (by their marked
+/// category row).
+type Sums = (Counts, Values);
 
 /// Pieces per connection when a report reads more than one table: its reads are cut finer
 /// than the connections, so that connections pulling pieces from one queue finish together
@@ -669,8 +669,7 @@ async fn add_up_part(
         partials.push(Partial {
             values,
             labels,
-            tallies,
-            measured,
+            sums: (tallies, measured),
             own,
         });
     }
@@ -687,12 +686,7 @@ fn merge(parts: Vec<Vec<Partial>>) -> Vec<Partial> {
         match index.get(&partial.values) {
             Some(&i) => {
                 let into = &mut merged[i];
-                for (total, count) in into.tallies.iter_mut().zip(&partial.tallies) {
-                    *total += count;
-                }
-                for (values, more) in into.measured.iter_mut().zip(&partial.measured) {
-                    values.absorb(more);
-                }
+                add_into(&mut into.sums, &partial.sums);
                 if let (Some(into), Some(more)) = (&mut into.own, &partial.own) {
                     add_into(into, more);
                 }
@@ -707,7 +701,7 @@ fn merge(parts: Vec<Vec<Partial>>) -> Vec<Partial> {
 }
 
 /// `more`'s counts added to `into`'s and its values put with them.
-fn add_into(into: &mut Own, more: &Own) {
+fn add_into(into: &mut Sums, more: &Sums) {
     for (total, count) in into.0.iter_mut().zip(&more.0) {
         *total += count;
     }
@@ -717,12 +711,12 @@ fn add_into(into: &mut Own, more: &Own) {
 }
 
 /// One read's groups, each group's values and, where the read counts its referrals once too,
-/// each group's [`Own`] figures (derived counts filled).
+/// each group's own [`Sums`] (derived counts filled).
 #[derive(Default)]
 struct Read {
     groups: Vec<Group>,
     values: Vec<Values>,
-    own: Vec<Own>,
+    own: Vec<Sums>,
 }
 
 /// Merged groups made into a report's groups (derived counts filled, percentiles taken), with
@@ -732,8 +726,7 @@ fn finish(merged: Vec<Partial>) -> Read {
     for Partial {
         values,
         labels,
-        mut tallies,
-        measured,
+        sums: (mut tallies, measured),
         own,
     } in merged
     {
@@ -763,8 +756,8 @@ fn finish(merged: Vec<Partial>) -> Read {
 }
 
 /// Counts and timeliness by each of `reads` (a list of dimensions; none: one group of
-/// everything), with each group's values, and with `own` each per-category read's [`Own`]
-/// figures too. Every read is one statement, or pieces of it over ranges of the facts' pages,
+/// everything), with each group's values, and with `own` each per-category read's own
+/// [`Sums`] too. Every read is one statement, or pieces of it over ranges of the facts' pages,
 /// which the transactions of [`parts_of`] take from one queue (no more statements at once
 /// than [`Reading::parts`]); on PostgreSQL all read one snapshot of the database, so they add
 /// up the same rows as one statement would.
@@ -881,7 +874,7 @@ pub async fn groups(
 /// one-dimension report. Returns its groups and each group's values.
 fn referrals_by(read: &Read, d: Option<usize>) -> (Vec<Group>, Vec<Values>) {
     let mut index: HashMap<Option<&str>, usize> = HashMap::new();
-    let mut sums: Vec<(Vec<String>, Vec<Option<String>>, Own)> = Vec::new();
+    let mut sums: Vec<(Vec<String>, Vec<Option<String>>, Sums)> = Vec::new();
     for (group, own) in read.groups.iter().zip(&read.own) {
         let key = d.map(|d| group.values[d].as_str());
         let at = *index.entry(key).or_insert_with(|| {
@@ -932,13 +925,12 @@ fn added_up(groups: &[Group], values: &[Values]) -> Figures {
 #[cfg(test)]
 mod tests {
     use super::{
-        COUNTS, Count, Distribution, Own, PIECES_PER_CONNECTION, Pages, Partial, Values, finish,
-        merge, pieces, referrals_by,
+        COUNTS, Count, Distribution, PIECES_PER_CONNECTION, Pages, Partial, Values, finish, merge,
+        pieces, referrals_by,
     };
 
-    /// A group's partial sums: `sent` referrals (or category rows), `achieved` outcomes, one
-    /// value of days to assignment per row; `marked` rows (when the read counts them) among
-    /// them.
+    /// A group's partial sums: `rows` category rows, `achieved` outcomes, one value of days to
+    /// assignment per row; `marked` rows (when the read counts them) among them.
     fn partial(values: [&str; 2], rows: u64, achieved: u64, marked: Option<u64>) -> Partial {
         let counts = |rows: u64, achieved: u64| {
             let mut counts = [0; COUNTS];
@@ -954,9 +946,8 @@ mod tests {
         Partial {
             values: values.map(str::to_owned).to_vec(),
             labels: vec![None, None],
-            tallies: counts(rows, achieved),
-            measured: days(rows),
-            own: marked.map(|m| -> Own { (counts(m, 0), days(m)) }),
+            sums: (counts(rows, achieved), days(rows)),
+            own: marked.map(|m| (counts(m, 0), days(m))),
         }
     }
 
